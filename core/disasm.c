@@ -1,0 +1,89 @@
+#include "disasm.h"
+
+#include <capstone/capstone.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+
+static csh handle;
+static bool inited, intel;
+
+static int init(void)
+{
+	if (inited)
+		return 0;
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &handle) != CS_ERR_OK) {
+		pr_err(LM_CORE, "capstone: cs_open failed");
+		return -ENOSYS;
+	}
+	cs_option(handle, CS_OPT_DETAIL, CS_OPT_ON);
+	cs_option(handle, CS_OPT_SYNTAX, intel ? CS_OPT_SYNTAX_INTEL : CS_OPT_SYNTAX_ATT);
+	inited = true;
+	return 0;
+}
+
+void disasm_set_intel(bool on)
+{
+	intel = on;
+	if (inited)
+		cs_option(handle, CS_OPT_SYNTAX, intel ? CS_OPT_SYNTAX_INTEL : CS_OPT_SYNTAX_ATT);
+}
+
+static enum insn_kind kind_of(const cs_insn *ci)
+{
+	switch (ci->id) {
+	case X86_INS_SYSCALL: return IK_SYSCALL;
+	case X86_INS_INT3: return IK_INT3;
+	case X86_INS_RDTSC: return IK_RDTSC;
+	case X86_INS_RDTSCP: return IK_RDTSCP;
+	case X86_INS_CPUID: return IK_CPUID;
+	case X86_INS_HLT: return IK_HLT;
+	case X86_INS_JMP: case X86_INS_LJMP: return IK_JMP;
+	default: break;
+	}
+	const cs_detail *d = ci->detail;
+	for (uint8_t i = 0; d && i < d->groups_count; i++) {
+		switch (d->groups[i]) {
+		case CS_GRP_CALL: return IK_CALL;
+		case CS_GRP_RET: case CS_GRP_IRET: return IK_RET;
+		case CS_GRP_JUMP: return IK_JCC;
+		default: break;
+		}
+	}
+	return IK_OTHER;
+}
+
+int disasm_one(const uint8_t *code, size_t len, uint64_t addr, struct insn *out)
+{
+	if (init() < 0)
+		return -ENOSYS;
+	cs_insn *ci;
+	size_t n = cs_disasm(handle, code, len, addr, 1, &ci);
+	if (n < 1)
+		return -EINVAL;
+	memset(out, 0, sizeof *out);
+	out->addr = addr;
+	out->len = ci->size;
+	out->kind = kind_of(ci);
+	memcpy(out->bytes, ci->bytes, ci->size < 16 ? ci->size : 16);
+	snprintf(out->mnemonic, sizeof out->mnemonic, "%s", ci->mnemonic);
+	snprintf(out->operands, sizeof out->operands, "%s", ci->op_str);
+	const cs_x86 *x = &ci->detail->x86;
+	for (uint8_t i = 0; i < x->op_count; i++) {
+		if (x->operands[i].type == X86_OP_MEM && x->operands[i].mem.base == X86_REG_RIP)
+			out->rip_relative = true;
+		if ((out->kind == IK_CALL || out->kind == IK_JMP || out->kind == IK_JCC) &&
+		    x->operands[i].type == X86_OP_IMM && x->op_count == 1)
+			out->target = (uint64_t)x->operands[i].imm;
+	}
+	cs_free(ci, n);
+	return 0;
+}
+
+unsigned disasm_len(const uint8_t *code, size_t len, uint64_t addr)
+{
+	struct insn in;
+	return disasm_one(code, len, addr, &in) < 0 ? 0 : in.len;
+}

@@ -1,0 +1,45 @@
+/* disasm: x86-64 instruction decoding with capstone: lengths, kinds (call, ret,
+ * jumps, syscall, rdtsc...), direct branch targets, and AT&T text as gdb prints it. */
+#ifndef REWIND_DISASM_H
+#define REWIND_DISASM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum insn_kind {
+	IK_OTHER,
+	IK_CALL,
+	IK_RET,
+	IK_JMP,       /* unconditional jump */
+	IK_JCC,       /* conditional jump (incl. loop, jrcxz) */
+	IK_SYSCALL,
+	IK_INT3,
+	IK_RDTSC,
+	IK_RDTSCP,
+	IK_CPUID,
+	IK_HLT,
+};
+
+struct insn {
+	uint64_t addr;
+	unsigned len;
+	enum insn_kind kind;
+	uint64_t target;      /* direct call/jump target; 0 when indirect or none */
+	bool rip_relative;    /* has a RIP-relative memory operand */
+	char mnemonic[32];
+	char operands[160];
+	uint8_t bytes[16];
+};
+
+/* Decode one instruction at code[0..len) located at addr. 0, or -EINVAL if the bytes
+ * are not a valid instruction. */
+int disasm_one(const uint8_t *code, size_t len, uint64_t addr, struct insn *out);
+
+/* Length of the instruction, or 0 if invalid. */
+unsigned disasm_len(const uint8_t *code, size_t len, uint64_t addr);
+
+/* Use Intel syntax instead of AT&T (gdb's default) for later calls. */
+void disasm_set_intel(bool intel);
+
+#endif

@@ -1,0 +1,62 @@
+# Helpers for end-to-end tests. Source from a tests/e2e/*.sh script.
+# Each check prints one TAP line: "ok - NAME", "not ok - NAME", "ok - NAME # SKIP why".
+set -uo pipefail
+: "${REWIND_BUILD:?run through tests/run.sh (or export REWIND_BUILD=build dir)}"
+REWIND_SRC=${REWIND_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+REWIND=${REWIND:-$REWIND_BUILD/rewind}
+PROGS=${PROGS:-$REWIND_BUILD/tests/progs}
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/rewind-e2e.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+export XDG_DATA_HOME=$TMP/data HOME=$TMP/home
+mkdir -p "$HOME"
+T_FAILED=0
+
+# rw_shell ARGS...: rewind shell in batch mode, stdout+stderr together, 120 s limit.
+rw_shell() { timeout -k 5 "${RW_TIMEOUT:-120}" "$REWIND" shell --batch "$@" 2>&1; }
+# rw ARGS...: any rewind subcommand.
+rw() { timeout -k 5 "${RW_TIMEOUT:-120}" "$REWIND" "$@" 2>&1; }
+
+ok()   { echo "ok - $1"; }
+skip() { echo "ok - $1 # SKIP $2"; }
+fail() {
+  echo "not ok - $1"; T_FAILED=1
+  [ $# -ge 2 ] && printf '%s\n' "$2" | head -60 | sed 's/^/#   /'
+  return 0
+}
+
+# expect NAME OUTPUT ERE: OUTPUT has a line matching the extended regex.
+expect() {
+  if printf '%s\n' "$2" | grep -qE -- "$3"; then ok "$1"; else
+    fail "$1" "expected /$3/ in:
+$2"; fi
+}
+# expect_not NAME OUTPUT ERE: no line matches.
+expect_not() {
+  if printf '%s\n' "$2" | grep -qE -- "$3"; then
+    fail "$1" "did not expect /$3/ in:
+$2"; else ok "$1"; fi
+}
+# expect_eq NAME GOT WANT
+expect_eq() {
+  if [ "$2" == "$3" ]; then ok "$1"; else fail "$1" "got:  $2
+want: $3"; fi
+}
+# expect_order NAME OUTPUT ERE1 ERE2 ...: the patterns match lines in this order.
+expect_order() {
+  local name=$1 out=$2; shift 2
+  local rest=$out pat line
+  for pat in "$@"; do
+    line=$(printf '%s\n' "$rest" | grep -nE -- "$pat" | head -1 | cut -d: -f1)
+    if [ -z "$line" ]; then fail "$name" "expected /$pat/ (in order) in:
+$out"; return 0; fi
+    rest=$(printf '%s\n' "$rest" | tail -n +"$((line + 1))")
+  done
+  ok "$name"
+}
+# value_of OUTPUT ERE: print the first capture-free match's text after the regex.
+first_match() { printf '%s\n' "$1" | grep -oE -- "$2" | head -1; }
+
+# need CMD REASON: skip the rest of the script (counted) when CMD is missing.
+need() {
+  if ! command -v "$1" >/dev/null 2>&1; then skip "${2:-$1}" "$1 is not installed"; exit 0; fi
+}
