@@ -105,9 +105,9 @@ int inject_syscall(struct target *tg, struct task *t, long nr, const uint64_t ar
 	e = task_resume(t, RESUME_STEP);
 	while (e == 0) {
 		struct tev ev;
-		int r = target_wait_task(tg, t, &ev);
-		if (r < 0) {
-			e = r;
+		int wr = target_wait_task(tg, t, &ev);
+		if (wr < 0) {
+			e = wr;
 			break;
 		}
 		if (ev.kind == TEV_STEP)

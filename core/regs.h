@@ -52,7 +52,7 @@ const struct reg_desc *regs_by_name(const char *name);
 int regs_dwarf_to_gpr_off(int dwarf);
 
 /* Sub-registers: "eax" is the low 32 bits of rax, and so on. Returns the 64-bit
- * register offset and fills *shift/*width in bits; -1 if name is not a sub-register. */
+ * register offset and fills shift and width (bits); -1 if name is not a sub-register. */
 int regs_subreg(const char *name, unsigned *shift, unsigned *width);
 
 static inline uint64_t *regs_gpr(struct user_regs_struct *r, size_t off)

@@ -271,6 +271,9 @@ static void classify_trap(struct task *t, const siginfo_t *si, struct tev *ev)
 	t->pending_sig = SIGTRAP;
 }
 
+static bool classify_stop(struct target *tg, struct task *t, pid_t tid, int status,
+			  struct tev *ev);
+
 /* Turn one raw wait status into an event, updating bookkeeping. Returns false for a
  * status that needs no attention (an unknown task's exit). */
 static bool process_status(struct target *tg, pid_t tid, int status, struct tev *ev)
@@ -305,6 +308,13 @@ static bool process_status(struct target *tg, pid_t tid, int status, struct tev 
 		t = adopt(tg, tid);
 	if (!t)
 		return false;
+	bool r = classify_stop(tg, t, tid, status, ev);
+	t->last_ev = ev->kind;
+	return r;
+}
+
+static bool classify_stop(struct target *tg, struct task *t, pid_t tid, int status, struct tev *ev)
+{
 	ev->task = t;
 	ev->proc = t->proc;
 	t->state = TS_STOPPED;
@@ -483,6 +493,57 @@ int target_wait_task(struct target *tg, struct task *t, struct tev *ev)
 		if (ev->kind != TEV_INTERRUPT)
 			target_queue_push(tg, ev);
 	}
+}
+
+int target_settle(struct target *tg, struct task *t)
+{
+	struct user_regs_struct *r;
+	struct tev ev;
+	int e;
+	if (t->state != TS_STOPPED)
+		return -ESRCH;
+	if (!t->in_syscall)
+		return 0;
+	bool backout = t->last_ev == TEV_SECCOMP || t->last_ev == TEV_SYSCALL_ENTRY;
+	long nr = 0;
+	if (backout) {
+		if ((e = task_get_regs(t, &r)) < 0)
+			return e;
+		nr = (long)r->orig_rax;
+		r->orig_rax = (uint64_t)-1;   /* skip it; rax survives a skipped syscall */
+		r->rax = (uint64_t)nr;
+		t->regs_dirty = true;
+	}
+	int saved_sig = t->pending_sig;
+	t->pending_sig = 0;
+	if ((e = task_resume(t, RESUME_SYSCALL)) < 0)
+		return e;
+	for (;;) {
+		if ((e = target_wait_task(tg, t, &ev)) < 0)
+			return e;
+		if (ev.kind == TEV_EXITED || ev.kind == TEV_THREAD_EXITED || ev.kind == TEV_EXITING)
+			return -ESRCH;
+		if (ev.kind == TEV_SYSCALL_EXIT)
+			break;
+		if (ev.kind == TEV_SIGNAL) {
+			/* Keep it for later; the syscall finishes first. */
+			saved_sig = t->pending_sig;
+			t->pending_sig = 0;
+		}
+		if ((e = task_resume(t, RESUME_SYSCALL)) < 0)
+			return e;
+	}
+	t->in_syscall = false;
+	if (backout) {
+		if ((e = task_get_regs(t, &r)) < 0)
+			return e;
+		r->rip -= 2;                   /* back onto the syscall instruction */
+		r->rax = (uint64_t)nr;
+		r->orig_rax = (uint64_t)-1;
+		t->regs_dirty = true;
+	}
+	t->pending_sig = saved_sig;
+	return 0;
 }
 
 int target_resume(struct target *tg, struct task *t, enum resume_mode m)

@@ -100,6 +100,12 @@ int target_resume_all(struct target *tg, struct task *except);
 /* Resume one task in a mode, after applying its proc's debug registers. */
 int target_resume(struct target *tg, struct task *t, enum resume_mode m);
 bool target_any_running(struct target *tg);
+/* Bring a task stopped inside a syscall (entry, seccomp, fork/clone/exec events) to
+ * an equivalent stop outside it, where registers may be changed and syscalls injected:
+ * a syscall not yet executed is backed out (the task will execute the same syscall
+ * instruction again when resumed); one already under way (fork, exec) is finished.
+ * No-op for a task that is not inside a syscall. Other tasks' events are queued. */
+int target_settle(struct target *tg, struct task *t);
 void target_queue_push(struct target *tg, const struct tev *ev);
 
 struct task *target_find_task(struct target *tg, pid_t tid);

@@ -42,6 +42,7 @@ struct task {
 	bool in_syscall;            /* stopped inside a syscall (entry, seccomp, fork/clone/exec
 	                               events): rax will be overwritten on resume */
 	bool new_task;              /* created since the front end last listed threads */
+	int last_ev;                /* enum tev_kind of the last stop (see target.h) */
 
 	bool regs_valid, regs_dirty;
 	struct user_regs_struct regs;
