@@ -43,6 +43,7 @@ struct task {
 	                               events): rax will be overwritten on resume */
 	bool new_task;              /* created since the front end last listed threads */
 	int last_ev;                /* enum tev_kind of the last stop (see target.h) */
+	bool stepover;              /* at resume, step off an int3 at pc first */
 
 	bool regs_valid, regs_dirty;
 	struct user_regs_struct regs;
