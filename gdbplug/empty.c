@@ -1,1 +1,0 @@
-/* placeholder translation unit so the library is never empty */
