@@ -2,6 +2,7 @@
 
 #include <capstone/capstone.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -72,8 +73,10 @@ int disasm_one(const uint8_t *code, size_t len, uint64_t addr, struct insn *out)
 	snprintf(out->operands, sizeof out->operands, "%s", ci->op_str);
 	const cs_x86 *x = &ci->detail->x86;
 	for (uint8_t i = 0; i < x->op_count; i++) {
-		if (x->operands[i].type == X86_OP_MEM && x->operands[i].mem.base == X86_REG_RIP)
+		if (x->operands[i].type == X86_OP_MEM && x->operands[i].mem.base == X86_REG_RIP) {
 			out->rip_relative = true;
+			out->rip_disp = x->operands[i].mem.disp;
+		}
 		if ((out->kind == IK_CALL || out->kind == IK_JMP || out->kind == IK_JCC) &&
 		    x->operands[i].type == X86_OP_IMM && x->op_count == 1)
 			out->target = (uint64_t)x->operands[i].imm;
@@ -86,4 +89,73 @@ unsigned disasm_len(const uint8_t *code, size_t len, uint64_t addr)
 {
 	struct insn in;
 	return disasm_one(code, len, addr, &in) < 0 ? 0 : in.len;
+}
+
+/* Mnemonics whose size suffix gdb leaves out when a register operand sets the size. */
+static bool suffix_droppable(const char *m, size_t n)
+{
+	static const char *const base[] = {
+		"mov", "add", "sub", "and", "or", "xor", "cmp", "test", "lea", "push", "pop",
+		"inc", "dec", "neg", "not", "shl", "shr", "sar", "sal", "rol", "ror", "imul",
+		"adc", "sbb", "xchg", "idiv", "div", "mul", "bt", "cmpxchg", "xadd", NULL,
+	};
+	for (int i = 0; base[i]; i++)
+		if (strlen(base[i]) == n && !strncmp(m, base[i], n))
+			return true;
+	return false;
+}
+
+/* Copy an operand string, turning decimal numbers into gdb's hex. */
+static void hexify(const char *src, char *dst, size_t len)
+{
+	size_t j = 0;
+	for (size_t i = 0; src[i] && j + 24 < len;) {
+		char c = src[i];
+		bool num_start = (c >= '0' && c <= '9') && (i == 0 || strchr("$,( -", src[i - 1]));
+		if (c == ' ' && i && src[i - 1] == ',') {
+			i++;
+			continue;
+		}
+		if (num_start && !(c == '0' && (src[i + 1] == 'x' || src[i + 1] == 'X'))) {
+			char *end;
+			unsigned long long v = strtoull(src + i, &end, 10);
+			j += (size_t)snprintf(dst + j, len - j, "0x%llx", v);
+			i = (size_t)(end - src);
+			continue;
+		}
+		dst[j++] = c;
+		i++;
+	}
+	dst[j] = 0;
+}
+
+void disasm_format_gdb(const struct insn *in, char *buf, size_t len, uint64_t *rip_target)
+{
+	char ops[192];
+	char mn[32];
+	hexify(in->operands, ops, sizeof ops);
+	snprintf(mn, sizeof mn, "%s", in->mnemonic);
+	size_t n = strlen(mn);
+	bool has_reg = false;
+	int depth = 0;
+	for (const char *p = ops; *p; p++) {
+		if (*p == '(')
+			depth++;
+		else if (*p == ')')
+			depth--;
+		else if (*p == '%' && depth == 0)
+			has_reg = true;
+	}
+	if (has_reg && n > 1 && strchr("bwlq", mn[n - 1]) && suffix_droppable(mn, n - 1))
+		mn[n - 1] = 0;
+	/* 64-bit is implied for control transfers: gdb says call/ret/jmp/leave. */
+	static const char *const q64[] = { "callq", "retq", "jmpq", "leaveq", "pushq", "popq", NULL };
+	for (int i = 0; q64[i]; i++)
+		if (!strcmp(mn, q64[i]) && (strcmp(mn, "pushq") && strcmp(mn, "popq") ? true : has_reg))
+			mn[n - 1] = 0;
+	if (ops[0])
+		snprintf(buf, len, "%-6s %s", mn, ops);
+	else
+		snprintf(buf, len, "%s", mn);
+	*rip_target = in->rip_relative ? in->addr + in->len + (uint64_t)in->rip_disp : 0;
 }

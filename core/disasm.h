@@ -27,6 +27,7 @@ struct insn {
 	enum insn_kind kind;
 	uint64_t target;      /* direct call/jump target; 0 when indirect or none */
 	bool rip_relative;    /* has a RIP-relative memory operand */
+	int64_t rip_disp;     /* its displacement */
 	char mnemonic[32];
 	char operands[160];
 	uint8_t bytes[16];
@@ -38,6 +39,12 @@ int disasm_one(const uint8_t *code, size_t len, uint64_t addr, struct insn *out)
 
 /* Length of the instruction, or 0 if invalid. */
 unsigned disasm_len(const uint8_t *code, size_t len, uint64_t addr);
+
+/* The instruction as gdb/objdump print AT&T: "mov    -0x4(%rbp),%eax" (mnemonic
+ * padded to 6, no space after commas, hex displacements, size suffix only when no
+ * register operand gives the size). *rip_target gets the address a RIP-relative
+ * operand refers to (0 if none), for gdb's "# 0x... <sym>" comment. */
+void disasm_format_gdb(const struct insn *in, char *buf, size_t len, uint64_t *rip_target);
 
 /* Use Intel syntax instead of AT&T (gdb's default) for later calls. */
 void disasm_set_intel(bool intel);

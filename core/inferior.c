@@ -49,6 +49,8 @@ void inf_fini(struct inferior *inf)
 {
 	drop_procs(inf);
 	target_fini(&inf->tg);
+	if (inf->sym && inf->sym->fini)
+		inf->sym->fini(inf);
 	bp_table_free(&inf->bps);
 	free_argv(inf->argv);
 	free(inf->cwd);
@@ -149,10 +151,11 @@ void inf_rebind(struct inferior *inf, struct proc *p)
 			continue;
 		if (b->internal != BPI_NONE)
 			continue;
-		/* Drop this process's old locations, resolve again. */
+		/* Drop this process's old locations (and those found in the program file
+		 * before it ran, pid 0), resolve again. */
 		size_t j = 0;
 		for (size_t i = 0; i < b->locs.n; i++) {
-			if (b->locs.v[i].pid == p->pid) {
+			if (b->locs.v[i].pid == p->pid || b->locs.v[i].pid == 0) {
 				free(b->locs.v[i].func);
 				free(b->locs.v[i].file);
 				continue;

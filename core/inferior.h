@@ -66,6 +66,8 @@ struct sig_disp {
 /* Symbol services the inferior needs, provided by core/sym (infsym.c). Each may be
  * NULL-safe: without symbols only *ADDR locations and instruction steps work. */
 struct inf_symops {
+	/* Release the services' own state (at inf_fini). */
+	void (*fini)(struct inferior *inf);
 	/* Per-process symbol state (created at exec/attach, freed with the proc). */
 	int (*attach_proc)(struct inferior *inf, struct proc *p);
 	void (*detach_proc)(struct inferior *inf, struct proc *p);
@@ -163,6 +165,9 @@ int inf_delete(struct inferior *inf, struct breakpoint *b);
 int inf_enable(struct inferior *inf, struct breakpoint *b, bool on);
 /* Re-resolve every breakpoint in p (after exec, library loads, restore). */
 void inf_rebind(struct inferior *inf, struct proc *p);
+
+/* Fill a stop's thread fields (pid, tid, number, pc) from t. */
+void stop_fill_thread(struct stop *st, struct task *t);
 
 /* Pop queued notices (caller frees each string). */
 char *inf_take_notice(struct inferior *inf);

@@ -29,7 +29,8 @@ static bool followed(struct inferior *inf, struct proc *p)
 }
 
 /* Step t off an int3 sitting under its pc: take the int3 out, single-step with every
- * other task stopped, put it back. A signal arriving first is kept pending. */
+ * other task stopped, put it back. A signal arriving first is kept pending.
+ * Returns 1 if it stepped, 0 if there was no int3 under pc, -errno. */
 static int step_off_breakpoint(struct inferior *inf, struct task *t)
 {
 	struct proc *p = t->proc;
@@ -74,7 +75,7 @@ static int step_off_breakpoint(struct inferior *inf, struct task *t)
 		uint8_t cc = 0xcc;
 		proc_write_raw(p, RADDR(pc), &cc, 1);
 	}
-	return e;
+	return e < 0 ? e : 1;
 }
 
 int run_resume_task(struct inferior *inf, struct run *r, struct task *t, enum resume_mode m)
@@ -86,6 +87,8 @@ int run_resume_task(struct inferior *inf, struct run *r, struct task *t, enum re
 		int e = step_off_breakpoint(inf, t);
 		if (e < 0)
 			return e;
+		if (e == 0)
+			goto resume;
 		if (t->state != TS_STOPPED)
 			return 0;
 		/* The queued event (if any) is reported before this task runs again. */
@@ -95,6 +98,7 @@ int run_resume_task(struct inferior *inf, struct run *r, struct task *t, enum re
 		if (m == RESUME_STEP)
 			return 0;   /* the step-off was the step */
 	}
+resume:
 	if (inf->policy && inf->policy->resume)
 		return inf->policy->resume(inf->policy->ctx, inf, t, m);
 	return target_resume(&inf->tg, t, m);

@@ -9,11 +9,6 @@
 #include "inferior_int.h"
 #include "log.h"
 
-static bool have(const struct inferior *inf, const void *fn)
-{
-	return inf->sym && fn;
-}
-
 static int decode_at(struct task *t, uint64_t pc, struct insn *in)
 {
 	uint8_t code[16];
@@ -77,7 +72,30 @@ static enum ev_result step_over_call(struct inferior *inf, struct task *t, uint6
 	return er == ER_INTERNAL ? ER_STEP_DONE : er;
 }
 
-/* One step/next/until command. */
+/* When stepping reached code without line info through a return or jump (main's
+ * caller, a PLT stub): run until back in code with lines. Returns ER_STEP_DONE,
+ * ER_STOP, or ER_RESUMED when there is nowhere to return to. */
+static enum ev_result leave_lineless(struct inferior *inf, struct task *t, struct stop *st)
+{
+	const struct inf_symops *so = inf->sym;
+	for (int depth = 0; depth < 64; depth++) {
+		uint64_t pc = task_pc(t);
+		if (so->has_line_info(inf, t, pc))
+			return ER_STEP_DONE;
+		uint64_t cfa, cpc, ccfa;
+		if (!so->frame_info || so->frame_info(inf, t, &cfa, &cpc, &ccfa) < 0 || !cpc)
+			return ER_RESUMED;
+		enum ev_result er = step_over_call(inf, t, cpc, cfa, st);
+		if (er != ER_STEP_DONE)
+			return er;
+	}
+	return ER_STEP_DONE;
+}
+
+/* One step/next/until command, with gdb's rules: keep stepping while in the
+ * current line's range; over calls (next) or into functions with line info (step);
+ * after returning into the caller, finish the caller's statement; stop at the
+ * first statement start of a different line. */
 static int step_line(struct inferior *inf, bool over_calls, bool until, struct stop *st)
 {
 	struct task *t = inf->cur;
@@ -86,34 +104,31 @@ static int step_line(struct inferior *inf, bool over_calls, bool until, struct s
 	int line = 0;
 	bool frame_changed = false;
 
-	if (!have(inf, so ? (void *)so->line_range : NULL) ||
-	    so->line_range(inf, t, pc, &lo, &hi, &line) < 0 || !so->has_line_info(inf, t, pc)) {
+	if (!so || !so->line_range || so->line_range(inf, t, pc, &lo, &hi, &line) < 0 ||
+	    !so->has_line_info(inf, t, pc)) {
 		/* No line info here: gdb runs until it returns to code that has some. */
-		uint64_t cfa, cpc, ccfa;
-		if (!so || !so->frame_info || so->frame_info(inf, t, &cfa, &cpc, &ccfa) < 0 || !cpc)
+		if (!so || !so->frame_info)
 			return inf_stepi(inf, over_calls, st);
 		inf_notice(inf, "Single stepping until exit from function %s,\nwhich has no line number information.",
 			   "the current function");
-		enum ev_result er = step_over_call(inf, t, cpc, cfa, st);
+		enum ev_result er = leave_lineless(inf, t, st);
 		if (er == ER_STOP)
 			return 0;
+		if (er == ER_RESUMED)
+			return inf_continue(inf, -1, st);
 		pc = task_pc(t);
 		frame_changed = true;
-		if (so->line_range(inf, t, pc, &lo, &hi, &line) < 0 || !so->has_line_info(inf, t, pc)) {
-			memset(st, 0, sizeof *st);
-			st->reason = SR_STEPPED;
-			st->print = SP_SRC_AND_LOC;
-			stop_fill_thread(st, t);
-			return 0;
-		}
+		if (so->line_range(inf, t, pc, &lo, &hi, &line) < 0)
+			goto done;
 		if (so->is_stmt_start(inf, t, pc))
 			goto done;
 	}
 	uint64_t func_lo = 0, func_hi = 0;
 	so->func_range(inf, t, pc, &func_lo, &func_hi);
 	uint64_t start_pc = pc;
+	int cur_line = line;
 
-	for (unsigned guard = 0;; guard++) {
+	for (;;) {
 		struct insn in;
 		struct user_regs_struct *regs;
 		if (decode_at(t, pc, &in) < 0)
@@ -151,10 +166,10 @@ static int step_line(struct inferior *inf, bool over_calls, bool until, struct s
 				goto done;
 			}
 			/* No line info (PLT stub, libc): come back out to the return address. */
-			struct user_regs_struct *r2;
-			task_get_regs(t, &r2);
 			uint64_t ret;
-			if (proc_read(t->proc, RADDR(r2->rsp), &ret, 8) == 0 && ret == pc + in.len) {
+			struct user_regs_struct *r2;
+			if (task_get_regs(t, &r2) == 0 &&
+			    proc_read(t->proc, RADDR(r2->rsp), &ret, 8) == 0 && ret == pc + in.len) {
 				enum ev_result er = step_over_call(inf, t, ret, r2->rsp + 8, st);
 				if (er == ER_STOP)
 					return 0;
@@ -165,57 +180,42 @@ static int step_line(struct inferior *inf, bool over_calls, bool until, struct s
 			pc = npc;
 			continue;
 		}
-		if (in.kind == IK_RET || npc < func_lo || npc >= func_hi) {
-			/* Returned (or jumped) into another function. */
-			if (!so->has_line_info(inf, t, npc)) {
-				uint64_t cfa, cpc, ccfa;
-				if (in.kind != IK_RET && so->frame_info &&
-				    so->frame_info(inf, t, &cfa, &cpc, &ccfa) == 0 && cpc) {
-					enum ev_result er = step_over_call(inf, t, cpc, cfa, st);
-					if (er == ER_STOP)
-						return 0;
-					npc = task_pc(t);
-				} else {
-					/* Returned into code without line info (main's caller):
-					 * gdb keeps going until it is back in code with lines. */
-					uint64_t cfa2, cpc2, ccfa2;
-					if (so->frame_info && so->frame_info(inf, t, &cfa2, &cpc2, &ccfa2) == 0 && cpc2) {
-						enum ev_result er = step_over_call(inf, t, cpc2, cfa2, st);
-						if (er == ER_STOP)
-							return 0;
-						npc = task_pc(t);
-					} else {
-						return inf_continue(inf, -1, st);
-					}
-				}
-				if (!so->has_line_info(inf, t, npc)) {
-					pc = npc;
-					continue;
-				}
-			}
+		bool left_function = npc < func_lo || npc >= func_hi;
+		if (left_function && !so->has_line_info(inf, t, npc)) {
+			enum ev_result er = leave_lineless(inf, t, st);
+			if (er == ER_STOP)
+				return 0;
+			if (er == ER_RESUMED)
+				return inf_continue(inf, -1, st);
+			npc = task_pc(t);
+		}
+		if (left_function || in.kind == IK_RET) {
 			frame_changed = true;
 			so->func_range(inf, t, npc, &func_lo, &func_hi);
 			if (so->line_range(inf, t, npc, &lo, &hi, &line) < 0)
 				goto done;
+			if (in.kind == IK_RET) {
+				/* Back in the caller, usually mid-statement: finish it. */
+				cur_line = line;
+				pc = npc;
+				continue;
+			}
 			if (so->is_stmt_start(inf, t, npc))
 				goto done;
-			pc = npc;
-			continue;   /* mid-line in the caller: finish that line */
-		}
-		/* A new line of the same function. */
-		if (until && npc < start_pc && npc >= func_lo) {
-			/* until: a jump backwards (a loop) does not stop. */
-			if (so->line_range(inf, t, npc, &lo, &hi, &line) < 0)
-				goto done;
+			cur_line = line;
 			pc = npc;
 			continue;
 		}
-		if (so->is_stmt_start(inf, t, npc))
-			goto done;
 		if (so->line_range(inf, t, npc, &lo, &hi, &line) < 0)
 			goto done;
+		if (until && npc < start_pc) {
+			/* until: a jump backwards (a loop) does not stop. */
+			pc = npc;
+			continue;
+		}
+		if (line != cur_line && so->is_stmt_start(inf, t, npc))
+			goto done;
 		pc = npc;
-		(void)guard;
 	}
 done:
 	memset(st, 0, sizeof *st);

@@ -60,3 +60,30 @@ first_match() { printf '%s\n' "$1" | grep -oE -- "$2" | head -1; }
 need() {
   if ! command -v "$1" >/dev/null 2>&1; then skip "${2:-$1}" "$1 is not installed"; exit 0; fi
 }
+
+# normalize: remove lines that legitimately differ between gdb and rewind and mask
+# pids/tids, so outputs can be compared.
+normalize() {
+  sed -E \
+    -e '/^\[Thread debugging using libthread_db enabled\]/d' \
+    -e '/^Using host libthread_db library/d' \
+    -e '/^Reading symbols from /d' \
+    -e '/^Starting program: /d' \
+    -e '/^\[Inferior 1 \(process [0-9]+\) killed\]/d' \
+    -e '/^warning: Error disabling address space randomization/d' \
+    -e 's/process [0-9]+/process N/g' \
+    -e 's/LWP [0-9]+/LWP N/g' \
+    -e 's/Thread 0x[0-9a-f]+ \(LWP N\)/Thread T (LWP N)/g'
+}
+
+# gdb_compare NAME PROG -ex CMD...: run the same commands in gdb and in rewind's
+# shell (batch) on PROG and require identical output after normalize.
+gdb_compare() {
+  local name=$1 prog=$2; shift 2
+  local g r
+  g=$(timeout 120 gdb -nx -batch "$@" "$prog" 2>&1 | normalize)
+  r=$(rw_shell "$@" "$prog" | normalize)
+  if [ "$g" == "$r" ]; then ok "$name"; else
+    fail "$name" "$(diff <(printf '%s\n' "$g") <(printf '%s\n' "$r") | head -40 | sed 's/^</gdb   </; s/^>/rewind>/')"
+  fi
+}

@@ -1,0 +1,212 @@
+#include "infsym.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+struct infsym {
+	struct symtab *file_st;
+	char *file_path;
+};
+
+struct procsym {
+	struct symtab *st;
+};
+
+static struct infsym *ctx(struct inferior *inf)
+{
+	return inf->symctx;
+}
+
+struct symtab *infsym_symtab(struct inferior *inf, struct proc *p)
+{
+	if (p && p->user)
+		return ((struct procsym *)p->user)->st;
+	return ctx(inf) ? ctx(inf)->file_st : NULL;
+}
+
+static struct symtab *st_of_task(struct inferior *inf, struct task *t)
+{
+	return infsym_symtab(inf, t ? t->proc : NULL);
+}
+
+int infsym_load_file(struct inferior *inf, const char *path, char **errmsg)
+{
+	struct infsym *c = ctx(inf);
+	if (c->file_path && !strcmp(c->file_path, path) && c->file_st)
+		return 0;
+	if (c->file_st)
+		symtab_free(c->file_st);
+	free(c->file_path);
+	c->file_st = NULL;
+	c->file_path = xstrdup(path);
+	return symtab_open_file(path, &c->file_st, errmsg);
+}
+
+static int attach_proc(struct inferior *inf, struct proc *p)
+{
+	(void)inf;
+	struct symtab *st;
+	int e = symtab_open_pid(p->pid, &st);
+	if (e < 0) {
+		pr_warn(LM_SYM, "pid %d: no symbols: %s", p->pid, strerror(-e));
+		return e;
+	}
+	struct procsym *ps = xcalloc(1, sizeof *ps);
+	ps->st = st;
+	p->user = ps;
+	return 0;
+}
+
+static void detach_proc(struct inferior *inf, struct proc *p)
+{
+	(void)inf;
+	struct procsym *ps = p->user;
+	if (!ps)
+		return;
+	symtab_free(ps->st);
+	free(ps);
+	p->user = NULL;
+}
+
+static int refresh(struct inferior *inf, struct proc *p)
+{
+	struct symtab *st = infsym_symtab(inf, p);
+	bool changed = false;
+	if (!st || !p->user)
+		return 0;
+	if (symtab_refresh(st, NULL, &changed) < 0)
+		return 0;
+	return changed ? 1 : 0;
+}
+
+/* The file a bare "LINE" refers to: the current thread's, else main's. */
+static void default_file(struct inferior *inf, struct symtab *st, const char **file, int *line)
+{
+	*file = NULL;
+	*line = 0;
+	if (inf->cur && inf->cur->state == TS_STOPPED) {
+		struct sym_line l;
+		if (symtab_pc_line(st, task_pc(inf->cur), &l) == 0) {
+			*file = l.file;
+			*line = l.line;
+		}
+	}
+}
+
+static int resolve(struct inferior *inf, struct proc *p, struct breakpoint *b, struct sbuf *err)
+{
+	struct symtab *st = infsym_symtab(inf, p);
+	if (!st) {
+		if (err)
+			sbuf_puts(err, "No symbol table is loaded.  Use the \"file\" command.");
+		return -ENOENT;
+	}
+	const char *def_file;
+	int def_line;
+	default_file(inf, st, &def_file, &def_line);
+	struct sym_loc_list l = { 0 };
+	char *msg = NULL;
+	int e = symtab_resolve(st, b->spec, def_file, def_line, 0, &l, &msg);
+	if (e < 0) {
+		if (err && msg)
+			sbuf_puts(err, msg);
+		free(msg);
+		sym_loc_list_free(&l);
+		return e;
+	}
+	free(msg);
+	for (size_t i = 0; i < l.n; i++)
+		bp_add_loc(b, p ? p->pid : 0, l.v[i].addr, l.v[i].func, l.v[i].file, l.v[i].line);
+	sym_loc_list_free(&l);
+	return 0;
+}
+
+static uint64_t solib_bp_addr(struct inferior *inf, struct proc *p)
+{
+	struct symtab *st = infsym_symtab(inf, p);
+	uint64_t a = 0;
+	if (st && p->user && symtab_dl_breakpoint(st, &a) == 0)
+		return a;
+	return 0;
+}
+
+static int line_range(struct inferior *inf, struct task *t, uint64_t pc, uint64_t *lo,
+		      uint64_t *hi, int *line)
+{
+	struct symtab *st = st_of_task(inf, t);
+	struct sym_line l;
+	if (!st || symtab_line_range(st, pc, &l) < 0)
+		return -ENOENT;
+	*lo = l.lo;
+	*hi = l.hi;
+	*line = l.line;
+	return 0;
+}
+
+static bool is_stmt_start(struct inferior *inf, struct task *t, uint64_t pc)
+{
+	struct symtab *st = st_of_task(inf, t);
+	return st && symtab_is_stmt_start(st, pc);
+}
+
+static bool has_line_info(struct inferior *inf, struct task *t, uint64_t pc)
+{
+	struct symtab *st = st_of_task(inf, t);
+	return st && symtab_has_line_info(st, pc);
+}
+
+static int func_range(struct inferior *inf, struct task *t, uint64_t pc, uint64_t *lo, uint64_t *hi)
+{
+	struct symtab *st = st_of_task(inf, t);
+	struct sym_addr_info ai;
+	if (!st || symtab_describe(st, pc, &ai) < 0 || !ai.func_hi)
+		return -ENOENT;
+	*lo = ai.func_lo;
+	*hi = ai.func_hi;
+	return 0;
+}
+
+static uint64_t func_body(struct inferior *inf, struct task *t, uint64_t lo)
+{
+	struct symtab *st = st_of_task(inf, t);
+	uint64_t a;
+	if (!st || symtab_post_prologue(st, lo, &a) < 0)
+		return 0;
+	return a;
+}
+
+static void fini(struct inferior *inf)
+{
+	struct infsym *c = ctx(inf);
+	if (!c)
+		return;
+	if (c->file_st)
+		symtab_free(c->file_st);
+	free(c->file_path);
+	free(c);
+	inf->symctx = NULL;
+}
+
+static const struct inf_symops ops = {
+	.fini = fini,
+	.attach_proc = attach_proc,
+	.detach_proc = detach_proc,
+	.refresh = refresh,
+	.resolve = resolve,
+	.solib_bp_addr = solib_bp_addr,
+	.line_range = line_range,
+	.is_stmt_start = is_stmt_start,
+	.has_line_info = has_line_info,
+	.func_range = func_range,
+	.func_body = func_body,
+};
+
+void infsym_install(struct inferior *inf)
+{
+	inf->symctx = xcalloc(1, sizeof(struct infsym));
+	inf->sym = &ops;
+}

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The shell in batch mode: running, breakpoints, stepping, exit reporting —
+# compared with gdb on the same program wherever gdb does the same thing.
+. "$(dirname "$0")/lib.sh"
+loop=$PROGS/loop
+
+gdb_compare "break/run/next/step sequence matches gdb" "$loop" \
+  -ex 'break bump' -ex run -ex next -ex next -ex step -ex step -ex step
+
+gdb_compare "stepi/nexti print addresses as gdb" "$loop" \
+  -ex 'break bump' -ex run -ex stepi -ex stepi -ex nexti -ex 'info registers rip'
+
+gdb_compare "disassemble matches gdb" "$loop" -ex 'break main' -ex run -ex disassemble
+
+gdb_compare "x command formats" "$loop" -ex 'break bump' -ex run \
+  -ex 'x/4xw &counter' -ex 'x/3i $pc' -ex 'x/8xb $pc' -ex 'x/2dw &counter'
+
+gdb_compare "info breakpoints with hit counts" "$loop" \
+  -ex 'break bump' -ex 'tbreak main' -ex run -ex continue -ex continue -ex 'info breakpoints'
+
+gdb_compare "exit code reported as gdb does" "$loop" -ex run
+
+out=$(rw_shell -ex run -- /bin/sh -c 'exit 3')
+expect "exit code in octal like gdb" "$out" '^\[Inferior 1 \(process [0-9]+\) exited with code 03\]$'
+
+out=$(rw_shell -ex 'frobnicate' -ex 'info frobs' -ex 'break' "$loop"); rc=$?
+expect "unknown command is named" "$out" 'Undefined command: "frobnicate".  Try "help".'
+expect "unknown info subcommand is named" "$out" 'Undefined info command: "frobs".'
+expect "break without a process explains" "$out" 'No default breakpoint location now selected.'
+expect_eq "batch exit status 1 after a failed command" "$rc" 1
+
+out=$(rw_shell -ex 'break bump' -ex run -ex continue -ex 'delete 1' -ex continue "$loop"); rc=$?
+expect_order "delete then continue runs to the end" "$out" 'Breakpoint 1, bump' 'Breakpoint 1, bump' 'total=20 counter=10' 'exited normally'
+expect_eq "batch exit status 0 when every command worked" "$rc" 0
+
+out=$(rw_shell -ex 'break nosuchfunction' "$loop")
+expect "break on an unknown function says so" "$out" 'Function "nosuchfunction" not defined.'
+
+out=$(rw_shell -ex 'break loop.c:16' -ex run -ex 'continue 3' -ex 'info breakpoints' "$loop")
+expect "continue N ignores the breakpoint N-1 times" "$out" 'Will ignore next 2 crossings of breakpoint 1.'
+expect "hits counted across ignores" "$out" 'breakpoint already hit 4 times'
+
+out=$(rw_shell -ex run -- "$REWIND_BUILD/nonexistent-program")
+expect "missing program is reported" "$out" 'No such file or directory'
