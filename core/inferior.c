@@ -79,6 +79,11 @@ void inf_notice(struct inferior *inf, const char *fmt, ...)
 	va_start(ap, fmt);
 	sbuf_vprintf(&b, fmt, ap);
 	va_end(ap);
+	if (inf->notice_fn) {
+		inf->notice_fn(inf->notice_ctx, sbuf_str(&b));
+		sbuf_free(&b);
+		return;
+	}
 	vec_push(&inf->notices, sbuf_steal(&b));
 }
 

@@ -119,6 +119,9 @@ struct inferior {
 	void *symctx;
 	struct inf_policy *policy;
 	VEC(char *) notices;          /* "[New Thread ...]" lines for the front end */
+	/* If set, notices go here as they happen instead of the queue. */
+	void (*notice_fn)(void *ctx, const char *msg);
+	void *notice_ctx;
 	volatile int interrupt_req;
 };
 

@@ -385,7 +385,7 @@ static void note_new_thread(struct inferior *inf, struct task *parent, struct ta
 				tls = v;
 		}
 	}
-	c->user = NULL;
+	c->thread_pointer = tls;
 	if (tls)
 		inf_notice(inf, "[New Thread 0x%" PRIx64 " (LWP %d)]", tls, c->tid);
 	else
@@ -427,7 +427,9 @@ static enum ev_result on_exited(struct inferior *inf, struct run *r, struct tev 
 	struct proc *p = ev->proc;
 	(void)r;
 	if (ev->kind == TEV_THREAD_EXITED) {
-		if (followed(inf, p) && ev->task)
+		if (followed(inf, p) && ev->task && ev->task->thread_pointer)
+			inf_notice(inf, "[Thread 0x%" PRIx64 " (LWP %d) exited]", ev->task->thread_pointer, ev->tid);
+		else if (followed(inf, p) && ev->task)
 			inf_notice(inf, "[LWP %d exited]", ev->tid);
 		if (inf->cur == ev->task)
 			inf->cur = proc_main_task(p);

@@ -44,6 +44,7 @@ struct task {
 	bool new_task;              /* created since the front end last listed threads */
 	int last_ev;                /* enum tev_kind of the last stop (see target.h) */
 	bool stepover;              /* at resume, step off an int3 at pc first */
+	uint64_t thread_pointer;    /* fs_base given at creation (pthread_t), 0 if unknown */
 
 	bool regs_valid, regs_dirty;
 	struct user_regs_struct regs;

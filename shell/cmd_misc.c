@@ -160,7 +160,8 @@ int cmd_thread(struct shell *sh, char *args)
 	sh_out(sh, "#0  %s\n", sbuf_str(&fr));
 	sbuf_free(&fr);
 	struct sbuf src = { 0 };
-	if (sym_source_line(sh, inf->cur, task_pc(inf->cur), &src) == 0)
+	sym_source_line(sh, inf->cur, task_pc(inf->cur), &src);
+	if (src.len)
 		sh_out(sh, "%s\n", sbuf_str(&src));
 	sbuf_free(&src);
 	return 0;

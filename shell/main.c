@@ -72,6 +72,8 @@ static int shell_main(int argc, char **argv)
 	}
 	sh->batch = batch;
 	sym_install(sh);
+	sh_inf(sh)->notice_fn = sh_notice;
+	sh_inf(sh)->notice_ctx = sh;
 	if (i < argc) {
 		if (access(argv[i], F_OK) < 0 && !strchr(argv[i], '/')) {
 			/* Search PATH like a shell would, so `rewind shell ls` works. */

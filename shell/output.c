@@ -47,3 +47,9 @@ bool sh_need_process(struct shell *sh)
 	sh_error(sh, "The program is not being run.");
 	return false;
 }
+
+void sh_notice(void *ctx, const char *msg)
+{
+	sh_out(ctx, "%s\n", msg);
+	fflush(stdout);
+}

@@ -46,6 +46,8 @@ extern const struct sh_cmd sh_commands[];
 void sh_out(struct shell *sh, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int sh_error(struct shell *sh, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sh_flush_notices(struct shell *sh);
+/* The inferior's notice callback: print at once. */
+void sh_notice(void *ctx, const char *msg);
 
 /* Run one command line. Returns 0 or -1 (failed). */
 int sh_execute(struct shell *sh, const char *line);

@@ -72,8 +72,13 @@ int sym_source_line(struct shell *sh, struct task *t, uint64_t pc, struct sbuf *
 		return -ENOENT;
 	const struct sym_source *src;
 	int e = symtab_source(st, l.fullpath ? l.fullpath : l.file, &src);
-	if (e < 0 || l.line < 1 || (size_t)l.line > src->nlines) {
-		sbuf_printf(out, "%d\tin %s", l.line, l.file);
+	if (e < 0) {
+		sbuf_printf(out, "%d\t%s: No such file or directory.", l.line, l.file);
+		return -ENOENT;
+	}
+	if (l.line < 1 || (size_t)l.line > src->nlines) {
+		sbuf_printf(out, "Line number %d out of range; \"%s\" has %zu lines.", l.line, l.file,
+			    src->nlines);
 		return -ENOENT;
 	}
 	sbuf_printf(out, "%d\t%s", l.line, src->lines[l.line - 1]);
