@@ -117,8 +117,10 @@ long rsp_unescape(uint8_t *buf, size_t n)
 	return (long)o;
 }
 
-/* Longest run expressible by one count character: '~' (126) - 29 repeats. */
-#define RLE_MAX_REPEAT (126 - 29)
+/* Repeats one count character may stand for. gdb accepts up to '~' (97); gdbserver
+ * stops at '}' (96), and so do we, so our replies match its byte for byte. */
+#define RLE_MAX_REPEAT 96
+#define RLE_MAX_COUNT_CHAR 126
 
 void rsp_rle_encode(const void *in, size_t n, struct sbuf *out)
 {
@@ -161,13 +163,13 @@ int rsp_rle_decode(const void *in, size_t n, struct sbuf *out, size_t max_out)
 		if (out->len == start || i + 1 == n)
 			return -EINVAL;
 		int c = p[++i];
-		if (c < 29 + 1 || c > 126)
+		if (c < 29 + 1 || c > RLE_MAX_COUNT_CHAR)
 			return -EINVAL;
 		size_t rep = (size_t)c - 29;
 		if (out->len - start + rep > max_out)
 			return -EMSGSIZE;
 		char prev = out->s[out->len - 1];
-		char fill[RLE_MAX_REPEAT];
+		char fill[RLE_MAX_COUNT_CHAR - 29];
 		memset(fill, prev, rep);
 		sbuf_append(out, fill, rep);
 	}

@@ -48,7 +48,8 @@ size_t rsp_put_escaped(struct sbuf *b, const void *data, size_t n, size_t max_ou
 long rsp_unescape(uint8_t *buf, size_t n);
 
 /* Run-length encode a reply payload as gdb reads it: runs of four or more identical
- * bytes become "c*N" with N = repeats + 29, never '#' or '$' and at most '~'.
+ * bytes become "c*N" with N = repeats + 29, never '#' or '$' and at most '}' (as
+ * gdbserver does).
  * Appends to out. Expansion with rsp_rle_decode gives back the input exactly. */
 void rsp_rle_encode(const void *in, size_t n, struct sbuf *out);
 

@@ -213,8 +213,8 @@ static void parse_resume(struct cur *c, char op, struct rsp_packet *out)
 		out->u.resume.has_sig = true;
 		if (at_end(c))
 			return;
-		if (!eatc(c, ';'))
-			return malformed(out, "C/S: expected ';' before the address");
+		if (!eatc(c, ';') || at_end(c))
+			return malformed(out, "C/S: expected ';' and an address");
 	}
 	if (at_end(c))
 		return;

@@ -100,14 +100,13 @@ void rsp_reply_thread_list(struct sbuf *b, const struct rsp_ptid *threads, size_
 	}
 	size_t start = b->len;
 	sbuf_putc(b, 'm');
-	for (size_t i = *cursor; i < n; i++) {
+	for (size_t first = *cursor; *cursor < n; (*cursor)++) {
 		/* A thread id is at most "p-1." + 2 * 8 digits: keep well inside a packet. */
 		if (b->len - start + 40 > RSP_PACKET_SIZE - REPLY_SLACK)
 			break;
-		if (i > *cursor)
+		if (*cursor > first)
 			sbuf_putc(b, ',');
-		rsp_put_ptid(b, threads[i], multiprocess);
-		(*cursor)++;
+		rsp_put_ptid(b, threads[*cursor], multiprocess);
 	}
 }
 
