@@ -19,7 +19,7 @@
 
 #include "fuzz.h"
 
-#define MAX_INPUT 65536
+#define FUZZ_MAX_INPUT 65536
 
 static const uint8_t *cur_data;
 static size_t cur_len;
@@ -67,8 +67,8 @@ static void load_file(const char *path)
 	FILE *f = fopen(path, "rb");
 	if (!f)
 		return;
-	uint8_t *buf = malloc(MAX_INPUT);
-	size_t n = fread(buf, 1, MAX_INPUT, f);
+	uint8_t *buf = malloc(FUZZ_MAX_INPUT);
+	size_t n = fread(buf, 1, FUZZ_MAX_INPUT, f);
 	fclose(f);
 	add_input(buf, n);
 	free(buf);
@@ -100,7 +100,7 @@ static size_t mutate(uint8_t *buf, size_t n)
 		case 1: if (n) buf[rnd() % n] = (uint8_t)rnd(); break;
 		case 2: if (n) buf[rnd() % n] = interesting[rnd() % sizeof interesting]; break;
 		case 3: /* insert */
-			if (n < MAX_INPUT) {
+			if (n < FUZZ_MAX_INPUT) {
 				size_t at = n ? rnd() % (n + 1) : 0;
 				memmove(buf + at + 1, buf + at, n - at);
 				buf[at] = (uint8_t)rnd();
@@ -118,8 +118,8 @@ static size_t mutate(uint8_t *buf, size_t n)
 			if (ncorpus) {
 				struct input *o = &corpus[rnd() % ncorpus];
 				size_t at = n ? rnd() % n : 0, take = o->n ? rnd() % o->n : 0;
-				if (at + take > MAX_INPUT)
-					take = MAX_INPUT - at;
+				if (at + take > FUZZ_MAX_INPUT)
+					take = FUZZ_MAX_INPUT - at;
 				memcpy(buf + at, o->d, take);
 				if (at + take > n)
 					n = at + take;
@@ -184,7 +184,7 @@ int main(int argc, char **argv)
 	if (nfiles)
 		return bad;
 
-	uint8_t *buf = malloc(MAX_INPUT);
+	uint8_t *buf = malloc(FUZZ_MAX_INPUT);
 	struct timespec t0, t;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	unsigned long runs = 0;
@@ -196,7 +196,7 @@ int main(int argc, char **argv)
 				break;
 		}
 		struct input *in = &corpus[rnd() % ncorpus];
-		size_t n = in->n < MAX_INPUT ? in->n : MAX_INPUT;
+		size_t n = in->n < FUZZ_MAX_INPUT ? in->n : FUZZ_MAX_INPUT;
 		memcpy(buf, in->d, n);
 		n = mutate(buf, n);
 		cur_data = buf;
