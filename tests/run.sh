@@ -16,14 +16,14 @@ job_timeout=${REWIND_TEST_TIMEOUT:-900}
 
 jobs=()
 for b in "$build"/tests/unit/unit-*; do
-  [ -x "$b" ] && jobs+=("unit:$b")
+  [ -f "$b" ] && [ -x "$b" ] && jobs+=("unit:$b")
 done
 for s in "$src"/tests/e2e/*.sh; do
   [ "$(basename "$s")" = lib.sh ] && continue
   [ -f "$s" ] && jobs+=("e2e:$s")
 done
 for f in "$build"/tests/fuzz/fuzz-*; do
-  [ -x "$f" ] && jobs+=("fuzz:$f")
+  [ -f "$f" ] && [ -x "$f" ] && jobs+=("fuzz:$f")
 done
 
 run_job() {
@@ -44,7 +44,8 @@ export logs job_timeout
 
 selected=()
 for j in "${jobs[@]}"; do
-  if [ -n "$filter" ] && [[ "$j" != *"$filter"* ]]; then continue; fi
+  # Match the filter against the job kind and file name, not the build directory path.
+  if [ -n "$filter" ] && [[ "${j%%:*}:$(basename "${j#*:}")" != *"$filter"* ]]; then continue; fi
   selected+=("$j")
 done
 echo "running ${#selected[@]} test jobs ($jobs_max at a time)"
