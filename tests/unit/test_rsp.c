@@ -754,7 +754,7 @@ Test(rsp_reply, thread_lists_come_in_chunks)
 	enum { N = 5000 };
 	struct rsp_ptid *th = calloc(N, sizeof *th);
 	for (int i = 0; i < N; i++)
-		th[i] = (struct rsp_ptid){ 0x7fffffff, 0x7ffff000 + i, true };
+		th[i] = (struct rsp_ptid){ 0x7fffffff, 0x7ffff000L + i, true };
 	struct sbuf b = { 0 };
 	size_t cur = 0, total = 0;
 	int packets = 0;

@@ -49,7 +49,7 @@ static void store_init(struct store *s, uint8_t seed)
 
 static const struct tdesc *host(void) { return tdesc_get(tdesc_host_variant()); }
 
-Test(tdesc, numbering_matches_gdbs_amd64_linux_layout)
+Test(rsp_tdesc, numbering_matches_gdbs_amd64_linux_layout)
 {
 	static const struct { const char *name; unsigned regno, size; } want[] = {
 		{ "rax", 0, 8 }, { "rbx", 1, 8 }, { "rsp", 7, 8 }, { "r15", 15, 8 }, { "rip", 16, 8 },
@@ -86,7 +86,7 @@ Test(tdesc, numbering_matches_gdbs_amd64_linux_layout)
 	cr_assert_eq(tdesc_lookup_xml(t, "64bit-core.xml", &doc, &n), -ENOENT);
 }
 
-Test(tdesc, g_packet_round_trip)
+Test(rsp_tdesc, g_packet_round_trip)
 {
 	const struct tdesc *t = host();
 	struct store a, b;
@@ -118,7 +118,7 @@ Test(tdesc, g_packet_round_trip)
 	sbuf_free(&g2);
 }
 
-Test(tdesc, single_registers)
+Test(rsp_tdesc, single_registers)
 {
 	const struct tdesc *t = host();
 	struct store s;
@@ -171,7 +171,7 @@ Test(tdesc, single_registers)
 	free(s.xsave);
 }
 
-Test(tdesc, x87_tag_word_from_the_abridged_form)
+Test(rsp_tdesc, x87_tag_word_from_the_abridged_form)
 {
 	const struct tdesc *t = tdesc_get(TDESC_SSE);
 	struct store s;
@@ -202,7 +202,7 @@ Test(tdesc, x87_tag_word_from_the_abridged_form)
 	free(s.xsave);
 }
 
-Test(tdesc, xsave_components_in_init_state)
+Test(rsp_tdesc, xsave_components_in_init_state)
 {
 	const struct xsave_layout *L = regs_xsave_layout();
 	if (!L->avx_off)
@@ -417,7 +417,7 @@ static bool have_gdb(void)
 	return access("/usr/bin/gdb", X_OK) == 0 || system("command -v gdb >/dev/null 2>&1") == 0;
 }
 
-Test(tdesc, real_gdb_reads_and_writes_registers_through_the_stub, .timeout = 120)
+Test(rsp_tdesc, real_gdb_reads_and_writes_registers_through_the_stub, .timeout = 120)
 {
 	if (!have_gdb())
 		cr_skip_test("gdb is not installed");
@@ -443,7 +443,7 @@ Test(tdesc, real_gdb_reads_and_writes_registers_through_the_stub, .timeout = 120
 		"set $rax = 0x42", "set $ymm5.v8_int32[7] = 7", "set var *(char *)0x400001 = 0x55",
 		"p/x $rax", "detach",
 	};
-	char *argv[2 + 2 * ARRAY_SIZE(cmds) + 1];
+	char *argv[3 + 2 * ARRAY_SIZE(cmds) + 1];
 	int k = 0;
 	argv[k++] = "gdb";
 	argv[k++] = "-nx";
