@@ -1,0 +1,518 @@
+/* Snapshots: take, restore, drop. The per-concept fix-ups live in snap_threads.c,
+ * snap_fds.c, snap_shm.c and snap_signals.c; this file makes and forks the checkpoint
+ * processes and keeps the tree together.
+ *
+ * A checkpoint is made by injecting a raw clone() into the process's leader. When the
+ * process's real parent is rewind (launched, or restored earlier) the clone uses
+ * CLONE_PARENT: the checkpoint becomes rewind's child, invisible to the program, and
+ * never a zombie in it. Otherwise (a child of another traced process, an attached
+ * process) it is the process's own child with exit signal 0, which wait() without
+ * __WALL/__WCLONE does not see; when the process dies it comes back to rewind (a
+ * child subreaper) and stays traced.
+ *
+ * Restore kills the current incarnation, then injects clone3(CLONE_PARENT, set_tid)
+ * into each checkpoint: the restored process is rewind's child with its old pid.
+ * Parent/child links inside the tree therefore are not rebuilt: a restored child's
+ * parent is rewind, so its parent's wait4/waitid do not see it and SIGCHLD goes to
+ * rewind; proc->parent_pid keeps the original relation for the engine to emulate. */
+#include "snap_int.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* ---- freeing ---- */
+
+static void kill_ckpt(struct target *tg, struct snap_proc *sp)
+{
+	struct proc *c = sp->ckpt;
+	if (!c)
+		return;
+	/* Its real parent, when not rewind, keeps it as a zombie after we reap it (exit
+	 * signal 0: the parent is never told). Reap it there if that parent is stopped. */
+	pid_t ppid = 0;
+	char path[64], *text;
+	snprintf(path, sizeof path, "/proc/%d/status", c->pid);
+	if (!c->dead && read_file(path, &text, NULL) == 0) {
+		char *pp = strstr(text, "\nPPid:");
+		ppid = pp ? (pid_t)atoi(pp + 6) : 0;
+		free(text);
+	}
+	if (!c->dead)
+		target_kill(tg, c);
+	struct proc *parent = ppid && ppid != getpid() ? target_find_proc(tg, ppid) : NULL;
+	struct task *pt = parent && !parent->snapshot ? proc_task(parent, parent->pid) : NULL;
+	if (pt && pt->state == TS_STOPPED && !pt->in_syscall) {
+		int64_t r;
+		snap_sys(tg, pt, SYS_waitid, &r, P_PID, (uint64_t)c->pid, 0,
+			 WEXITED | WNOHANG | __WALL, 0, 0);
+	}
+	target_forget(tg, c);
+	sp->ckpt = NULL;
+}
+
+static void free_proc(struct target *tg, struct snap_proc *sp)
+{
+	kill_ckpt(tg, sp);
+	if (sp->ckpt_pidfd >= 0)
+		close(sp->ckpt_pidfd);
+	for (size_t i = 0; i < sp->threads.n; i++)
+		snap_thread_free(&sp->threads.v[i]);
+	vec_free(&sp->threads);
+	vec_free(&sp->sites);
+	vec_free(&sp->shared_pending);
+	vec_free(&sp->timers);
+	snap_shm_free(sp);
+}
+
+static void free_snapshot(struct target *tg, struct snapshot *s)
+{
+	snap_fds_free(s);
+	for (size_t i = 0; i < s->procs.n; i++)
+		free_proc(tg, &s->procs.v[i]);
+	vec_free(&s->procs);
+	free(s->marks);
+	free(s);
+}
+
+void snap_drop(struct target *tg, struct snapshot *s)
+{
+	if (s)
+		free_snapshot(tg, s);
+}
+
+/* ---- taking ---- */
+
+static int read_status(struct snap_proc *sp)
+{
+	char path[64], *text, *f;
+	snprintf(path, sizeof path, "/proc/%d/status", sp->pid);
+	int e = read_file(path, &text, NULL);
+	if (e < 0)
+		return e;
+	if ((f = strstr(text, "\nPPid:")))
+		sp->parent_is_us = (pid_t)atoi(f + 6) == getpid();
+	if ((f = strstr(text, "\nSigCgt:")))
+		sp->sigcgt = strtoull(f + 8, NULL, 16);
+	if ((f = strstr(text, "\nVmSize:")))
+		sp->vm_kb = strtoull(f + 8, NULL, 10);
+	free(text);
+	return 0;
+}
+
+/* Does the process trace something? Tracees of a traced process cannot be rewind's,
+ * and the link would not survive a restore. A waitid(WNOHANG|WNOWAIT) injected into a
+ * process with no children fails with ECHILD unless it has tracees; only when it has
+ * children (or tracees) is /proc searched for TracerPid, which costs a millisecond. */
+static int check_tracees(struct target *tg, struct snap_proc *sp, struct sbuf *marks)
+{
+	bool children = false;
+	for (size_t i = 0; i < sp->threads.n && !children; i++) {
+		char path[96], *text;
+		snprintf(path, sizeof path, "/proc/%d/task/%d/children", sp->pid,
+			 sp->threads.v[i].tid);
+		if (read_file(path, &text, NULL) == 0) {
+			children = text[0] != 0;
+			free(text);
+		}
+	}
+	if (!children) {
+		int64_t r = 0;
+		int e = snap_sys(tg, proc_task(sp->live, sp->pid), SYS_waitid, &r, P_ALL, 0, 0,
+				 WEXITED | WSTOPPED | WCONTINUED | WNOHANG | WNOWAIT | __WALL, 0, 0);
+		if (e < 0)
+			return e;
+		if (r == -ECHILD)
+			return 0;
+	}
+	char path[64], *text;
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		pid_t pid = (pid_t)atoi(de->d_name);
+		if (pid <= 0 || target_find_task(tg, pid))
+			continue;
+		snprintf(path, sizeof path, "/proc/%d/status", pid);
+		if (read_file(path, &text, NULL) < 0)
+			continue;
+		char *f = strstr(text, "\nTracerPid:");
+		pid_t tracer = f ? (pid_t)atoi(f + 11) : 0;
+		char *name = strstr(text, "Name:");
+		char comm[32] = "?";
+		if (name)
+			sscanf(name + 5, " %31[^\n]", comm);
+		free(text);
+		for (size_t i = 0; i < sp->threads.n && tracer; i++)
+			if (sp->threads.v[i].tid == tracer) {
+				sbuf_printf(marks, "pid %d traces pid %d (%s), which rewind does not own; "
+					    "that ptrace link cannot be restored\n", sp->pid, pid, comm);
+				break;
+			}
+	}
+	if (d)
+		closedir(d);
+	return 0;
+}
+
+/* Fork the checkpoint of sp->live: an injected clone in its leader. */
+static int make_ckpt(struct target *tg, struct snap_proc *sp)
+{
+	struct proc *p = sp->live;
+	struct task *lead = proc_task(p, p->pid), *c = NULL;
+	unsigned next_proc = tg->next_proc_num, next_task = tg->next_task_num;
+	const uint64_t args[6] = { sp->parent_is_us ? CLONE_PARENT | SIGCHLD : 0 };
+	int64_t ret = 0;
+	int e = inject_syscall(tg, lead, SYS_clone, args, &ret, &c);
+	if (e == 0 && ret < 0)
+		e = (int)ret;
+	if (e == 0 && !c)
+		e = -ESRCH;
+	if (e < 0) {
+		pr_err(LM_SNAP, "pid %d: the checkpoint clone failed: %s", p->pid, strerror(-e));
+		return e;
+	}
+	struct proc *cp = c->proc;
+	cp->snapshot = true;
+	/* Checkpoints take no user-visible numbers. */
+	if (cp->num + 1 == tg->next_proc_num && next_proc < tg->next_proc_num)
+		tg->next_proc_num--;
+	if (c->num + 1 == tg->next_task_num && next_task < tg->next_task_num)
+		tg->next_task_num--;
+	cp->num = 0;
+	c->num = 0;
+	cp->syscall_insn = p->syscall_insn;
+	cp->syscall_insn_gen = cp->exec_gen;
+	sp->ckpt = cp;
+	sp->ckpt_pidfd = snap_pidfd_open(cp->pid);
+	if (sp->ckpt_pidfd < 0) {
+		pr_err(LM_SNAP, "pid %d: pidfd of checkpoint %d: %s", p->pid, cp->pid,
+		       strerror(-sp->ckpt_pidfd));
+		return sp->ckpt_pidfd;
+	}
+	return 0;
+}
+
+/* Every task stopped and outside syscalls; no vfork child mid-way. */
+static int prepare(struct target *tg, struct sbuf *problems)
+{
+	bool running = false;
+	int e;
+	for (struct proc *p = tg->procs; p; p = p->next) {
+		if (p->dead || p->snapshot)
+			continue;
+		if (p->vfork_child) {
+			sbuf_printf(problems, "pid %d is a vfork child still sharing the memory of pid "
+				    "%d; checkpoint it after its exec or exit\n", p->pid, p->parent_pid);
+			return -EAGAIN;
+		}
+		for (struct task *t = p->tasks; t; t = t->next) {
+			if (t->state == TS_RUNNING) {
+				sbuf_printf(problems, "tid %d of pid %d is running; stop it first\n",
+					    t->tid, p->pid);
+				return -EBUSY;
+			}
+			if (t->state == TS_STOPPED && t->in_syscall && !t->exiting &&
+			    (e = target_settle(tg, t)) < 0) {
+				sbuf_printf(problems, "pid %d tid %d could not leave its syscall: %s\n",
+					    p->pid, t->tid, strerror(-e));
+				return e == -ESRCH ? -ESRCH : e;
+			}
+		}
+	}
+	/* Settling a fork finished it: the new child must reach its first stop too. */
+	for (struct proc *p = tg->procs; p && !running; p = p->next)
+		for (struct task *t = p->tasks; t && !p->dead && !p->snapshot; t = t->next)
+			running |= t->state == TS_RUNNING;
+	return running ? target_stop_all(tg) : 0;
+}
+
+static void add_proc(struct snapshot *s, struct proc *p)
+{
+	struct snap_proc sp;
+	memset(&sp, 0, sizeof sp);
+	sp.pid = p->pid;
+	sp.num = p->num;
+	sp.parent_pid = p->parent_pid;
+	sp.attached = p->attached;
+	sp.live = p;
+	sp.ckpt_pidfd = -1;
+	for (size_t i = 0; i < p->sites.n; i++)
+		vec_push(&sp.sites, p->sites.v[i]);
+	memcpy(sp.hw, p->hw, sizeof sp.hw);
+	sp.syscall_insn = p->syscall_insn;
+	vec_push(&s->procs, sp);
+}
+
+int snap_take(struct target *tg, const struct snap_opts *o, struct snapshot **out,
+	      struct sbuf *problems)
+{
+	static const struct snap_opts defaults;
+	struct sbuf marks = { 0 };
+	struct snapshot *s = xcalloc(1, sizeof *s);
+	int e;
+
+	if (!o)
+		o = &defaults;
+	*out = NULL;
+	if ((e = prepare(tg, problems)) < 0)
+		goto err;
+	for (struct proc *p = tg->procs; p; p = p->next)
+		if (!p->dead && !p->snapshot)
+			add_proc(s, p);
+	if (!s->procs.n) {
+		sbuf_printf(problems, "no live process to checkpoint\n");
+		e = -ESRCH;
+		goto err;
+	}
+	/* Everything that needs the live processes, before the first checkpoint exists. */
+	for (size_t i = 0; i < s->procs.n; i++) {
+		struct snap_proc *sp = &s->procs.v[i];
+		if (!inject_find_syscall_insn(sp->live)) {
+			e = -ENOEXEC;
+			goto died;
+		}
+		if ((e = read_status(sp)) < 0 || (e = snap_threads_save(tg, sp, problems)) < 0)
+			goto died;
+	}
+	if ((e = snap_fds_save(s, o, &marks)) < 0)
+		goto died;
+	for (size_t i = 0; i < s->procs.n; i++) {
+		struct snap_proc *sp = &s->procs.v[i];
+		if ((e = check_tracees(tg, sp, &marks)) < 0 || (e = snap_signals_save(tg, sp)) < 0 ||
+		    (e = snap_shm_save(sp, s)) < 0)
+			goto died;
+	}
+	if (marks.len && !o->force) {
+		e = -EBUSY;
+		goto err;
+	}
+	/* The checkpoints. */
+	for (size_t i = 0; i < s->procs.n; i++) {
+		struct snap_proc *sp = &s->procs.v[i];
+		sp->syscall_insn = sp->live->syscall_insn;
+		if ((e = make_ckpt(tg, sp)) < 0 || (e = snap_fds_detach_ckpt(tg, sp)) < 0 ||
+		    (e = snap_shm_check_ckpt(sp, &marks)) < 0)
+			goto died;
+	}
+	if (marks.len && !o->force) {
+		e = -EBUSY;
+		goto err;
+	}
+	for (size_t i = 0; i < s->procs.n; i++)
+		s->procs.v[i].live = NULL;
+	if (marks.len) {
+		sbuf_puts(problems, sbuf_str(&marks));
+		s->marks = sbuf_steal(&marks);
+	}
+	*out = s;
+	return 0;
+
+died:
+	for (size_t i = 0; i < s->procs.n; i++) {
+		struct proc *p = s->procs.v[i].live;
+		if (e == -ESRCH && p && (p->dead || kill(p->pid, 0) < 0)) {
+			sbuf_printf(problems, "pid %d exited while the checkpoint was being taken\n",
+				    p->pid);
+			break;
+		}
+	}
+	if (e != -ESRCH && !problems->len)
+		sbuf_printf(problems, "the checkpoint could not be taken: %s\n", strerror(-e));
+	else if (e == -ESRCH && !strstr(sbuf_str(problems), "exited"))
+		sbuf_printf(problems, "a process exited while the checkpoint was being taken\n");
+err:
+	sbuf_puts(problems, sbuf_str(&marks));
+	sbuf_free(&marks);
+	free_snapshot(tg, s);
+	return e;
+}
+
+/* ---- restoring ---- */
+
+bool snap_alive(const struct snapshot *s)
+{
+	for (size_t i = 0; i < s->procs.n; i++) {
+		const struct snap_proc *sp = &s->procs.v[i];
+		if (!sp->ckpt || sp->ckpt->dead)
+			return false;
+		struct pollfd pfd = { sp->ckpt_pidfd, POLLIN, 0 };
+		if (poll(&pfd, 1, 0) != 0)
+			return false;
+	}
+	return true;
+}
+
+/* Kill every live process of the target, so that their pids are free again. */
+static void kill_current(struct target *tg, struct snapshot *s)
+{
+	for (struct proc *p = tg->procs; p; p = p->next)
+		if (!p->dead && !p->snapshot)
+			kill(p->pid, SIGKILL);
+	for (struct proc *p = tg->procs; p; p = p->next)
+		if (!p->dead && !p->snapshot)
+			target_kill(tg, p);
+	/* A process whose real parent was another traced one stayed that parent's zombie
+	 * after we reaped it; it came back to us when the parent died: reap it now. */
+	for (size_t i = 0; i < s->procs.n; i++) {
+		pid_t pid = s->procs.v[i].pid;
+		if (!target_find_task(tg, pid))
+			while (waitpid(pid, NULL, WNOHANG | __WALL) > 0)
+				;
+	}
+}
+
+/* clone3 in the checkpoint: the new process, with pid sp->pid when set_tid. */
+static int fork_ckpt(struct target *tg, struct snap_proc *sp, bool set_tid, struct task **out,
+		     int64_t *ret)
+{
+	struct task *ct = proc_main_task(sp->ckpt);
+	const struct snap_thread *lead = &sp->threads.v[0];
+	struct clone_args ca;
+	struct scratch sc;
+	int e = scratch_begin(ct, sizeof ca + 8, &sc);
+	if (e < 0)
+		return e;
+	memset(&ca, 0, sizeof ca);
+	/* CLONE_PARENT: rewind's child (the checkpoint's parent is rewind once the process
+	 * it was taken from is dead), exit signal that of the checkpoint: SIGCHLD. */
+	ca.flags = CLONE_PARENT | (lead->ctid ? CLONE_CHILD_CLEARTID : 0);
+	ca.child_tid = lead->ctid;
+	if (set_tid) {
+		pid_t pid = sp->pid;
+		ca.set_tid = scratch_addr(&sc, sizeof ca);
+		ca.set_tid_size = 1;
+		e = scratch_put(&sc, sizeof ca, &pid, sizeof pid);
+	}
+	if (!e)
+		e = scratch_put(&sc, 0, &ca, sizeof ca);
+	*out = NULL;
+	if (!e) {
+		const uint64_t args[6] = { scratch_addr(&sc, 0), sizeof ca };
+		e = inject_syscall(tg, ct, SYS_clone3, args, ret, out);
+		if (!e && *ret >= 0 && !*out)
+			e = -ESRCH;
+	}
+	/* The child inherited the borrowed bytes too. */
+	int e2 = scratch_end(&sc, *out ? (*out)->proc : NULL);
+	return e ? e : e2;
+}
+
+static int restore_proc(struct target *tg, struct snap_proc *sp, struct sbuf *problems)
+{
+	struct task *t = NULL;
+	int64_t ret = 0;
+	int e = fork_ckpt(tg, sp, true, &t, &ret);
+	if (!e && (ret == -EPERM || ret == -EEXIST)) {
+		e = fork_ckpt(tg, sp, false, &t, &ret);
+		if (!e && ret > 0)
+			sbuf_printf(problems, "pid %d: %s; restored as pid %d (the program may notice)"
+				    "\n", sp->pid, ret == -EEXIST ? "the pid is taken by another "
+				    "process" : "choosing a pid needs CAP_SYS_ADMIN or "
+				    "CAP_CHECKPOINT_RESTORE", (int)ret);
+	}
+	if (!e && ret < 0)
+		e = (int)ret;
+	if (e < 0) {
+		pr_err(LM_SNAP, "pid %d: cannot fork checkpoint %d: %s", sp->pid,
+		       sp->ckpt ? sp->ckpt->pid : 0, strerror(-e));
+		sbuf_printf(problems, "pid %d: its checkpoint could not be forked: %s\n", sp->pid,
+			    strerror(-e));
+		return e;
+	}
+	struct proc *r = t->proc;
+	sp->rest = r;
+	r->num = sp->num;
+	r->parent_pid = sp->parent_pid;
+	r->attached = sp->attached;
+	proc_bp_forget_all(r);
+	for (size_t i = 0; i < sp->sites.n; i++)
+		vec_push(&r->sites, sp->sites.v[i]);
+	memcpy(r->hw, sp->hw, sizeof r->hw);
+	r->hw_gen++;
+	r->syscall_insn = sp->syscall_insn;
+	r->syscall_insn_gen = r->exec_gen;
+	if ((e = snap_thread_put(tg, t, &sp->threads.v[0], true)) < 0) {
+		sbuf_printf(problems, "pid %d: the state of its main thread could not be put "
+			    "back: %s\n", sp->pid, strerror(-e));
+		return e;
+	}
+	return snap_threads_recreate(tg, sp, r, r->pid == sp->pid, problems);
+}
+
+int snap_restore(struct target *tg, struct snapshot *s, struct sbuf *problems)
+{
+	int e = 0;
+	for (size_t i = 0; i < s->procs.n; i++) {
+		const struct snap_proc *sp = &s->procs.v[i];
+		if (!sp->ckpt || sp->ckpt->dead || !snap_alive(s)) {
+			bool gone = !sp->ckpt || sp->ckpt->dead;
+			struct pollfd pfd = { sp->ckpt_pidfd, POLLIN, 0 };
+			if (gone || poll(&pfd, 1, 0) != 0) {
+				sbuf_printf(problems, "the checkpoint process of pid %d (pid %d) is gone "
+					    "(killed from outside?); this checkpoint cannot be restored\n",
+					    sp->pid, sp->ckpt ? sp->ckpt->pid : 0);
+				pr_err(LM_SNAP, "pid %d: checkpoint process %d is gone", sp->pid,
+				       sp->ckpt ? sp->ckpt->pid : 0);
+				return -ESRCH;
+			}
+		}
+	}
+	kill_current(tg, s);
+	for (size_t i = 0; i < s->procs.n && !e; i++)
+		e = restore_proc(tg, &s->procs.v[i], problems);
+	if (!e)
+		e = snap_fds_restore(tg, s, problems);
+	for (size_t i = 0; i < s->procs.n && !e; i++) {
+		struct snap_proc *sp = &s->procs.v[i];
+		if ((e = snap_shm_restore(sp, sp->rest)) < 0)
+			sbuf_printf(problems, "pid %d: shared memory could not be written back: %s\n",
+				    sp->pid, strerror(-e));
+		else if ((e = snap_signals_restore(tg, sp, proc_task(sp->rest, sp->rest->pid),
+						   problems)) < 0)
+			sbuf_printf(problems, "pid %d: signals and timers could not be put back: %s\n",
+				    sp->pid, strerror(-e));
+	}
+	/* A failed restore leaves nothing half-made behind; the checkpoint stays usable. */
+	for (size_t i = 0; i < s->procs.n; i++) {
+		struct snap_proc *sp = &s->procs.v[i];
+		if (e < 0 && sp->rest && !sp->rest->dead)
+			target_kill(tg, sp->rest);
+		sp->rest = NULL;
+	}
+	return e;
+}
+
+/* ---- accounting ---- */
+
+uint64_t snap_private_bytes(const struct snapshot *s)
+{
+	uint64_t total = s->copied_bytes;
+	for (size_t i = 0; i < s->procs.n; i++) {
+		const struct snap_proc *sp = &s->procs.v[i];
+		for (size_t k = 0; k < sp->threads.n; k++)
+			total += sp->threads.v[k].xstate_len;
+		if (!sp->ckpt || sp->ckpt->dead)
+			continue;
+		char path[64], *text, *f;
+		snprintf(path, sizeof path, "/proc/%d/smaps_rollup", sp->ckpt->pid);
+		if (read_file(path, &text, NULL) < 0)
+			continue;
+		if ((f = strstr(text, "\nPrivate_Dirty:")))
+			total += strtoull(f + 15, NULL, 10) * 1024;
+		free(text);
+	}
+	return total;
+}
+
+const char *snap_marks(const struct snapshot *s)
+{
+	return s->marks;
+}

@@ -1,0 +1,68 @@
+/* snapshot: fork-based copy-on-write checkpoints of every process rewind supervises.
+ *
+ * A checkpoint of a process is a stopped child made by a clone() injected into it; it
+ * never runs (proc->snapshot). Restoring forks the checkpoint again with an injected
+ * clone3(set_tid), so the program gets back its own pid and tids, and one checkpoint
+ * can be restored any number of times. What fork does not carry is saved next to it
+ * and put back at restore: the other threads (registers, extended state, signal mask,
+ * robust list, rseq, sigaltstack, clear_child_tid, name, affinity), file offsets,
+ * shared memory, pipes inside the tree, pending signals, interval and POSIX timers,
+ * breakpoint sites, and optionally the contents of files open for writing.
+ * docs/architecture.md ("Snapshots") lists what is not restored and why. */
+#ifndef REWIND_SNAPSHOT_H
+#define REWIND_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "target.h"
+#include "util.h"
+
+/* One consistent checkpoint of every live, non-snapshot proc of a target. */
+struct snapshot;
+
+struct snap_opts {
+	bool files;   /* also copy the contents of regular files open for writing */
+	bool force;   /* take it despite resources that cannot be restored (it is marked) */
+};
+
+/* Checkpoint every live, non-snapshot proc of tg. Every task of them must be stopped
+ * (target_stop_all); tasks stopped inside a syscall are settled first. o may be NULL
+ * (defaults: no file contents, no force).
+ * Resources that cannot be restored faithfully are described in problems, one line
+ * each ("pid 12 fd 7: TCP socket to 10.0.0.1:443; it cannot be restored live");
+ * without o->force the call then fails with -EBUSY and takes nothing.
+ * Returns 0 with *out, or -errno: -EBUSY (unrestorable resources, or a task is
+ * running), -ESRCH (a process died meanwhile), -EAGAIN (a vfork child is between
+ * vfork and exec). On failure problems says why, no checkpoint process is left, and
+ * the traced processes are exactly as they were (still stopped). */
+int snap_take(struct target *tg, const struct snap_opts *o, struct snapshot **out,
+	      struct sbuf *problems);
+
+/* Make the program be what it was when s was taken: kill every live non-snapshot proc
+ * of tg (they stay in tg->procs, dead, for the caller to target_forget), then recreate
+ * each checkpointed process from its checkpoint with its pid, tids and state. The
+ * restored procs are stopped (every task at an interrupt stop, t->last_ev copied from
+ * the checkpoint) with the breakpoint sites and debug registers they had then; their
+ * user numbers are those they had then. Can be called any number of times.
+ * Returns 0, or -errno with the reason in problems: -ESRCH if a checkpoint process is
+ * gone (nothing is killed then). Deviations that do not stop the restore (fresh pids
+ * without privilege, a timer id that could not be kept) are described in problems. */
+int snap_restore(struct target *tg, struct snapshot *s, struct sbuf *problems);
+
+/* Kill s's checkpoint processes and free it. */
+void snap_drop(struct target *tg, struct snapshot *s);
+
+/* Memory s holds: the private dirty pages of its checkpoint processes (pages the
+ * program has changed since) plus the copies rewind keeps (shared memory, files,
+ * extended state). Reads /proc: call it on demand, not per stop. */
+uint64_t snap_private_bytes(const struct snapshot *s);
+
+/* False if one of s's checkpoint processes is gone (killed from outside). */
+bool snap_alive(const struct snapshot *s);
+
+/* NULL for a faithful snapshot; for one taken with force over unrestorable
+ * resources, the description of each (what `info checkpoints` shows as marked). */
+const char *snap_marks(const struct snapshot *s);
+
+#endif

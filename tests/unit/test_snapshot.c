@@ -1,0 +1,348 @@
+/* Snapshots against real processes. Each test runs a tests/progs/snap_*.c debuggee to
+ * its trap 1, checkpoints, lets it run on (changing what the checkpoint must bring
+ * back), restores, checks the restored state from here, and lets the program run to
+ * the end: its own output (it prints what it checked) and exit code must be right. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/elf.h>
+
+#include "core/inject.h"
+#include "core/regs.h"
+#include "core/snapshot.h"
+#include "core/target.h"
+
+#ifndef PROGS_DIR
+#define PROGS_DIR "tests/progs"
+#endif
+
+static struct target tg;
+static char outpath[128];
+
+static void setup(void)
+{
+	cr_assert_eq(target_init(&tg), 0);
+	snprintf(outpath, sizeof outpath, "/tmp/rewind-snap-%d-%ld.out", getpid(),
+		 (long)now_ns());
+}
+
+static void teardown(void)
+{
+	target_fini(&tg);
+	unlink(outpath);
+}
+
+/* ---- running debuggees ---- */
+
+struct launch_io {
+	const char *out;
+	int in_fd;         /* >= 0: becomes stdin */
+};
+
+static int redirect(void *arg)
+{
+	const struct launch_io *io = arg;
+	int fd = open(io->out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0 || dup2(fd, 1) < 0)
+		return -errno;
+	close(fd);
+	if (io->in_fd >= 0 && dup2(io->in_fd, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+static struct launch_io io;
+
+static struct proc *launch_args(char *const *argv)
+{
+	io.out = outpath;
+	io.in_fd = -1;
+	struct launch_spec ls = { .argv = argv, .exitkill = true, .child_setup = redirect,
+				  .child_arg = &io };
+	struct proc *p = NULL;
+	int e = target_launch(&tg, &ls, &p);
+	cr_assert_eq(e, 0, "launch %s: %s", argv[0], strerror(-e));
+	return p;
+}
+
+static struct proc *launch(const char *name)
+{
+	static char path[256];
+	snprintf(path, sizeof path, "%s/%s", PROGS_DIR, name);
+	char *argv[] = { path, NULL };
+	return launch_args(argv);
+}
+
+struct outcome {
+	struct tev ev;          /* the stop (a trap or breakpoint), or the last exit */
+	int exits;              /* processes that exited while running */
+	int status[8];          /* their wait statuses, in order */
+	pid_t pid[8];
+};
+
+static bool live_procs(void)
+{
+	for (struct proc *p = tg.procs; p; p = p->next)
+		if (!p->dead && !p->snapshot)
+			return true;
+	return false;
+}
+
+/* Resume everything and run until a program trap (int3 of SNAP_POINT), a breakpoint
+ * stop, or until every process has exited. All-stop: the others are stopped then. */
+static struct outcome run(void)
+{
+	struct outcome o;
+	memset(&o, 0, sizeof o);
+	for (struct proc *p = tg.procs; p; p = p->next)
+		for (struct task *t = p->tasks; t && !p->snapshot; t = t->next)
+			if (t->state == TS_STOPPED && t->pending_sig == SIGTRAP)
+				t->pending_sig = 0;
+	target_resume_all(&tg, NULL);
+	for (;;) {
+		struct tev ev;
+		int r = target_wait(&tg, &ev, 30000);
+		cr_assert_eq(r, 1, "target_wait: %d", r);
+		if (ev.proc && ev.proc->snapshot) {
+			cr_assert(ev.kind != TEV_EXITED, "a checkpoint process %d exited",
+				  ev.proc->pid);
+			continue;
+		}
+		switch (ev.kind) {
+		case TEV_EXITED:
+			if (o.exits < 8) {
+				o.pid[o.exits] = ev.proc ? ev.proc->pid : ev.tid;
+				o.status[o.exits] = ev.status;
+			}
+			o.exits++;
+			o.ev = ev;
+			if (!live_procs())
+				return o;
+			continue;
+		case TEV_BREAKPOINT:
+			o.ev = ev;
+			target_stop_all(&tg);
+			return o;
+		case TEV_SIGNAL:
+			if (ev.sig == SIGTRAP) {
+				o.ev = ev;
+				ev.task->pending_sig = 0;
+				target_stop_all(&tg);
+				return o;
+			}
+			target_resume(&tg, ev.task, RESUME_CONT);   /* delivered */
+			continue;
+		case TEV_THREAD_EXITED:
+			continue;
+		default:
+			if (ev.task && ev.task->state == TS_STOPPED)
+				target_resume(&tg, ev.task, RESUME_CONT);
+			continue;
+		}
+	}
+}
+
+static struct outcome run_to_trap(void)
+{
+	struct outcome o = run();
+	cr_assert(o.ev.kind == TEV_SIGNAL || o.ev.kind == TEV_BREAKPOINT,
+		  "expected a trap, got %s (status %#x)", tev_name(o.ev.kind), o.ev.status);
+	return o;
+}
+
+/* Run to the end; the exit status of pid (0: the last process) must be `code`. */
+static void run_to_exit(pid_t pid, int code)
+{
+	struct outcome o = run();
+	cr_assert_eq(o.ev.kind, TEV_EXITED, "expected the end, got %s at %#lx",
+		     tev_name(o.ev.kind), (unsigned long)o.ev.addr);
+	for (int i = 0; i < o.exits && i < 8; i++)
+		if (!pid || o.pid[i] == pid) {
+			cr_assert(WIFEXITED(o.status[i]), "pid %d: status %#x", o.pid[i], o.status[i]);
+			cr_assert_eq(WEXITSTATUS(o.status[i]), code, "pid %d exited with %d",
+				     o.pid[i], WEXITSTATUS(o.status[i]));
+			return;
+		}
+	cr_assert_fail("pid %d did not exit", pid);
+}
+
+static char *output(void)
+{
+	char *text = NULL;
+	cr_assert_eq(read_file(outpath, &text, NULL), 0);
+	return text;
+}
+
+static struct snapshot *take(const struct snap_opts *o)
+{
+	struct sbuf pb = { 0 };
+	struct snapshot *s = NULL;
+	int e = snap_take(&tg, o, &s, &pb);
+	cr_assert_eq(e, 0, "snap_take: %s: %s", strerror(-e), sbuf_str(&pb));
+	cr_assert_not_null(s);
+	sbuf_free(&pb);
+	return s;
+}
+
+static void restore(struct snapshot *s)
+{
+	struct sbuf pb = { 0 };
+	int e = snap_restore(&tg, s, &pb);
+	cr_assert_eq(e, 0, "snap_restore: %s: %s", strerror(-e), sbuf_str(&pb));
+	cr_assert_eq(pb.len, 0, "restore reported: %s", sbuf_str(&pb));
+	sbuf_free(&pb);
+	/* The former incarnation is dead: forget it. */
+	for (struct proc *p = tg.procs, *n; p; p = n) {
+		n = p->next;
+		if (p->dead)
+			target_forget(&tg, p);
+	}
+}
+
+/* Address of a symbol of a PIE program in p (nm + the load base from maps). */
+static uint64_t sym_addr(struct proc *p, const char *prog, const char *name)
+{
+	char cmd[512], line[256];
+	snprintf(cmd, sizeof cmd, "nm %s/%s", PROGS_DIR, prog);
+	FILE *f = popen(cmd, "r");
+	cr_assert_not_null(f);
+	uint64_t off = 0;
+	while (fgets(line, sizeof line, f)) {
+		unsigned long long a;
+		char kind, sym[200];
+		if (sscanf(line, "%llx %c %199s", &a, &kind, sym) == 3 && !strcmp(sym, name))
+			off = a;
+	}
+	pclose(f);
+	cr_assert_neq(off, 0, "no symbol %s", name);
+	snprintf(cmd, sizeof cmd, "/proc/%d/maps", p->pid);
+	f = fopen(cmd, "r");
+	uint64_t base = 0;
+	while (f && fgets(line, sizeof line, f))
+		if (strstr(line, prog) && !base)
+			base = strtoull(line, NULL, 16);
+	if (f)
+		fclose(f);
+	cr_assert_neq(base, 0);
+	return base + off;
+}
+
+static struct task *leader(pid_t pid)
+{
+	struct proc *p = target_find_proc(&tg, pid);
+	cr_assert_not_null(p, "no live pid %d", pid);
+	struct task *t = proc_task(p, pid);
+	cr_assert_not_null(t);
+	return t;
+}
+
+/* ---- 1. one thread: memory, registers, xstate, stop location, breakpoint sites ---- */
+
+Test(snapshot, registers_memory_and_sites, .init = setup, .fini = teardown)
+{
+	struct proc *p = launch("snap_regs");
+	pid_t pid = p->pid;
+	uint64_t a = sym_addr(p, "snap_regs", "marker_a"), b = sym_addr(p, "snap_regs", "marker_b");
+	uint64_t counter = sym_addr(p, "snap_regs", "counter");
+	run_to_trap();                                       /* trap 1, in the asm block */
+	struct task *t = leader(pid);
+	struct user_regs_struct *r, saved_regs;
+	cr_assert_eq(task_get_regs(t, &r), 0);
+	saved_regs = *r;
+	uint8_t *xs;
+	size_t xl;
+	cr_assert_eq(task_get_xstate(t, &xs, &xl), 0);
+	uint8_t *saved_xs = malloc(xl);
+	memcpy(saved_xs, xs, xl);
+	uint8_t a_orig, b_orig, byte;
+	cr_assert_eq(proc_read(p, RADDR(a), &a_orig, 1), 0);
+	cr_assert_eq(proc_read(p, RADDR(b), &b_orig, 1), 0);
+	cr_assert_eq(proc_bp_insert(p, a), 0);               /* a site at checkpoint time */
+
+	struct snap_opts o = { .files = true };
+	struct snapshot *s = take(&o);
+	cr_assert(snap_alive(s));
+	cr_assert_null(snap_marks(s));
+
+	/* Change everything the checkpoint must bring back. */
+	cr_assert_eq(proc_bp_remove(p, a), 0);
+	cr_assert_eq(proc_bp_insert(p, b), 0);
+	memset(xs + FX_XMM(0), 0xee, 16 * 16);
+	const struct xsave_layout *xl_ = regs_xsave_layout();
+	if (xl_->avx_off)
+		memset(xs + xl_->avx_off, 0xee, 16 * 16);
+	if (xl_->hi16_off)
+		memset(xs + xl_->hi16_off, 0xee, 16 * 64);
+	t->xs_dirty = true;
+	uint64_t junk = 555;
+	cr_assert_eq(proc_write(p, RADDR(counter), &junk, 8), 0);
+	struct outcome oc = run();                            /* the live run hits b */
+	cr_assert_eq(oc.ev.kind, TEV_BREAKPOINT);
+	cr_assert_eq(oc.ev.addr, b);
+	cr_assert_eq(proc_bp_remove(p, b), 0);
+	run_to_trap();                                        /* trap 2 */
+	char *text = output();
+	cr_assert(strstr(text, "FAIL"), "the clobbering showed in the live run: %s", text);
+	free(text);
+
+	restore(s);
+	p = target_find_proc(&tg, pid);
+	cr_assert_not_null(p, "restored with the same pid");
+	t = leader(pid);
+	cr_assert_eq(task_get_regs(t, &r), 0);
+	cr_assert_eq(r->rip, saved_regs.rip, "stop location");
+	cr_assert_eq(r->rsp, saved_regs.rsp);
+	cr_assert_eq(r->rbp, saved_regs.rbp);
+	cr_assert_eq(r->rax, saved_regs.rax);
+	cr_assert_eq(r->r15, saved_regs.r15);
+	cr_assert_eq(r->eflags & 0xcd5, saved_regs.eflags & 0xcd5);
+	cr_assert_eq(r->fs_base, saved_regs.fs_base);
+	cr_assert_eq(r->gs_base, saved_regs.gs_base);
+	cr_assert_eq(task_get_xstate(t, &xs, &xl), 0);
+	cr_assert_eq(memcmp(xs + FX_ST(0), saved_xs + FX_ST(0), 8 * 16 + 16 * 16), 0,
+		     "x87 and xmm");
+	if (xl_->avx_off)
+		cr_assert_eq(memcmp(xs + xl_->avx_off, saved_xs + xl_->avx_off, 256), 0, "ymm");
+	if (xl_->hi16_off)
+		cr_assert_eq(memcmp(xs + xl_->hi16_off, saved_xs + xl_->hi16_off, 1024), 0,
+			     "zmm16-31");
+	if (xl_->k_off)
+		cr_assert_eq(memcmp(xs + xl_->k_off, saved_xs + xl_->k_off, 64), 0, "opmasks");
+	uint64_t cval;
+	cr_assert_eq(proc_read(p, RADDR(counter), &cval, 8), 0);
+	cr_assert_eq(cval, 100, "memory as it was");
+	/* Sites: the checkpoint's, matching memory. */
+	cr_assert_not_null(proc_bp_find(p, a));
+	cr_assert_null(proc_bp_find(p, b));
+	cr_assert_eq(proc_read_raw(p, RADDR(a), &byte, 1), 0);
+	cr_assert_eq(byte, 0xcc);
+	cr_assert_eq(proc_read_raw(p, RADDR(b), &byte, 1), 0);
+	cr_assert_eq(byte, b_orig);
+	cr_assert_eq(proc_read(p, RADDR(a), &byte, 1), 0);
+	cr_assert_eq(byte, a_orig);
+
+	oc = run();                                           /* the restored run hits a */
+	cr_assert_eq(oc.ev.kind, TEV_BREAKPOINT);
+	cr_assert_eq(oc.ev.addr, a);
+	cr_assert_eq(proc_bp_remove(target_find_proc(&tg, pid), a), 0);
+	run_to_trap();                                        /* trap 2 */
+	run_to_exit(pid, 0);
+	text = output();
+	char want[128];
+	snprintf(want, sizeof want, "start avx512=%d\nvectors ok\nx87 ok\nmemory ok\n"
+		 "done counter=203\n", __builtin_cpu_supports("avx512f") != 0);
+	cr_assert_str_eq(text, want);
+	free(text);
+	snap_drop(&tg, s);
+	free(saved_xs);
+}
