@@ -32,6 +32,7 @@ struct rsp_conn {
 	int in_fd, out_fd;
 	bool out_is_socket;
 	bool noack, rle, eof;
+	bool warned_unacked;
 
 	uint8_t *in;                  /* raw input not yet parsed: in[pos..len) */
 	size_t in_pos, in_len, in_cap;
@@ -156,8 +157,10 @@ static int send_frame(struct rsp_conn *c, char lead, const void *payload, size_t
 	if (r || !track || c->noack)
 		return r;
 	if (c->ua_n == UNACKED_MAX) {
-		pr_warn(LM_GDB, "gdb connection: %d packets unacknowledged; forgetting the oldest",
-			UNACKED_MAX);
+		if (!c->warned_unacked)
+			pr_warn(LM_GDB, "gdb connection: %d packets unacknowledged; forgetting the oldest",
+				UNACKED_MAX);
+		c->warned_unacked = true;
 		free(c->unacked[c->ua_head].bytes);
 		c->ua_head = (c->ua_head + 1) % UNACKED_MAX;
 		c->ua_n--;

@@ -56,7 +56,8 @@ enum rsp_kind {
 	RSP_DETACH,             /* D[;pid] -> .pid */
 	RSP_MONITOR,            /* qRcmd,hex -> .monitor (decoded, NUL-terminated) */
 	RSP_VFILE,              /* vFile:op:args -> .vfile (may be answered unsupported) */
-	RSP_NON_STOP,           /* QNonStop:0|1 -> .flag */
+	RSP_NON_STOP,           /* QNonStop:0|1 -> .flag (only sent if QNonStop+ was
+	                           announced; all-stop servers answer :1 with an error) */
 	RSP_VRUN,               /* vRun;file;arg... -> .run (hex-decoded) */
 	RSP_VATTACH,            /* vAttach;pid -> .pid */
 	RSP_VCTRLC,             /* vCtrlC: the packet form of the interrupt */

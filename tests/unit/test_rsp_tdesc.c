@@ -247,6 +247,7 @@ struct stub {
 	struct store s;
 	uint8_t mem[4096];
 	bool mp;
+	uint64_t rwatch;                /* address of an inserted read watchpoint, or 0 */
 	unsigned counts[RSP_KIND__COUNT];
 };
 
@@ -337,7 +338,8 @@ static void stub_serve(struct stub *st, int fd)
 		uint8_t v[32];
 		switch (p.kind) {
 		case RSP_QSUPPORTED:
-			st->mp = rsp_reply_supported(&b, RSP_FBIT(RSP_S_NOACK) | RSP_FBIT(RSP_S_XFER_FEATURES),
+			st->mp = rsp_reply_supported(&b, RSP_FBIT(RSP_S_NOACK) | RSP_FBIT(RSP_S_XFER_FEATURES) |
+						     RSP_FBIT(RSP_S_REVERSE),
 						     RSP_FBIT(RSP_F_MULTIPROCESS) | RSP_FBIT(RSP_F_SWBREAK),
 						     p.u.supported.features) & RSP_FBIT(RSP_F_MULTIPROCESS);
 			break;
@@ -352,11 +354,24 @@ static void stub_serve(struct stub *st, int fd)
 			else
 				rsp_reply_error(&b, ENOENT, NULL, false);
 			break;
-		case RSP_STOP_REASON: {
+		case RSP_INSERT_BREAK: case RSP_REMOVE_BREAK:
+			if (p.u.bp.type == 3)
+				st->rwatch = p.kind == RSP_INSERT_BREAK ? p.u.bp.addr : 0;
+			rsp_reply_ok(&b);
+			break;
+		case RSP_STOP_REASON: case RSP_CONTINUE: case RSP_STEP: case RSP_VCONT:
+		case RSP_REVERSE_STEP: case RSP_REVERSE_CONTINUE: {
+			/* Forward runs hit the read watchpoint; reverse runs hit the start of history. */
 			struct sbuf ex = { 0 };
 			tdesc_expedite(st->t, &st->s.r, &ex);
 			struct rsp_stop s = { .kind = RSP_STOP_SIGNAL, .sig = 5, .thread = self,
 					      .expedite = ex.s, .core = -1 };
+			if (p.kind == RSP_REVERSE_STEP || p.kind == RSP_REVERSE_CONTINUE)
+				s.reason = RSP_REASON_REPLAY_BEGIN;
+			else if (p.kind != RSP_STOP_REASON && st->rwatch) {
+				s.reason = RSP_REASON_RWATCH;
+				s.addr = st->rwatch;
+			}
 			rsp_reply_stop(&b, &s, st->mp);
 			sbuf_free(&ex);
 			break;
@@ -441,7 +456,8 @@ Test(rsp_tdesc, real_gdb_reads_and_writes_registers_through_the_stub, .timeout =
 		avx512 ? "p/x $k1" : "echo no-avx512\\n",
 		avx512 ? "p $xmm20.v2_int64" : "echo no-avx512\\n",
 		"set $rax = 0x42", "set $ymm5.v8_int32[7] = 7", "set var *(char *)0x400001 = 0x55",
-		"p/x $rax", "detach",
+		"p/x $rax", "reverse-stepi", "reverse-continue", "rwatch *(int *)0x400100", "continue",
+		"detach",
 	};
 	char *argv[3 + 2 * ARRAY_SIZE(cmds) + 1];
 	int k = 0;
@@ -506,6 +522,10 @@ Test(rsp_tdesc, real_gdb_reads_and_writes_registers_through_the_stub, .timeout =
 	cr_assert(st->counts[RSP_START_NOACK] && st->counts[RSP_XFER_READ] >= 2,
 		  "no-ack mode and a target.xml longer than one window");
 	cr_assert(st->counts[RSP_READ_REGS] && st->counts[RSP_DETACH]);
+	cr_assert(st->counts[RSP_REVERSE_STEP] && st->counts[RSP_REVERSE_CONTINUE]);
+	cr_expect(strstr(text, "No more reverse-execution history."), "replaylog in:\n%s", text);
+	cr_expect(strstr(text, "Hardware read watchpoint 1: *(int *)0x400100\n\nValue = 50462976"),
+		  "rwatch stop in:\n%s", text);
 	posix_spawn_file_actions_destroy(&fa);
 	free(st->s.xsave);
 	free(st);
