@@ -51,17 +51,18 @@ static void read_comm(pid_t pid, pid_t tid, char comm[16])
 	comm[len] = 0;
 }
 
-static int write_comm(pid_t pid, pid_t tid, const char *comm)
+/* Thread names can only be written by the thread group itself: PR_SET_NAME in t. */
+static int put_comm(struct target *tg, struct task *t, const char *comm)
 {
-	char path[64];
-	snprintf(path, sizeof path, "/proc/%d/task/%d/comm", pid, tid);
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ssize_t n = write(fd, comm, strlen(comm));
-	int e = n < 0 ? -errno : 0;
-	close(fd);
-	return e;
+	struct scratch sc;
+	int64_t r;
+	int e = scratch_begin(t, 16, &sc);
+	if (e < 0)
+		return e;
+	if (!(e = scratch_put(&sc, 0, comm, strlen(comm) + 1)))
+		e = snap_sys_ok(tg, t, SYS_prctl, &r, PR_SET_NAME, scratch_addr(&sc, 0), 0, 0, 0, 0);
+	int e2 = scratch_end(&sc, NULL);
+	return e ? e : e2;
 }
 
 /* clear_child_tid and sigaltstack of a non-leader thread (or just clear_child_tid). */
@@ -272,9 +273,8 @@ int snap_thread_put(struct target *tg, struct task *t, const struct snap_thread 
 		/* fork keeps the caller's sigaltstack and name; a new thread has neither. */
 		if (st->has_altstack && (e = put_altstack(tg, t, st)) < 0)
 			goto fail;
-		if (st->comm[0] && (e = write_comm(t->proc->pid, t->tid, st->comm)) < 0)
-			pr_warn(LM_SNAP, "tid %d: thread name not restored: %s", t->tid,
-				strerror(-e));
+		if (st->comm[0] && (e = put_comm(tg, t, st->comm)) < 0)
+			goto fail;
 	}
 	if (t->tid != st->tid && st->regs.fs_base &&
 	    st->ctid == st->regs.fs_base + SNAP_GLIBC_TID_OFF) {

@@ -346,3 +346,93 @@ Test(snapshot, registers_memory_and_sites, .init = setup, .fini = teardown)
 	snap_drop(&tg, s);
 	free(saved_xs);
 }
+
+/* ---- 2. every thread, some blocked in syscalls ---- */
+
+struct tsave {
+	pid_t tid;
+	unsigned num;
+	struct user_regs_struct regs;
+	uint64_t mask;
+	uint64_t rseq;
+	uint64_t robust;
+};
+
+static size_t save_tasks(struct proc *p, struct tsave *v, size_t max)
+{
+	size_t n = 0;
+	for (struct task *t = p->tasks; t && n < max; t = t->next) {
+		if (t->state == TS_DEAD)
+			continue;
+		struct user_regs_struct *r;
+		cr_assert_eq(task_get_regs(t, &r), 0);
+		v[n].tid = t->tid;
+		v[n].num = t->num;
+		v[n].regs = *r;
+		cr_assert_eq(task_get_sigmask(t, &v[n].mask), 0);
+		struct __ptrace_rseq_configuration rc = { 0 };
+		ptrace(PTRACE_GET_RSEQ_CONFIGURATION, t->tid, (void *)sizeof rc, &rc);
+		v[n].rseq = rc.rseq_abi_pointer;
+		size_t len;
+		cr_assert_eq(syscall(SYS_get_robust_list, t->tid, &v[n].robust, &len), 0);
+		n++;
+	}
+	return n;
+}
+
+Test(snapshot, threads_blocked_in_syscalls, .init = setup, .fini = teardown)
+{
+	struct proc *p = launch("snap_threads");
+	pid_t pid = p->pid;
+	run_to_trap();
+	p = target_find_proc(&tg, pid);
+	cr_assert_eq(proc_live_tasks(p), 6);
+	struct tsave before[8], after[8];
+	size_t n = save_tasks(p, before, 8);
+	int restartsys = 0, restartblock = 0;
+	for (size_t i = 0; i < n; i++) {
+		restartsys += (int64_t)before[i].regs.rax == -512;
+		restartblock += (int64_t)before[i].regs.rax == -516;
+	}
+	cr_assert_geq(restartsys, 2, "futex/read interrupted with -ERESTARTSYS");
+	cr_assert_geq(restartblock, 2, "nanosleep/timed futex with -ERESTART_RESTARTBLOCK");
+
+	struct snapshot *s = take(NULL);
+	run_to_trap();                          /* the live run: woken, joined */
+	char *text = output();
+	cr_assert(strstr(text, "t5 cond_timedwait: ok"), "%s", text);
+	free(text);
+
+	restore(s);
+	p = target_find_proc(&tg, pid);
+	cr_assert_not_null(p);
+	cr_assert_eq(proc_live_tasks(p), 6);
+	cr_assert_eq(save_tasks(p, after, 8), n);
+	for (size_t i = 0; i < n; i++) {
+		size_t j = 0;
+		while (j < n && after[j].tid != before[i].tid)
+			j++;
+		cr_assert_lt(j, n, "tid %d restored", before[i].tid);
+		const struct user_regs_struct *b = &before[i].regs, *a = &after[j].regs;
+		bool block = (int64_t)b->rax == -516;
+		cr_assert_eq(a->rip, block ? b->rip - 2 : b->rip, "tid %d rip", b->rip);
+		if (block)
+			cr_assert_eq(a->rax, b->orig_rax, "re-executes its syscall");
+		else
+			cr_assert_eq(a->rax, b->rax);
+		cr_assert_eq(a->rsp, b->rsp);
+		cr_assert_eq(a->rdi, b->rdi);
+		cr_assert_eq(a->fs_base, b->fs_base);
+		cr_assert_eq(after[j].mask, before[i].mask, "tid %d mask", before[i].tid);
+		cr_assert_eq(after[j].rseq, before[i].rseq, "tid %d rseq", before[i].tid);
+		cr_assert_eq(after[j].robust, before[i].robust, "tid %d robust list", before[i].tid);
+		cr_assert_eq(after[j].num, before[i].num, "thread numbers kept");
+	}
+	run_to_trap();                          /* trap 2 in the restored run */
+	run_to_exit(pid, 0);
+	text = output();
+	cr_assert_str_eq(text, "start\nt1 cond_wait: ok\nt2 read: ok\nt3 nanosleep: ok\n"
+			 "t4 spin: ok\nt5 cond_timedwait: ok\njoined all\n");
+	free(text);
+	snap_drop(&tg, s);
+}
