@@ -121,6 +121,13 @@ static int shell_main(int argc, char **argv)
 	}
 	session_fini(&sh->sess);
 	fflush(stdout);
+	for (size_t k = 0; k < cmds.n; k++)
+		if (cmds.v[k][0] == '\x01')
+			free(cmds.v[k]);
+	vec_free(&cmds);
+	free(sh->last_line);
+	free(sh->list_file);
+	free(sh);
 	return code;
 }
 
