@@ -227,7 +227,8 @@ void trace_dump_ev(struct sbuf *o, const struct trace_ev *ev)
 		memcpy(&code, ev->sig.siginfo + 8, 4);
 		signame(o, ev->sig.signo);
 		sbuf_printf(o, " code %d", code);
-		if (code <= 0 && code != -6) {   /* SI_USER, SI_QUEUE, SI_TKILL...: a sender */
+		if (code == 0 || code == -1 || code == -3 || code == -6) {
+			/* SI_USER, SI_QUEUE, SI_MESGQ, SI_TKILL: sent by a process */
 			memcpy(&pid, ev->sig.siginfo + 16, 4);
 			memcpy(&uid, ev->sig.siginfo + 20, 4);
 			sbuf_printf(o, " from pid %d uid %d", pid, uid);

@@ -711,3 +711,58 @@ Test(trace, flush_at_exit)
 		free(path);
 	}
 }
+
+Test(trace, dump_lines)
+{
+	char *path = write_samples("t", NSAMPLE, NULL);
+	struct trace_reader *r;
+	cr_assert_eq(trace_reader_open(path, &r, NULL), 0);
+	struct sbuf o = { 0 };
+	trace_dump_info(&o, trace_reader_info(r));
+	cr_expect(!strncmp(sbuf_str(&o), "format: 1.0\ncreated: 2023-11-14 22:13:20 UTC\n"
+			   "rewind: 0.1.0-test\nkernel: ", 66), "%s", sbuf_str(&o));
+	sbuf_reset(&o);
+	cr_expect_eq(trace_dump(r, &o, 0), 0);
+	const char *want =
+		"#0 meta pid 4242 argv [\"/bin/prog\", \"-x\", \"arg with space\"] cwd \"/home/u\" "
+		"exe \"/bin/prog\" env 2 vars, maps 51 bytes, auxv 3 entries\n"
+		"#1 tid 4242 read(0, 0x7ffe0000, 4096) = 5 [arg1: 5 bytes \"hello\", 0x7ffe0010: "
+		"16 bytes \"\\x01\\x02\\x03\\x04\\x05\\x06\\x07\\x08\\t\\n\\x0b\\x0c\\x0d\\x0e\\x0f\\x10\"]\n"
+		"#2 tid 4242 openat(-100, 0x4a0000, 0x80000, 0) = -1 ENOENT (agent)\n"
+		"#3 tid 4242 SIGINT code 0 from pid 16 uid 0 at pc 0x401234 k 3 regs 0000feedfacecafe\n"
+		"#4 tid 4242 sched -> 4243 (preempt) at pc 0x401300 k 7 regs 0000000000001234\n"
+		"#5 tid 4243 rdtsc = 0x123456789abc at pc 0x401400\n"
+		"#6 tid 4243 rdtscp = 0x1 aux 3 at pc 0x401410\n"
+		"#7 tid 4242 mmap(0, 8192, PROT_READ|PROT_EXEC, MAP_PRIVATE|MAP_DENYWRITE, 3, 0x1000) "
+		"= 0x7ffff7dd0000 file \"files/libc.so.6-0123\"\n"
+		"#8 tid 4242 clone -> thread 4244 flags 0x3d0f00\n"
+		"#9 tid 4242 exec \"/bin/ls\" (former tid 4243)\n"
+		"#10 checkpoint 3 \"before\" at event 9\n"
+		"#11 tid 4242 getpid() = 4242\n"
+		"#12 tid 4244 exit: exited 9\n"
+		"#13 end: exited 1\n"
+		"end of trace\n";
+	cr_expect_str_eq(sbuf_str(&o), want);
+	trace_reader_close(r);
+
+	/* A damaged trace: the dump shows what is good, then why it stops. */
+	size_t len;
+	uint8_t *buf = slurp(path, &len);
+	cr_assert_eq(trace_reader_mem(buf, len - 3, &r, NULL), 0);
+	sbuf_reset(&o);
+	cr_expect_eq(trace_dump(r, &o, 0), -EBADMSG);
+	const char *last = strstr(sbuf_str(&o), "#12 ");
+	cr_assert_not_null(last);
+	cr_expect(strstr(last, "\ntrace stops: record 13 at offset "), "%s", last);
+	cr_expect(strstr(last, "exceeds the file"), "%s", last);
+	trace_reader_close(r);
+	/* max stops early. */
+	cr_assert_eq(trace_reader_mem(buf, len, &r, NULL), 0);
+	sbuf_reset(&o);
+	cr_expect_eq(trace_dump(r, &o, 2), 1);
+	cr_expect(strstr(sbuf_str(&o), "#1 ") && !strstr(sbuf_str(&o), "#2 "));
+	trace_reader_close(r);
+	sbuf_free(&o);
+	free(buf);
+	free(path);
+}
