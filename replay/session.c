@@ -4,15 +4,112 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/infsym.h"
+
 int session_init(struct session *s)
 {
 	memset(s, 0, sizeof *s);
+	ckpt_init(&s->ckpts);
 	return inf_init(&s->inf);
 }
 
 void session_fini(struct session *s)
 {
+	ckpt_fini(&s->ckpts, &s->inf);
 	inf_fini(&s->inf);
+}
+
+void session_describe_pc(struct session *s, struct task *t, struct sbuf *out)
+{
+	struct inferior *inf = &s->inf;
+	struct symtab *st = infsym_symtab(inf, t ? t->proc : NULL);
+	struct sym_addr_info ai;
+	uint64_t pc = t && t->state == TS_STOPPED ? task_pc(t) : 0;
+	if (st && symtab_describe(st, pc, &ai) == 0 && ai.func) {
+		if (ai.base && ai.line)
+			sbuf_printf(out, "%s (%s:%d)", ai.func, ai.base, ai.line);
+		else
+			sbuf_printf(out, "%s", ai.func);
+		return;
+	}
+	sbuf_printf(out, "0x%llx", (unsigned long long)pc);
+}
+
+/* At every stop the user sees, a checkpoint, so any earlier stop can be returned to. */
+static void auto_checkpoint(struct session *s, const struct stop *st)
+{
+	struct inferior *inf = &s->inf;
+	if (!s->ckpts.auto_on || !inf_alive(inf) || !inf->cur)
+		return;
+	if (st->reason == SR_ERROR || st->reason == SR_EXITED || st->reason == SR_KILLED)
+		return;
+	struct sbuf where = { 0 }, msg = { 0 };
+	session_describe_pc(s, inf->cur, &where);
+	struct checkpoint *c;
+	int e = ckpt_take(&s->ckpts, inf, NULL, true, false, sbuf_str(&where), &c, &msg);
+	if (e < 0 && strcmp(s->auto_problem, sbuf_str(&msg))) {
+		snprintf(s->auto_problem, sizeof s->auto_problem, "%s", sbuf_str(&msg));
+		inf_notice(inf, "[automatic checkpoint skipped: %s]", sbuf_str(&msg));
+	}
+	if (e == 0)
+		ckpt_enforce_budget(&s->ckpts, inf, false);
+	sbuf_free(&where);
+	sbuf_free(&msg);
+}
+
+int session_checkpoint(struct session *s, const char *name, bool force, struct checkpoint **out,
+		       struct sbuf *msg)
+{
+	struct sbuf where = { 0 };
+	session_describe_pc(s, s->inf.cur, &where);
+	int e = ckpt_take(&s->ckpts, &s->inf, name, false, force, sbuf_str(&where), out, msg);
+	sbuf_free(&where);
+	if (e == 0)
+		ckpt_enforce_budget(&s->ckpts, &s->inf, false);
+	return e;
+}
+
+int session_bookmark(struct session *s, const char *name, struct checkpoint **out, struct sbuf *msg)
+{
+	if (ckpt_find(&s->ckpts, name)) {
+		sbuf_printf(msg, "A checkpoint named \"%s\" exists already.", name);
+		return -EEXIST;
+	}
+	struct checkpoint *c = s->ckpts.current ? ckpt_by_id(&s->ckpts, s->ckpts.current) : NULL;
+	if (c && !c->name && inf_alive(&s->inf) && s->inf.cur && task_pc(s->inf.cur) == c->pc) {
+		c->name = xstrdup(name);
+		c->automatic = false;
+		*out = c;
+		return 0;
+	}
+	return session_checkpoint(s, name, false, out, msg);
+}
+
+int session_restore(struct session *s, const char *id_or_name, struct stop *st, struct sbuf *msg)
+{
+	struct checkpoint *c = ckpt_find(&s->ckpts, id_or_name);
+	memset(st, 0, sizeof *st);
+	if (!c) {
+		sbuf_printf(msg, "No checkpoint %s.", id_or_name);
+		return -ENOENT;
+	}
+	int e = ckpt_restore(&s->ckpts, &s->inf, c, msg);
+	if (e < 0)
+		return e;
+	st->reason = SR_STEPPED;
+	st->print = SP_SRC_AND_LOC;
+	stop_fill_thread(st, s->inf.cur);
+	return 0;
+}
+
+int session_delete_checkpoint(struct session *s, const char *id_or_name, struct sbuf *msg)
+{
+	struct checkpoint *c = ckpt_find(&s->ckpts, id_or_name);
+	if (!c) {
+		sbuf_printf(msg, "No checkpoint %s.", id_or_name);
+		return -ENOENT;
+	}
+	return ckpt_delete(&s->ckpts, &s->inf, c);
 }
 
 int session_launch(struct session *s, struct sbuf *err)
@@ -54,15 +151,18 @@ int session_exec(struct session *s, enum sess_cmd cmd, const struct sess_args *a
 			 "Reverse execution needs a recording; this session has none.");
 		return -ENOTSUP;
 	}
+	int e = -EINVAL;
 	switch (cmd) {
-	case SC_CONTINUE: return inf_continue(inf, a->sig, st);
-	case SC_STEPI: return inf_stepi(inf, false, st);
-	case SC_NEXTI: return inf_stepi(inf, true, st);
-	case SC_STEP: return inf_step(inf, false, st);
-	case SC_NEXT: return inf_step(inf, true, st);
-	case SC_FINISH: return inf_finish(inf, st);
-	case SC_UNTIL: return inf_until_next(inf, st);
-	case SC_RUN_TO: return inf_run_to(inf, a->addr, a->until_frame, st);
+	case SC_CONTINUE: e = inf_continue(inf, a->sig, st); break;
+	case SC_STEPI: e = inf_stepi(inf, false, st); break;
+	case SC_NEXTI: e = inf_stepi(inf, true, st); break;
+	case SC_STEP: e = inf_step(inf, false, st); break;
+	case SC_NEXT: e = inf_step(inf, true, st); break;
+	case SC_FINISH: e = inf_finish(inf, st); break;
+	case SC_UNTIL: e = inf_until_next(inf, st); break;
+	case SC_RUN_TO: e = inf_run_to(inf, a->addr, a->until_frame, st); break;
 	}
-	return -EINVAL;
+	s->ckpts.current = 0;
+	auto_checkpoint(s, st);
+	return e;
 }

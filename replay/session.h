@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "core/inferior.h"
+#include "checkpoint.h"
 
 enum sess_cmd {
 	SC_CONTINUE,
@@ -34,7 +35,9 @@ struct sess_args {
 
 struct session {
 	struct inferior inf;
+	struct ckpt_list ckpts;
 	bool started;          /* a program was launched or attached at least once */
+	char auto_problem[256];/* why automatic checkpoints are off for this stop, once */
 };
 
 int session_init(struct session *s);
@@ -49,5 +52,17 @@ int session_kill(struct session *s);
 
 /* Move the program. Fills *st; returns 0 (st may still be SR_ERROR) or -errno. */
 int session_exec(struct session *s, enum sess_cmd cmd, const struct sess_args *a, struct stop *st);
+
+/* Checkpoints (see checkpoint.h). Messages for the user go to msg. */
+int session_checkpoint(struct session *s, const char *name, bool force, struct checkpoint **out,
+		       struct sbuf *msg);
+/* Name the current state: names the automatic checkpoint taken at this stop if there
+ * is one, else takes a checkpoint with that name. */
+int session_bookmark(struct session *s, const char *name, struct checkpoint **out, struct sbuf *msg);
+/* Go back (or forward) to a checkpoint; st describes the restored stop. */
+int session_restore(struct session *s, const char *id_or_name, struct stop *st, struct sbuf *msg);
+int session_delete_checkpoint(struct session *s, const char *id_or_name, struct sbuf *msg);
+/* "bump (loop.c:8)" for t's pc. */
+void session_describe_pc(struct session *s, struct task *t, struct sbuf *out);
 
 #endif

@@ -147,6 +147,9 @@ const struct sh_cmd sh_set_cmds[] = {
 	{ "disable-randomization", NULL, set_disable_randomization, "Set disabling of debuggee's virtual address space randomization (on by default)." },
 	{ "follow-fork-mode", NULL, set_follow_fork, "Set debugger response to a program call of fork or vfork (parent)." },
 	{ "unset", NULL, unset_env, "unset environment VAR." },
+	{ "auto-checkpoint", NULL, set_auto_checkpoint, "set auto-checkpoint on|off: a checkpoint at every stop (on by default)." },
+	{ "checkpoint-memory", NULL, set_checkpoint_memory, "set checkpoint-memory SIZE|unlimited: memory budget for checkpoints (1G by default).\nThe oldest automatic checkpoints are thinned first; named ones are kept." },
+	{ "checkpoint-files", NULL, set_checkpoint_files, "set checkpoint-files on|off: also save the contents of files open for writing." },
 	{ NULL, NULL, NULL, NULL },
 };
 

@@ -57,6 +57,13 @@ int cmd_file(struct shell *sh, char *args);
 
 /* cmd_checkpoint.c */
 int sh_delete_checkpoint(struct shell *sh, char *args);
+int cmd_checkpoint(struct shell *sh, char *args);
+int cmd_bookmark(struct shell *sh, char *args);
+int cmd_info_checkpoints(struct shell *sh, char *args);
+int cmd_restart(struct shell *sh, char *args);
+int set_auto_checkpoint(struct shell *sh, char *args);
+int set_checkpoint_memory(struct shell *sh, char *args);
+int set_checkpoint_files(struct shell *sh, char *args);
 
 /* cmd_set.c */
 extern const struct sh_cmd sh_set_cmds[];

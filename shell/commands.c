@@ -26,6 +26,7 @@ const struct sh_cmd sh_info_cmds[] = {
 #if 0 /* needs core/sym values */
 	{ "display", NULL, cmd_info_display, "Expressions to display when program stops." },
 #endif
+	{ "checkpoints", "checkpoint", cmd_info_checkpoints, "List checkpoints: number, name, where, age and the memory each holds.\n* marks the checkpoint the program sits at." },
 	{ NULL, NULL, NULL, NULL },
 };
 
@@ -97,6 +98,10 @@ const struct sh_cmd sh_commands[] = {
 #if 0 /* needs core/sym values */
 	{ "down", "do dow", cmd_down, "Select and print stack frame called by this one.\ndown [N]" },
 #endif
+	/* checkpoints */
+	{ "checkpoint", NULL, cmd_checkpoint, "Checkpoint the program: checkpoint [-f] [NAME].\nA checkpoint is a forked copy of the stopped program (all threads and child\nprocesses); restart N returns to it any number of times. -f takes it even when\nsome resources (a TCP connection, a device) cannot be restored." },
+	{ "bookmark", NULL, cmd_bookmark, "Name the current state: bookmark NAME (restart NAME returns to it)." },
+	{ "restart", "goto", cmd_restart, "Restore a checkpoint: restart N|NAME.\nThe program becomes what it was then (memory, registers, threads, pids, file\noffsets); continuing starts a new branch, and later checkpoints stay restorable." },
 	/* threads, signals */
 	{ "thread", "t", cmd_thread, "Use this command to switch between threads.\nthread N" },
 	{ "handle", NULL, cmd_handle, "Specify how to handle signals.\nhandle SIG [stop|nostop|print|noprint|pass|nopass]..." },

@@ -118,10 +118,6 @@ int cmd_set_var(struct shell *sh, char *args)
 	return sh_error(sh, "Assignment needs the expression evaluator: \"%s\".", args ? args : "");
 }
 
-int sh_delete_checkpoint(struct shell *sh, char *args)
-{
-	return sh_error(sh, "No checkpoint number %s.", args && *args ? args : "(none given)");
-}
 
 int cmd_undisplay(struct shell *sh, char *args)
 {

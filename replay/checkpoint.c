@@ -1,0 +1,235 @@
+#include "checkpoint.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/inferior_int.h"
+#include "core/log.h"
+
+void ckpt_init(struct ckpt_list *l)
+{
+	memset(l, 0, sizeof *l);
+	l->next_id = 1;
+	l->auto_on = true;
+	l->budget = 1ull << 30;   /* 1 GiB of checkpoint memory by default */
+}
+
+static void ckpt_free(struct inferior *inf, struct checkpoint *c)
+{
+	if (c->snap)
+		snap_drop(&inf->tg, c->snap);
+	free(c->name);
+	free(c->where);
+	free(c);
+}
+
+void ckpt_fini(struct ckpt_list *l, struct inferior *inf)
+{
+	for (struct checkpoint *c = l->head, *n; c; c = n) {
+		n = c->next;
+		ckpt_free(inf, c);
+	}
+	l->head = NULL;
+}
+
+struct checkpoint *ckpt_by_id(struct ckpt_list *l, int id)
+{
+	for (struct checkpoint *c = l->head; c; c = c->next)
+		if (c->id == id)
+			return c;
+	return NULL;
+}
+
+struct checkpoint *ckpt_find(struct ckpt_list *l, const char *s)
+{
+	char *end;
+	long id = strtol(s, &end, 10);
+	if (*s && !*end)
+		return ckpt_by_id(l, (int)id);
+	for (struct checkpoint *c = l->head; c; c = c->next)
+		if (c->name && !strcmp(c->name, s))
+			return c;
+	return NULL;
+}
+
+int ckpt_take(struct ckpt_list *l, struct inferior *inf, const char *name, bool automatic,
+	      bool force, const char *where, struct checkpoint **out, struct sbuf *msg)
+{
+	if (!inf_alive(inf)) {
+		sbuf_puts(msg, "The program is not being run.");
+		return -ESRCH;
+	}
+	if (name && ckpt_find(l, name)) {
+		sbuf_printf(msg, "A checkpoint named \"%s\" exists already.", name);
+		return -EEXIST;
+	}
+	struct snap_opts o = { .files = l->files, .force = force };
+	struct snapshot *s;
+	int e = snap_take(&inf->tg, &o, &s, msg);
+	if (e < 0)
+		return e;
+	struct checkpoint *c = xcalloc(1, sizeof *c), **pp = &l->head;
+	c->id = l->next_id++;
+	c->name = name ? xstrdup(name) : NULL;
+	c->automatic = automatic && !name;
+	c->snap = s;
+	c->taken_ns = now_ns();
+	c->serial = l->next_serial++;
+	c->pc = inf->cur ? task_pc(inf->cur) : 0;
+	c->thread = inf->cur ? inf->cur->num : 0;
+	c->where = xstrdup(where ? where : "");
+	while (*pp)
+		pp = &(*pp)->next;
+	*pp = c;
+	l->current = c->id;
+	if (automatic)
+		l->since_measure++;
+	*out = c;
+	return 0;
+}
+
+int ckpt_delete(struct ckpt_list *l, struct inferior *inf, struct checkpoint *c)
+{
+	for (struct checkpoint **pp = &l->head; *pp; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			if (l->current == c->id)
+				l->current = 0;
+			ckpt_free(inf, c);
+			return 0;
+		}
+	return -ENOENT;
+}
+
+/* After a restore: give the new procs the old ones' symbols, put the breakpoints in
+ * force now (not those of the checkpoint) into memory, refresh watch values. */
+static void reconcile(struct inferior *inf, pid_t main_pid, unsigned thread)
+{
+	struct target *tg = &inf->tg;
+	struct proc *main = NULL;
+	for (struct proc *p = tg->procs; p; p = p->next) {
+		if (p->dead || p->snapshot)
+			continue;
+		/* Symbols: take over the dead incarnation's symtab (same pid). */
+		for (struct proc *o = tg->procs; o; o = o->next)
+			if (o->dead && !o->snapshot && o->pid == p->pid && o->user && !p->user) {
+				p->user = o->user;
+				o->user = NULL;
+			}
+		if (!p->user && p->pid == main_pid && inf->sym && inf->sym->attach_proc)
+			inf->sym->attach_proc(inf, p);
+		if (p->user && inf->sym && inf->sym->refresh)
+			inf->sym->refresh(inf, p);
+		/* The int3s and debug registers of checkpoint time go; today's come back. */
+		proc_bp_uninstall_all(p);
+		proc_bp_forget_all(p);
+		for (int i = 0; i < 4; i++)
+			p->hw[i].used = false;
+		p->hw_gen++;
+		bp_forget_pid(&inf->bps, p->pid);
+		if (p->pid == main_pid)
+			main = p;
+	}
+	/* Dead incarnations are gone for good. */
+	for (struct proc *p = tg->procs, *n; p; p = n) {
+		n = p->next;
+		if (p->dead && !p->snapshot) {
+			if (p->user && inf->sym && inf->sym->detach_proc)
+				inf->sym->detach_proc(inf, p);
+			target_forget(tg, p);
+		}
+	}
+	inf->main = main;
+	inf->cur = main ? proc_main_task(main) : NULL;
+	if (main) {
+		for (struct task *t = main->tasks; t; t = t->next)
+			if (t->num == thread && t->state != TS_DEAD)
+				inf->cur = t;
+		inf_rebind(inf, main);
+		for (struct breakpoint *b = inf->bps.list; b; b = b->next)
+			if (b->kind >= BPK_WATCH) {
+				for (size_t i = 0; i < b->locs.n; i++)
+					b->locs.v[i].pid = main->pid;
+				b->old_valid = proc_read(main, RADDR(b->waddr), b->old, b->wlen) == 0;
+			}
+		for (struct task *t = main->tasks; t; t = t->next)
+			t->stepover = true;   /* a task restored onto an int3 steps off it */
+	}
+	bp_sync(&inf->bps, tg->procs);
+}
+
+int ckpt_restore(struct ckpt_list *l, struct inferior *inf, struct checkpoint *c, struct sbuf *msg)
+{
+	pid_t main_pid = inf->main ? inf->main->pid : 0;
+	if (!main_pid) {
+		/* The program has exited: the checkpoint's main process is the one with no
+		 * traced parent among the checkpointed ones; the restore tells us. */
+		main_pid = -1;
+	}
+	/* Nothing of a previous command may be pending. */
+	inf->tg.queue.n = 0;
+	int e = snap_restore(&inf->tg, c->snap, msg);
+	if (e < 0)
+		return e;
+	if (main_pid == -1) {
+		for (struct proc *p = inf->tg.procs; p; p = p->next)
+			if (!p->dead && !p->snapshot &&
+			    (main_pid == -1 || !target_find_proc(&inf->tg, p->parent_pid)))
+				main_pid = p->pid;
+	}
+	reconcile(inf, main_pid, c->thread);
+	l->current = c->id;
+	return inf->main ? 0 : -ESRCH;
+}
+
+uint64_t ckpt_measure(struct ckpt_list *l)
+{
+	uint64_t total = 0;
+	for (struct checkpoint *c = l->head; c; c = c->next) {
+		c->mem = snap_private_bytes(c->snap);
+		total += c->mem;
+	}
+	l->since_measure = 0;
+	return total;
+}
+
+void ckpt_enforce_budget(struct ckpt_list *l, struct inferior *inf, bool measure)
+{
+	if (!l->budget)
+		return;
+	if (!measure && l->since_measure < 8)
+		return;
+	uint64_t total = ckpt_measure(l);
+	uint64_t now = now_ns();
+	while (total > l->budget) {
+		/* Candidates: automatic, not the current one, not the two newest. */
+		struct checkpoint *v[4096];
+		size_t n = 0;
+		for (struct checkpoint *c = l->head; c && n < ARRAY_SIZE(v); c = c->next)
+			v[n++] = c;
+		struct checkpoint *victim = NULL;
+		double best = 0;
+		for (size_t i = 0; i + 2 < n; i++) {
+			struct checkpoint *c = v[i];
+			if (!c->automatic || c->id == l->current)
+				continue;
+			uint64_t older = i ? v[i - 1]->taken_ns : c->taken_ns;
+			uint64_t newer = v[i + 1]->taken_ns;
+			double gap = (double)(newer - older) + 1;
+			double age = (double)(now - c->taken_ns) + 1;
+			double score = gap / age;   /* small: crowded for its age */
+			if (!victim || score < best) {
+				victim = c;
+				best = score;
+			}
+		}
+		if (!victim)
+			break;
+		pr_debug(LM_SNAP, "budget: dropping automatic checkpoint %d (%llu bytes)", victim->id,
+			 (unsigned long long)victim->mem);
+		total -= victim->mem < total ? victim->mem : total;
+		ckpt_delete(l, inf, victim);
+	}
+}

@@ -1,0 +1,58 @@
+/* checkpoint: the user's view of snapshots — numbers, names (bookmarks), where and
+ * when each was taken, automatic checkpoints at every stop, and the memory budget
+ * that thins old automatic ones (dense near now, sparse far back). */
+#ifndef REWIND_CHECKPOINT_H
+#define REWIND_CHECKPOINT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/inferior.h"
+#include "core/snapshot.h"
+
+struct checkpoint {
+	int id;                   /* user number, 1-based */
+	char *name;               /* bookmark name, NULL if none */
+	bool automatic;           /* taken by auto-checkpoint: may be thinned */
+	struct snapshot *snap;
+	uint64_t taken_ns;        /* now_ns() when taken */
+	uint64_t pc;
+	unsigned thread;          /* selected thread then */
+	char *where;              /* "bump (loop.c:8)" */
+	uint64_t mem;             /* last measured private bytes */
+	uint64_t serial;          /* order of creation (for the timeline) */
+	struct checkpoint *next;  /* creation order */
+};
+
+struct ckpt_list {
+	struct checkpoint *head;
+	int next_id;
+	uint64_t next_serial;
+	bool auto_on;             /* set auto-checkpoint */
+	uint64_t budget;          /* set checkpoint-memory, bytes; 0 = unlimited */
+	bool files;               /* set checkpoint-files */
+	unsigned since_measure;   /* automatic checkpoints since memory was last measured */
+	int current;              /* id of the checkpoint the program sits at, 0 = none */
+};
+
+void ckpt_init(struct ckpt_list *l);
+void ckpt_fini(struct ckpt_list *l, struct inferior *inf);
+
+/* Checkpoint the stopped program. where describes the location. With force, take it
+ * despite unrestorable resources (described in msg either way). */
+int ckpt_take(struct ckpt_list *l, struct inferior *inf, const char *name, bool automatic,
+	      bool force, const char *where, struct checkpoint **out, struct sbuf *msg);
+/* By number ("3") or name. NULL if none. */
+struct checkpoint *ckpt_find(struct ckpt_list *l, const char *id_or_name);
+struct checkpoint *ckpt_by_id(struct ckpt_list *l, int id);
+/* Restore c: the program becomes what it was (pids, threads, memory, breakpoints in
+ * force now are re-inserted). Fills the inferior's main/cur. */
+int ckpt_restore(struct ckpt_list *l, struct inferior *inf, struct checkpoint *c, struct sbuf *msg);
+int ckpt_delete(struct ckpt_list *l, struct inferior *inf, struct checkpoint *c);
+/* Drop automatic checkpoints beyond the budget, oldest first where they are densest.
+ * Measures memory (reads /proc) when asked or every few checkpoints. */
+void ckpt_enforce_budget(struct ckpt_list *l, struct inferior *inf, bool measure);
+/* Total memory held (measuring every checkpoint now). */
+uint64_t ckpt_measure(struct ckpt_list *l);
+
+#endif
