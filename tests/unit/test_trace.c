@@ -688,7 +688,9 @@ Test(trace, flush_at_exit)
 		pid_t pid = fork();
 		if (pid == 0) {
 			struct trace_writer *w;
-			if (trace_writer_create(path, NULL, &w))
+			int e = trace_writer_create(path, NULL, &w);
+			free(path);
+			if (e)
 				_exit(3);
 			for (int i = 0; i < 100; i++) {
 				struct trace_ev ev = sample(i % 3 ? 1 : 11);
