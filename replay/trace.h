@@ -148,7 +148,7 @@ enum trace_end_flag { TRE_ABORTED = 1 << 0 };   /* the recording was cut short *
 struct trace_end {
 	int64_t status;            /* wait status of the initial process */
 	uint32_t flags;            /* enum trace_end_flag */
-	uint64_t events;           /* records before this one */
+	uint64_t events;           /* records before this one (set by the writer) */
 };
 
 /* One event. Strings and arrays a reader returns live until its next call. */

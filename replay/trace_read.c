@@ -130,17 +130,17 @@ int trace_reader_open(const char *path, struct trace_reader **out, struct trace_
 		return e;
 	}
 	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		int e = S_ISREG(st.st_mode) ? -errno : -EINVAL;
+	int e = fstat(fd, &st) < 0 ? -errno : S_ISREG(st.st_mode) ? 0 : -EINVAL;
+	if (e) {
 		close(fd);
-		set_err(err, 0, 0, "%s is not a regular file", path);
+		set_err(err, 0, 0, "%s: %s", path, e == -EINVAL ? "not a regular file" : strerror(-e));
 		return e;
 	}
 	void *map = NULL;
 	if (st.st_size > 0) {
 		map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 		if (map == MAP_FAILED) {
-			int e = -errno;
+			e = -errno;
 			close(fd);
 			set_err(err, 0, 0, "cannot map %s: %s", path, strerror(-e));
 			return e;
@@ -148,7 +148,7 @@ int trace_reader_open(const char *path, struct trace_reader **out, struct trace_
 	}
 	close(fd);
 	struct trace_reader *r;
-	int e = trace_reader_mem(map ? map : "", (size_t)st.st_size, &r, err);
+	e = trace_reader_mem(map ? map : "", (size_t)st.st_size, &r, err);
 	if (e) {
 		if (map)
 			munmap(map, (size_t)st.st_size);

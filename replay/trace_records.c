@@ -126,7 +126,7 @@ int trace__encode(const struct trace_ev *ev, pid_t *last_tid, struct tbuf *b)
 		size_t n = sizeof ev->sig.siginfo;
 		while (n && !ev->sig.siginfo[n - 1])
 			n--;
-		if (ev->sig.signo <= 0)
+		if (ev->sig.signo < 1 || ev->sig.signo > 64)
 			return -EINVAL;
 		tb_varint(b, (uint64_t)ev->sig.signo);
 		tb_varint(b, ev->sig.flags);
@@ -160,7 +160,7 @@ int trace__encode(const struct trace_ev *ev, pid_t *last_tid, struct tbuf *b)
 		tb_str(b, ev->mmap.file);
 		break;
 	case TR_TASK:
-		if (ev->task.other < 0)
+		if (ev->task.other < 0 || ev->task.kind < TRT_FORK || ev->task.kind > TRT_EXIT)
 			return -EINVAL;
 		tb_varint(b, ev->task.kind);
 		tb_varint(b, (uint64_t)ev->task.other);

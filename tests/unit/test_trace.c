@@ -601,14 +601,27 @@ Test(trace, writer_refuses_malformed_events)
 	cr_expect_eq(trace_write(w, &ev, NULL), -EINVAL);
 	ev.type = 99;
 	cr_expect_eq(trace_write(w, &ev, NULL), -EINVAL);
-	ev = sample(13);
-	ev.end.events = 0;
+	ev = sample(3);
+	ev.sig.signo = 65;
+	cr_expect_eq(trace_write(w, &ev, NULL), -EINVAL, "signal 65");
+	ev = sample(8);
+	ev.task.kind = 0;
+	cr_expect_eq(trace_write(w, &ev, NULL), -EINVAL, "task kind 0");
+	ev = sample(11);
 	cr_expect_eq(trace_write(w, &ev, NULL), 0, "errors are not sticky");
+	ev = sample(13);
+	ev.end.events = 77;   /* the writer puts the true count */
+	cr_expect_eq(trace_write(w, &ev, NULL), 0);
 	cr_assert_eq(trace_writer_close(w), 0);
 	struct trace_reader *r;
 	cr_assert_eq(trace_reader_open(path, &r, NULL), 0);
 	cr_expect_eq(trace_next(r, &ev), 1);
+	cr_expect_eq(ev.type, TR_SYSCALL);
+	cr_expect_eq(ev.tid, 4242, "the failed writes left no thread context behind");
+	cr_expect_eq(trace_next(r, &ev), 1);
 	cr_expect_eq(ev.type, TR_END);
+	cr_expect_eq(ev.end.events, 1);
+	cr_expect_eq(trace_next(r, &ev), 0);
 	trace_reader_close(r);
 	free(path);
 }
