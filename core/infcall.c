@@ -490,9 +490,10 @@ static int on_signal(struct call *c, struct tev *ev)
 	c->out->pc = r->rip;
 	task_get_siginfo(t, &c->out->si);
 	t->pending_sig = 0;
-	/* A signal sent to the program (not a fault of the called code) is its own:
-	 * it stays pending for when the program resumes. */
-	if (c->out->si.si_code <= 0 && !c->pending_sig) {
+	/* A signal sent to the program from outside (not a fault of the called code,
+	 * nor one it sent itself) is the program's: it stays pending for when the
+	 * program resumes. */
+	if (c->out->si.si_code <= 0 && c->out->si.si_pid != c->p->pid && !c->pending_sig) {
 		c->pending_sig = sig;
 		c->si = c->out->si;
 	}
