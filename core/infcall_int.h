@@ -3,6 +3,8 @@
 #ifndef REWIND_INFCALL_INT_H
 #define REWIND_INFCALL_INT_H
 
+#include <sys/user.h>
+
 #include "agent/agent_abi.h"
 #include "infcall.h"
 
@@ -48,6 +50,52 @@ struct icl_tables {
 int icl_lower(const struct infcall_type *ret, const struct icl_args *a, struct icl_tables *tb,
 	      struct sbuf *err);
 void icl_tables_free(struct icl_tables *tb);
+
+/* ---- the call in progress (infcall.c, infcall_run.c) ---- */
+
+typedef VEC(struct tev) tevvec;
+
+/* One call in progress: what to put back and how it is going. */
+struct call {
+	struct inferior *inf;
+	struct target *tg;
+	struct task *t;
+	struct proc *p;
+	const struct infcall_fn *fn;
+	struct infcall_outcome *out;
+	struct sbuf *err;
+	bool agent;
+	struct rwagent_info info;
+	/* the thread as it was */
+	struct user_regs_struct regs;
+	uint8_t *xs;
+	size_t xlen;
+	uint64_t mask;
+	int pending_sig;
+	siginfo_t si;
+	bool stepover;
+	int last_ev, status;
+	enum resume_mode last_resume;
+	bool saved;
+	/* scratch memory [lo, hi) and its original contents */
+	uint64_t lo, hi;
+	uint8_t *orig;
+	uint64_t call_sp;     /* agent: rsp at the entry; direct: the return-address slot */
+	uint64_t desc, res;   /* agent: descriptor and result buffer */
+	uint64_t ret_site;    /* direct: the int3 the function returns onto */
+	bool site_in;
+	/* while it runs */
+	uint64_t stepoff;     /* int3 of t being stepped off, 0 if none */
+	bool interrupted;
+	tevvec before, kept;  /* the event queue as it was; events kept for later */
+	VEC(struct task *) released;  /* children to run at their first stop */
+};
+
+/* Resume only c->t and wait until the call is over. Returns 0 (c->out->end says
+ * how it ended) or -errno (the thread stays stopped, err says why). */
+int icr_run(struct call *c);
+/* Put back the int3 that c->t was being stepped off, if any. */
+void icr_end_stepoff(struct call *c);
 
 /* ---- the agent in a process (infcall_agent.c) ---- */
 
