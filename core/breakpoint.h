@@ -58,6 +58,9 @@ struct breakpoint {
 	unsigned wlen;            /* bytes watched (1..32) */
 	uint8_t old[32];
 	bool old_valid;
+	bool every_write;         /* BPK_WATCH: stop at every write trap, even one that left
+	                             the value unchanged (the gdb server's Z2: gdb compares
+	                             old and new values itself) */
 	uint64_t scope_cfa;       /* watch on a local: deleted when that frame is gone, 0 = global */
 	unsigned scope_thread;
 	VEC(struct bp_loc) locs;

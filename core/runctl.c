@@ -293,7 +293,7 @@ static enum ev_result on_hw(struct inferior *inf, struct run *r, struct tev *ev,
 		uint8_t now[32];
 		bool ok = proc_read(t->proc, RADDR(b->waddr), now, b->wlen) == 0;
 		bool changed = !ok || !b->old_valid || memcmp(now, b->old, b->wlen);
-		if (b->kind == BPK_WATCH && !changed)
+		if (b->kind == BPK_WATCH && !changed && !b->every_write)
 			continue;
 		memset(st, 0, sizeof *st);
 		st->waddr = b->waddr;
