@@ -350,6 +350,18 @@ static int on_event(struct call *c, struct tev *ev)
 	}
 }
 
+/* After a failure while t runs: stop it, so that it can be put back. */
+static void halt(struct call *c)
+{
+	struct task *t = c->t;
+	struct tev ev;
+	if (t->state != TS_RUNNING || task_interrupt(t) < 0)
+		return;
+	/* Whatever stops it belongs to the abandoned call. */
+	while (t->state == TS_RUNNING && target_wait_task(c->tg, t, &ev) == 1)
+		;
+}
+
 int icr_run(struct call *c)
 {
 	struct task *t = c->t;
@@ -372,6 +384,7 @@ int icr_run(struct call *c)
 		}
 		if (w < 0) {
 			sbuf_printf(c->err, "Waiting for the called function failed: %s.", strerror(-w));
+			halt(c);
 			return w;
 		}
 		if (w == 0)
@@ -381,5 +394,8 @@ int icr_run(struct call *c)
 		else
 			handle_other(c, &ev);
 	}
+	/* All-stop again: threads the call created (their first stop may be on its
+	 * way) and child processes still running stop now; their events are queued. */
+	target_stop_all(c->tg);
 	return e;
 }

@@ -179,8 +179,30 @@ Test(infcall_stop, threads_and_children, .fini = teardown)
 	/* A thread created by the call stays stopped, then runs with the program. */
 	CALL(cf_start_worker, &infcall_s32, 0, &r);
 	cr_assert_eq(r, 0);
-	size_t live = proc_live_tasks(inf.main);
-	cr_assert_eq(live, 2);
+	cr_assert_eq(proc_live_tasks(inf.main), 2);
+	cr_assert(!target_any_running(&inf.tg), "all-stop after the call");
+	struct task *worker = NULL;
+	for (struct task *k = inf.main->tasks; k; k = k->next)
+		if (k != inf.cur && k->state == TS_STOPPED)
+			worker = k;
+	cr_assert_not_null(worker);
+	/* Calls in either thread; the other one never runs meanwhile. */
+	CALL(cf_add_ints, &infcall_s32, 0, &r, A(infcall_s32, int, 1), A(infcall_s32, int, 2));
+	cr_assert_eq(r, 3);
+	struct infcall_fn fn = { .addr = sym("cf_add_ints"), .ret = &infcall_s32 };
+	const struct infcall_arg a2[] = { A(infcall_s32, int, 20), A(infcall_s32, int, 22) };
+	for (unsigned flags = 0; flags <= INFCALL_DIRECT; flags += INFCALL_DIRECT) {
+		fn.flags = flags;
+		struct sbuf err = { 0 };
+		r = 0;
+		cr_assert_eq(infcall_run(&inf, worker, &fn, a2, 2, (uint8_t *)&r, sizeof r, NULL, &err), 0,
+			     "%s", sbuf_str(&err));
+		cr_assert_eq(r, 42);
+		sbuf_free(&err);
+	}
+	int wv = -1;
+	cr_assert_eq(proc_read(inf.main, RADDR(sym("worker_value")), &wv, sizeof wv), 0);
+	cr_assert_eq(wv, 0, "the new thread ran during a call");
 	bool noticed = false;
 	for (char *n; (n = inf_take_notice(&inf)); free(n))
 		noticed |= strstr(n, "[New LWP") != NULL;
