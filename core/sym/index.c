@@ -271,6 +271,8 @@ void sym_index_dwarf(struct sym_mod *m)
 		uint32_t ci = (uint32_t)m->cus.n - 1;
 		ptrmap_put(&m->cu_by_off, (uintptr_t)cu.off, (int)ci);
 		struct walk w = { .m = m, .cu = ci, .first_func = m->funcs.n };
+		bool is_cxx = cu.lang == DW_LANG_C_plus_plus || cu.lang == DW_LANG_C_plus_plus_11 ||
+		              cu.lang == DW_LANG_C_plus_plus_14 || cu.lang == DW_LANG_C_plus_plus_03;
 		walk_scope(&w, cud, NULL);
 		/* Names of definitions that refer to declarations (C++ members, inlined
 		 * instances) once the whole CU is known. */
@@ -281,6 +283,16 @@ void sym_index_dwarf(struct sym_mod *m)
 				continue;
 			f->name = ref_name(m, &d, 0);
 			f->linkage = linkage_of(m, &d);
+			/* C: gdb names a function by its (unmangled) linkage name, as
+			 * glibc's __GI_raise for raise */
+			Dwarf_Attribute a;
+			const char *ln = NULL;
+			if (!is_cxx && dwarf_attr_integrate(&d, DW_AT_linkage_name, &a))
+				ln = dwarf_formstring(&a);
+			if (ln && strncmp(ln, "_Z", 2)) {
+				f->alias = f->name;
+				f->name = pool_intern(&m->st->pool, ln);
+			}
 		}
 	}
 	m->func_by_addr = xmalloc((m->funcs.n + 1) * sizeof(int));

@@ -186,7 +186,7 @@ static void resolve_func(struct symtab *st, const char *spec, const char *file,
 			if (has_params)
 				match = name_matches(f->linkage, spec);
 			else if (!qualified_spec && !strchr(f->name, ':'))
-				match = !strcmp(f->name, spec);
+				match = !strcmp(f->name, spec) || (f->alias && !strcmp(f->alias, spec));
 			else
 				match = name_matches(f->name, spec);
 			if (!match || !func_in_file(st, m, f, file))

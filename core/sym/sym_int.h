@@ -71,6 +71,7 @@ struct sym_cu {
 struct sym_func {
 	const char *name;       /* qualified: ns::Klass::method */
 	const char *linkage;    /* demangled linkage name with parameters, or NULL */
+	const char *alias;      /* DW_AT_name when name is a C linkage name, or NULL */
 	uint64_t lo, hi;        /* DWARF addresses of this range, hi exclusive */
 	uint64_t entry;         /* entry pc */
 	Dwarf_Off die;          /* the DIE that owns the code (concrete or inlined) */

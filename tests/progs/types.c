@@ -87,6 +87,7 @@ int main(void)
 	int r = inspect(&the_shape, 4, 'x', 2.5, gpoint);
 	r += other_file_func(&the_shape, 2);
 	r += vla_sum(5);
+	r += the_shape.fn(1);
 	printf("r=%d static=%d\n", r, file_static);
 	return 0;
 }
