@@ -122,6 +122,19 @@ int run_resume(struct inferior *inf, struct run *r)
 	}
 	r->all_running = true;
 	int err = 0;
+	/* Step every task off its int3 while all are stopped: a task already running
+	 * could pass through a breakpoint that is out of memory during a step-off. */
+	for (struct proc *p = inf->tg.procs; p; p = p->next) {
+		if (p->dead || p->snapshot)
+			continue;
+		for (struct task *t = p->tasks; t; t = t->next) {
+			if (t->state != TS_STOPPED || !t->stepover)
+				continue;
+			int e = step_off_breakpoint(inf, t);
+			if (e < 0 && e != -ESRCH && !err)
+				err = e;
+		}
+	}
 	for (struct proc *p = inf->tg.procs; p; p = p->next) {
 		if (p->dead || p->snapshot)
 			continue;
