@@ -816,6 +816,12 @@ int target_kill(struct target *tg, struct proc *p)
 	if (p->dead)
 		return 0;
 	kill(p->pid, SIGKILL);
+	/* A task of p whose PTRACE_EVENT_EXIT stop was consumed (and queued) while another
+	 * proc was being killed would wait forever for its resume: let it die. (Added for
+	 * snapshots, which kill whole trees; target_fini had the same hang.) */
+	for (struct task *t = p->tasks; t; t = t->next)
+		if (t->state == TS_STOPPED && t->exiting)
+			task_resume(t, RESUME_CONT);
 	/* Reap every task of it; other procs' events are queued. */
 	while (!p->dead) {
 		int status;
