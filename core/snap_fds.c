@@ -226,6 +226,17 @@ static int cmp_fd(const void *a, const void *b)
 	return (x->fd > y->fd) - (x->fd < y->fd);
 }
 
+/* Is the debuggee's fd the same open file description as one of rewind's own
+ * standard streams (inherited at launch)? Its offset is rewind's output position
+ * too: seeking it back at restore would overwrite rewind's own output. */
+static bool shares_our_stdio(pid_t pid, int fd)
+{
+	for (int i = 0; i < 3; i++)
+		if (syscall(SYS_kcmp, getpid(), pid, 0 /* KCMP_FILE */, i, fd) == 0)
+			return true;
+	return false;
+}
+
 /* One fd of proc pi, reached through d (our duplicate of it). */
 static int scan_fd(struct snapshot *s, int pi, int fd, int d, const struct snap_opts *o,
 		   struct sbuf *marks, pipe_refs *refs)
@@ -244,7 +255,7 @@ static int scan_fd(struct snapshot *s, int pi, int fd, int d, const struct snap_
 	case S_IFDIR:
 		sf.kind = SFD_SEEK;
 		sf.off = lseek(d, 0, SEEK_CUR);
-		if (sf.off < 0)
+		if (sf.off < 0 || shares_our_stdio(sp->pid, fd))
 			sf.kind = SFD_OTHER;
 		if (!S_ISREG(st.st_mode))
 			break;
@@ -363,12 +374,52 @@ static int save_pipe_bytes(struct snap_pipe *pp, int d)
 	return e;
 }
 
-/* Pipes with a read end and a write end inside the tree become snapshot pipes. */
-static int save_pipes(struct snapshot *s, pipe_refs *refs, const int *pidfds)
+/* Pipe inodes (candidates) that some process outside the tree also holds: a walk of
+ * /proc/N/fd of every other process. It costs about a millisecond, so it only runs when
+ * the tree holds both ends of some pipe. */
+static void drop_held_outside(struct target *tg, uint64_t *cand, size_t n)
 {
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		pid_t pid = (pid_t)atoi(de->d_name);
+		if (pid <= 0 || target_find_task(tg, pid))
+			continue;
+		char path[64], link[64];
+		snprintf(path, sizeof path, "/proc/%d/fd", pid);
+		DIR *fdd = opendir(path);
+		struct dirent *fe;
+		while (fdd && (fe = readdir(fdd))) {
+			if (fe->d_name[0] < '0' || fe->d_name[0] > '9')
+				continue;
+			ssize_t k = readlinkat(dirfd(fdd), fe->d_name, link, sizeof link - 1);
+			if (k <= 6 || strncmp(link, "pipe:[", 6))
+				continue;
+			link[k] = 0;
+			uint64_t ino = strtoull(link + 6, NULL, 10);
+			for (size_t i = 0; i < n; i++)
+				if (cand[i] == ino) {
+					pr_debug(LM_SNAP, "pipe %lu is also held by pid %d: left shared",
+						 (unsigned long)ino, pid);
+					cand[i] = 0;
+				}
+		}
+		if (fdd)
+			closedir(fdd);
+	}
+	if (d)
+		closedir(d);
+}
+
+/* Pipes with a read end and a write end inside the tree, and none outside it, become
+ * snapshot pipes. */
+static int save_pipes(struct target *tg, struct snapshot *s, pipe_refs *refs,
+		      const int *pidfds)
+{
+	VEC(uint64_t) cand = { 0 };
 	for (size_t i = 0; i < refs->n; i++) {
 		struct pipe_ref *r = &refs->v[i];
-		bool rd = false, wr = false, rdwr = false;
+		bool rd = false, wr = false, rdwr = false, seen = false;
 		for (size_t j = 0; j < refs->n; j++) {
 			if (refs->v[j].ino != r->ino)
 				continue;
@@ -376,7 +427,20 @@ static int save_pipes(struct snapshot *s, pipe_refs *refs, const int *pidfds)
 			wr |= refs->v[j].acc == O_WRONLY;
 			rdwr |= refs->v[j].acc == O_RDWR;
 		}
-		if (!rd || !wr || rdwr)
+		for (size_t k = 0; k < cand.n; k++)
+			seen |= cand.v[k] == r->ino;
+		if (rd && wr && !rdwr && !seen)
+			vec_push(&cand, r->ino);
+	}
+	if (cand.n)
+		drop_held_outside(tg, cand.v, cand.n);
+	int e = 0;
+	for (size_t i = 0; i < refs->n && !e; i++) {
+		struct pipe_ref *r = &refs->v[i];
+		bool internal = false;
+		for (size_t k = 0; k < cand.n; k++)
+			internal |= cand.v[k] == r->ino;
+		if (!internal)
 			continue;
 		int pi = -1;
 		for (size_t k = 0; k < s->pipes.n; k++)
@@ -386,14 +450,18 @@ static int save_pipes(struct snapshot *s, pipe_refs *refs, const int *pidfds)
 		if (pi < 0) {
 			struct snap_pipe np = { .ino = r->ino, .size = 0 };
 			int d = snap_pidfd_getfd(pidfds[r->proc], sp->fds.v[r->fdi].fd);
-			if (d < 0)
-				return d;
-			int e = save_pipe_bytes(&np, d);
+			if (d < 0) {
+				e = d;
+				break;
+			}
+			e = save_pipe_bytes(&np, d);
 			close(d);
 			if (e < 0) {
 				free(np.data);
-				return e;
+				break;
 			}
+			pr_debug(LM_SNAP, "pid %d fd %d: pipe %lu inside the tree, %zu unread bytes",
+				 sp->pid, sp->fds.v[r->fdi].fd, (unsigned long)np.ino, np.len);
 			s->copied_bytes += np.len;
 			vec_push(&s->pipes, np);
 			pi = (int)s->pipes.n - 1;
@@ -406,10 +474,12 @@ static int save_pipes(struct snapshot *s, pipe_refs *refs, const int *pidfds)
 		sf->end = end;
 		sf->cloexec = read_cloexec(sp->pid, sf->fd);
 	}
-	return 0;
+	vec_free(&cand);
+	return e;
 }
 
-int snap_fds_save(struct snapshot *s, const struct snap_opts *o, struct sbuf *marks)
+int snap_fds_save(struct target *tg, struct snapshot *s, const struct snap_opts *o,
+		  struct sbuf *marks)
 {
 	pipe_refs refs = { 0 };
 	int *pidfds = xcalloc(s->procs.n, sizeof *pidfds);
@@ -426,7 +496,7 @@ int snap_fds_save(struct snapshot *s, const struct snap_opts *o, struct sbuf *ma
 		e = scan_proc(s, (int)i, pidfds[i], o, marks, &refs);
 	}
 	if (!e)
-		e = save_pipes(s, &refs, pidfds);
+		e = save_pipes(tg, s, &refs, pidfds);
 	for (size_t i = 0; i < s->procs.n; i++) {
 		if (pidfds[i] >= 0)
 			close(pidfds[i]);

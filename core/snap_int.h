@@ -213,7 +213,8 @@ int snap_thread_signals_restore(struct target *tg, struct task *t, const struct 
 
 /* Scan the fds of every proc: offsets, pipes inside the tree (contents saved), file
  * copies; unrestorable ones described in marks. */
-int snap_fds_save(struct snapshot *s, const struct snap_opts *o, struct sbuf *marks);
+int snap_fds_save(struct target *tg, struct snapshot *s, const struct snap_opts *o,
+		  struct sbuf *marks);
 /* In a fresh checkpoint: close the ends of pipes inside the tree. */
 int snap_fds_detach_ckpt(struct target *tg, struct snap_proc *sp);
 /* Put back offsets and file contents (from the checkpoints), and fresh pipes. */

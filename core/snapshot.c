@@ -282,7 +282,7 @@ int snap_take(struct target *tg, const struct snap_opts *o, struct snapshot **ou
 		if ((e = read_status(sp)) < 0 || (e = snap_threads_save(tg, sp, problems)) < 0)
 			goto died;
 	}
-	if ((e = snap_fds_save(s, o, &marks)) < 0)
+	if ((e = snap_fds_save(tg, s, o, &marks)) < 0)
 		goto died;
 	for (size_t i = 0; i < s->procs.n; i++) {
 		struct snap_proc *sp = &s->procs.v[i];

@@ -11,7 +11,7 @@
 /* The test checkpoints or restores at these: an int3 the tracer sees as SIGTRAP. */
 #define SNAP_POINT() __asm__ volatile("int3" ::: "memory")
 
-static int snap_failed;
+static int snap_failed __attribute__((unused));
 
 #define CHECK(cond, ...) do { \
 	if (!(cond)) { \

@@ -18,6 +18,7 @@
 #include <linux/elf.h>
 
 #include "core/inject.h"
+#include "core/log.h"
 #include "core/regs.h"
 #include "core/snapshot.h"
 #include "core/target.h"
@@ -31,6 +32,7 @@ static char outpath[128];
 
 static void setup(void)
 {
+	log_init();
 	cr_assert_eq(target_init(&tg), 0);
 	snprintf(outpath, sizeof outpath, "/tmp/rewind-snap-%d-%ld.out", getpid(),
 		 (long)now_ns());
@@ -434,5 +436,59 @@ Test(snapshot, threads_blocked_in_syscalls, .init = setup, .fini = teardown)
 	cr_assert_str_eq(text, "start\nt1 cond_wait: ok\nt2 read: ok\nt3 nanosleep: ok\n"
 			 "t4 spin: ok\nt5 cond_timedwait: ok\njoined all\n");
 	free(text);
+	snap_drop(&tg, s);
+}
+
+/* ---- 3. a process tree joined by pipes ---- */
+
+Test(snapshot, process_tree_with_pipes, .init = setup, .fini = teardown)
+{
+	struct proc *p = launch("snap_tree");
+	pid_t pid = p->pid;
+	struct outcome o = run_to_trap();                  /* trap 1 in the parent */
+	cr_assert_eq(o.ev.proc->pid, pid);
+	pid_t child = 0;
+	for (struct proc *q = tg.procs; q; q = q->next)
+		if (!q->dead && !q->snapshot && q->pid != pid)
+			child = q->pid;
+	cr_assert_neq(child, 0, "the child is traced");
+	struct snap_opts so = { .files = true };
+	struct snapshot *s = take(&so);
+
+	/* The live run must finish too: the checkpoints hold no end of the pipes, so the
+	 * child sees EOF. */
+	o = run_to_trap();                                 /* trap 2 */
+	cr_assert_eq(o.exits, 1);
+	cr_assert_eq(o.pid[0], child);
+	cr_assert(WIFEXITED(o.status[0]) && WEXITSTATUS(o.status[0]) == 0);
+	char *text = output();
+	cr_assert(strstr(text, "parent: child exited with 0"), "%s", text);
+	free(text);
+
+	restore(s);
+	cr_assert_not_null(target_find_proc(&tg, pid));
+	struct proc *rq = target_find_proc(&tg, child);
+	cr_assert_not_null(rq, "the child is back with its pid");
+	cr_assert_eq(rq->parent_pid, pid, "the engine keeps the original relation");
+	/* The restored parent's waitpid fails at once (ECHILD): it may reach trap 2 before
+	 * its child has exited. */
+	o = run_to_trap();                                 /* trap 2 of the restored run */
+	struct outcome end = run();
+	cr_assert_eq(end.ev.kind, TEV_EXITED);
+	cr_assert_eq(o.exits + end.exits, 2);
+	for (int i = 0; i < o.exits + end.exits; i++) {
+		int st = i < o.exits ? o.status[i] : end.status[i - o.exits];
+		cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "exit %d: status %#x", i, st);
+	}
+	text = output();
+	cr_assert_str_eq(text, "start\nchild counted 200 lines\nparent: child reported 200\n"
+			 "parent: child not waitable (No child processes)\nparent done\n");
+	free(text);
+
+	/* Any number of times. */
+	restore(s);
+	run_to_trap();
+	end = run();
+	cr_assert_eq(end.ev.kind, TEV_EXITED);
 	snap_drop(&tg, s);
 }
