@@ -1,0 +1,281 @@
+/* gdbserver_monitor: gdb's `monitor CMD` (qRcmd): checkpoints through the session's
+ * checkpoint API, in the shell's words, and the timeline commands (when, goto, last)
+ * that wait for recordings. Output goes to gdb's console as O packets; the reply is
+ * always OK so that a typo in a monitor command is a message, not a protocol error.
+ *
+ * After `restart` gdb's caches (registers, frames, threads, memory) describe the
+ * program as it was before: the gdb plugin (rewind.py) refreshes them; a bare
+ * `monitor restart` must be followed by `maintenance flush register-cache`. */
+#include "gdbserver_int.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/snapshot.h"
+
+struct mon_cmd {
+	const char *name;     /* the command's words */
+	void (*fn)(struct gdbserver *g, char *args, struct sbuf *out);
+	const char *usage;
+	const char *help;
+};
+
+static char *next_word(char **args)
+{
+	char *s = *args;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (!*s) {
+		*args = s;
+		return NULL;
+	}
+	char *w = s;
+	while (*s && *s != ' ' && *s != '\t')
+		s++;
+	if (*s)
+		*s++ = 0;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	*args = s;
+	return w;
+}
+
+static bool need_process(struct gdbserver *g, struct sbuf *out)
+{
+	if (inf_alive(gs__inf(g)))
+		return true;
+	sbuf_puts(out, "The program is not being run.\n");
+	return false;
+}
+
+static void print_taken(const struct checkpoint *c, struct sbuf *out)
+{
+	sbuf_printf(out, "Checkpoint %d", c->id);
+	if (c->name)
+		sbuf_printf(out, " \"%s\"", c->name);
+	sbuf_printf(out, " at %s\n", c->where);
+}
+
+static void mon_checkpoint(struct gdbserver *g, char *args, struct sbuf *out)
+{
+	if (!need_process(g, out))
+		return;
+	bool force = false;
+	char *w = next_word(&args);
+	if (w && !strcmp(w, "-f")) {
+		force = true;
+		w = next_word(&args);
+	}
+	if (w && *args) {
+		sbuf_printf(out, "A checkpoint name is one word: \"%s %s\".\n", w, args);
+		return;
+	}
+	struct checkpoint *c;
+	struct sbuf msg = { 0 };
+	int e = session_checkpoint(g->s, w, force, &c, &msg);
+	if (e < 0) {
+		if (e == -EBUSY && msg.len)
+			sbuf_printf(out, "%s\ncheckpoint: refused; \"monitor checkpoint -f\" takes it "
+				    "anyway, and these resources are then not restored.\n", sbuf_str(&msg));
+		else
+			sbuf_printf(out, "checkpoint: %s\n", msg.len ? sbuf_str(&msg) : strerror(-e));
+	} else {
+		if (msg.len)
+			sbuf_printf(out, "%s\n", sbuf_str(&msg));
+		print_taken(c, out);
+	}
+	sbuf_free(&msg);
+}
+
+static void mon_bookmark(struct gdbserver *g, char *args, struct sbuf *out)
+{
+	if (!need_process(g, out))
+		return;
+	char *w = next_word(&args);
+	if (!w || *args) {
+		sbuf_puts(out, "Usage: bookmark NAME (one word).\n");
+		return;
+	}
+	struct checkpoint *c;
+	struct sbuf msg = { 0 };
+	if (session_bookmark(g->s, w, &c, &msg) < 0)
+		sbuf_printf(out, "bookmark: %s\n", sbuf_str(&msg));
+	else
+		print_taken(c, out);
+	sbuf_free(&msg);
+}
+
+static void human_size(uint64_t b, char *buf, size_t n)
+{
+	if (b < 1024)
+		snprintf(buf, n, "%" PRIu64 " B", b);
+	else if (b < (1u << 20))
+		snprintf(buf, n, "%.1f KiB", (double)b / 1024);
+	else if (b < (1u << 30))
+		snprintf(buf, n, "%.1f MiB", (double)b / (1 << 20));
+	else
+		snprintf(buf, n, "%.2f GiB", (double)b / (1 << 30));
+}
+
+static void human_age(uint64_t ns, char *buf, size_t n)
+{
+	double s = (double)ns / 1e9;
+	if (s < 60)
+		snprintf(buf, n, "%.1fs", s);
+	else if (s < 3600)
+		snprintf(buf, n, "%dm%02ds", (int)s / 60, (int)s % 60);
+	else
+		snprintf(buf, n, "%dh%02dm", (int)s / 3600, ((int)s / 60) % 60);
+}
+
+static void mon_info_checkpoints(struct gdbserver *g, char *args, struct sbuf *out)
+{
+	(void)args;
+	struct ckpt_list *l = &g->s->ckpts;
+	if (!l->head) {
+		sbuf_puts(out, "No checkpoints.\n");
+		return;
+	}
+	uint64_t total = ckpt_measure(l), now = now_ns();
+	sbuf_puts(out, "  Id   Name             Where                                Age      Memory\n");
+	for (struct checkpoint *c = l->head; c; c = c->next) {
+		char age[32], mem[32];
+		human_age(now - c->taken_ns, age, sizeof age);
+		human_size(c->mem, mem, sizeof mem);
+		const char *marks = snap_marks(c->snap);
+		sbuf_printf(out, "%c %-4d %-16s %-36s %-8s %s%s%s%s\n", c->id == l->current ? '*' : ' ',
+			    c->id, c->name ? c->name : (c->automatic ? "(auto)" : "-"), c->where, age,
+			    mem, snap_alive(c->snap) ? "" : "  [gone: its process was killed]",
+			    marks ? "  [forced: " : "", marks ? "not all resources restorable]" : "");
+	}
+	char t[32], b[32];
+	human_size(total, t, sizeof t);
+	human_size(l->budget, b, sizeof b);
+	sbuf_printf(out, "Checkpoint memory: %s of %s budget.\n", t, l->budget ? b : "unlimited");
+}
+
+static void mon_restart(struct gdbserver *g, char *args, struct sbuf *out)
+{
+	char *w = next_word(&args);
+	if (!w) {
+		sbuf_puts(out, "Argument required (checkpoint number or name).\n");
+		return;
+	}
+	struct stop st;
+	struct sbuf msg = { 0 };
+	int e = session_restore(g->s, w, &st, &msg);
+	if (e < 0) {
+		sbuf_printf(out, "%s\n", msg.len ? sbuf_str(&msg) : strerror(-e));
+		sbuf_free(&msg);
+		return;
+	}
+	if (msg.len)
+		sbuf_printf(out, "%s\n", sbuf_str(&msg));
+	sbuf_free(&msg);
+	/* A new incarnation of the program: gdb's selections and our last stop start
+	 * over from the restored thread; gdb's breakpoints are in it already. */
+	gs__zbp_rebase(g);
+	g->hg = g->hc = (struct rsp_ptid){ 0, 0, false };
+	gs__stop_reply(g, &st);
+	struct checkpoint *c = ckpt_find(&g->s->ckpts, w);
+	if (c && c->name)
+		sbuf_printf(out, "Switching to checkpoint %d \"%s\".\n", c->id, c->name);
+	else if (c)
+		sbuf_printf(out, "Switching to checkpoint %d.\n", c->id);
+}
+
+static void mon_delete(struct gdbserver *g, char *args, struct sbuf *out)
+{
+	char *w;
+	if (!*args) {
+		sbuf_puts(out, "Argument required (checkpoint number or name).\n");
+		return;
+	}
+	while ((w = next_word(&args))) {
+		struct sbuf msg = { 0 };
+		if (session_delete_checkpoint(g->s, w, &msg) < 0)
+			sbuf_printf(out, "%s\n", sbuf_str(&msg));
+		sbuf_free(&msg);
+	}
+}
+
+static void mon_auto(struct gdbserver *g, char *args, struct sbuf *out)
+{
+	char *w = next_word(&args);
+	if (!w || !strcmp(w, "on"))
+		g->s->ckpts.auto_on = true;
+	else if (!strcmp(w, "off"))
+		g->s->ckpts.auto_on = false;
+	else
+		sbuf_puts(out, "\"on\" or \"off\" expected.\n");
+}
+
+/* The timeline commands need positions in a recording; a live session has none. */
+static void mon_timeline(struct gdbserver *g, char *args, struct sbuf *out, const char *what)
+{
+	(void)g;
+	(void)args;
+	sbuf_printf(out, "%s needs a recording: this session runs the program live and has no "
+		    "timeline yet. Checkpoints work: \"monitor info checkpoints\", "
+		    "\"monitor restart N\".\n", what);
+}
+
+static void mon_when(struct gdbserver *g, char *a, struct sbuf *o) { mon_timeline(g, a, o, "when"); }
+static void mon_goto(struct gdbserver *g, char *a, struct sbuf *o) { mon_timeline(g, a, o, "goto"); }
+static void mon_last(struct gdbserver *g, char *a, struct sbuf *o) { mon_timeline(g, a, o, "last"); }
+
+static void mon_help(struct gdbserver *g, char *args, struct sbuf *out);
+
+/* The monitor commands, longest names first where one is a prefix of another. */
+static const struct mon_cmd mon_cmds[] = {
+	{ "checkpoint", mon_checkpoint, "checkpoint [-f] [NAME]",
+	  "checkpoint the program now (-f: even with resources that cannot be restored)" },
+	{ "bookmark", mon_bookmark, "bookmark NAME", "name the current state" },
+	{ "info checkpoints", mon_info_checkpoints, "info checkpoints", "list the checkpoints" },
+	{ "restart", mon_restart, "restart N|NAME", "go back (or forward) to a checkpoint" },
+	{ "delete checkpoint", mon_delete, "delete checkpoint N|NAME...", "drop checkpoints" },
+	{ "set auto-checkpoint", mon_auto, "set auto-checkpoint on|off",
+	  "checkpoint at every stop that ends a continue (default on)" },
+	{ "when", mon_when, "when", "the current position in the recording" },
+	{ "goto", mon_goto, "goto POSITION", "go to a position in the recording" },
+	{ "last", mon_last, "last EXPR", "go to where EXPR last changed" },
+	{ "help", mon_help, "help", "this list" },
+};
+
+static void mon_help(struct gdbserver *g, char *args, struct sbuf *out)
+{
+	(void)g;
+	(void)args;
+	sbuf_puts(out, "rewind monitor commands (the gdb plugin wraps them as \"rewind ...\"):\n");
+	for (size_t i = 0; i < ARRAY_SIZE(mon_cmds); i++)
+		sbuf_printf(out, "  %-28s %s\n", mon_cmds[i].usage, mon_cmds[i].help);
+}
+
+void gs__monitor(struct gdbserver *g, const char *cmd)
+{
+	char *line = xstrdup(cmd ? cmd : "");
+	char *s = str_trim(line);
+	struct sbuf out = { 0 };
+	const struct mon_cmd *m = NULL;
+	size_t mlen = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(mon_cmds); i++) {
+		size_t n = strlen(mon_cmds[i].name);
+		if (!strncmp(s, mon_cmds[i].name, n) && (s[n] == 0 || s[n] == ' ') && n > mlen) {
+			m = &mon_cmds[i];
+			mlen = n;
+		}
+	}
+	if (m)
+		m->fn(g, s + mlen, &out);
+	else
+		sbuf_printf(&out, "Undefined monitor command: \"%s\".  Try \"monitor help\".\n", s);
+	if (out.len)
+		rsp_send_console(g->c, out.s, out.len);
+	sbuf_free(&out);
+	free(line);
+	sbuf_reset(&g->out);
+	rsp_reply_ok(&g->out);
+}

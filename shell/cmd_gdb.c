@@ -1,0 +1,419 @@
+/* `rewind gdbserver` (the GDB Remote Serial Protocol server on stdio or a socket) and
+ * `rewind gdb` (Debian's gdb, already connected to a fresh server, with the plugin).
+ *
+ * `rewind gdb -- PROG ARGS` uses extended-remote with the program not yet started:
+ * gdb's own `run` (and `start`, `starti`) starts it through the server (vRun), as gdb
+ * does natively, and `run` again starts it afresh; `continue` before `run` says the
+ * program is not being run, as in gdb. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/infsym.h"
+#include "core/log.h"
+#include "gdbplug/gdbserver.h"
+#include "replay/session.h"
+#include "subcmds.h"
+
+int gdbserver_main(int argc, char **argv);
+int gdb_main(int argc, char **argv);
+
+static const char gdbserver_usage[] =
+	"usage: rewind gdbserver (--stdio | --listen [HOST]:PORT) [--multi] [--detach-on-exit]\n"
+	"                        [--] PROG [ARGS...]\n"
+	"       rewind gdbserver (--stdio | --listen [HOST]:PORT) --attach PID\n"
+	"  --stdio           talk to gdb on stdin/stdout (target remote | rewind gdbserver --stdio ...);\n"
+	"                    the program's stdin is /dev/null and its stdout goes to stderr\n"
+	"  --listen H:P      wait for gdb on a TCP port (port 0: any; the port is printed)\n"
+	"  --multi           extended-remote: start PROG on gdb's `run`, stay up after it exits\n"
+	"  --detach-on-exit  when gdb goes away, detach the program instead of killing it\n"
+	"  --attach PID      debug a running process (detached, not killed, at the end)\n";
+
+/* The program as the shell finds it: a path, or a name searched in PATH. */
+static char *find_program(const char *name)
+{
+	if (strchr(name, '/') || access(name, F_OK) == 0)
+		return xstrdup(name);
+	const char *env = getenv("PATH");
+	char *path = xstrdup(env ? env : "/usr/bin:/bin"), *found = NULL;
+	for (char *save, *d = strtok_r(path, ":", &save); d && !found; d = strtok_r(NULL, ":", &save)) {
+		char *cand = xasprintf("%s/%s", d, name);
+		if (access(cand, X_OK) == 0)
+			found = cand;
+		else
+			free(cand);
+	}
+	free(path);
+	return found ? found : xstrdup(name);
+}
+
+/* In stdio mode fds 0 and 1 carry the protocol and fd 2 goes to gdb (a socket pair,
+ * which a checkpoint cannot restore). The program gets /dev/null for input and the
+ * terminal for output when there is one, else a pipe the server copies to its stderr.
+ * The server leaves gdb's process group, so the terminal's ^C reaches gdb only (which
+ * sends it as a packet), as gdbserver does; the program stays in the server's group:
+ * were it a group leader, its checkpoints (members of its group) would keep its pid
+ * busy and a restore could not give the pid back. */
+struct stdio_child {
+	int in, out;
+};
+
+static int stdio_child_setup(void *arg)
+{
+	struct stdio_child *c = arg;
+	if (dup2(c->in, 0) < 0 || dup2(c->out, 1) < 0 || dup2(c->out, 2) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Returns 0, with *pump the read end to copy from (-1 when the terminal is used). */
+static int stdio_child_fds(struct stdio_child *c, int *pump)
+{
+	*pump = -1;
+	c->in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (c->in < 0)
+		return -errno;
+	c->out = open("/dev/tty", O_WRONLY | O_CLOEXEC | O_NOCTTY);
+	if (c->out >= 0)
+		return 0;
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	*pump = p[0];
+	c->out = p[1];
+	return 0;
+}
+
+/* Listen on HOST:PORT, announce the port, accept gdb. Returns the socket or -errno. */
+static int listen_accept(const char *spec)
+{
+	const char *colon = strrchr(spec, ':');
+	char host[256] = "";
+	const char *port = colon ? colon + 1 : spec;
+	if (colon)
+		snprintf(host, sizeof host, "%.*s", (int)(colon - spec), spec);
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_PASSIVE }, *ai;
+	int e = getaddrinfo(*host ? host : NULL, *port ? port : "0", &hints, &ai);
+	if (e) {
+		fprintf(stderr, "rewind gdbserver: %s: %s\n", spec, gai_strerror(e));
+		return -EINVAL;
+	}
+	int ls = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+	setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (ls < 0 || bind(ls, ai->ai_addr, ai->ai_addrlen) < 0 || listen(ls, 1) < 0) {
+		e = -errno;
+		fprintf(stderr, "rewind gdbserver: cannot listen on %s: %s\n", spec, strerror(errno));
+		freeaddrinfo(ai);
+		if (ls >= 0)
+			close(ls);
+		return e;
+	}
+	freeaddrinfo(ai);
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	getsockname(ls, (struct sockaddr *)&ss, &sl);
+	int p = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
+					 : ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	fprintf(stderr, "Listening on port %d\n", p);
+	int fd;
+	while ((fd = accept4(ls, NULL, NULL, SOCK_CLOEXEC)) < 0 && errno == EINTR)
+		;
+	e = fd < 0 ? -errno : 0;
+	close(ls);
+	if (fd < 0) {
+		fprintf(stderr, "rewind gdbserver: accept: %s\n", strerror(-e));
+		return e;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	fprintf(stderr, "Remote debugging from host %s\n", *host ? host : "localhost");
+	return fd;
+}
+
+int gdbserver_main(int argc, char **argv)
+{
+	const char *listen_on = NULL;
+	bool use_stdio = false;
+	struct gs_opts o = { 0 };
+	pid_t pid = 0;
+	int i = 1;
+	for (; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--")) {
+			i++;
+			break;
+		} else if (!strcmp(a, "--stdio") || !strcmp(a, "-")) {
+			use_stdio = true;
+		} else if (!strcmp(a, "--listen") && i + 1 < argc) {
+			listen_on = argv[++i];
+		} else if (!strncmp(a, "--listen=", 9)) {
+			listen_on = a + 9;
+		} else if (!strcmp(a, "--multi")) {
+			o.multi = true;
+		} else if (!strcmp(a, "--detach-on-exit")) {
+			o.detach_on_exit = true;
+		} else if (!strcmp(a, "--attach") && i + 1 < argc) {
+			pid = (pid_t)atoi(argv[++i]);
+			if (pid <= 0) {
+				fprintf(stderr, "rewind gdbserver: invalid process id \"%s\"\n", argv[i]);
+				return 2;
+			}
+		} else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			fputs(gdbserver_usage, stdout);
+			return 0;
+		} else if (a[0] == '-') {
+			fprintf(stderr, "rewind gdbserver: unknown option \"%s\"\n%s", a, gdbserver_usage);
+			return 2;
+		} else {
+			break;
+		}
+	}
+	if (use_stdio == !!listen_on || (i >= argc && !pid && !o.multi) || (pid && i < argc)) {
+		fputs(gdbserver_usage, stderr);
+		return 2;
+	}
+	int in = -1, out = -1;
+	struct stdio_child child = { -1, -1 };
+	o.output_fd = -1;
+	o.output_to = 2;
+	if (use_stdio) {
+		in = 0;
+		out = 1;
+		if (stdio_child_fds(&child, &o.output_fd) < 0) {
+			fprintf(stderr, "rewind gdbserver: cannot set up stdio: %s\n", strerror(errno));
+			return 1;
+		}
+		signal(SIGINT, SIG_IGN);   /* gdb turns the terminal's ^C into a packet */
+		if (getpgrp() != getpid())
+			setpgid(0, 0);
+	}
+	struct session *s = xcalloc(1, sizeof *s);
+	if (session_init(s) < 0) {
+		fprintf(stderr, "rewind gdbserver: cannot initialise: %s\n", strerror(errno));
+		return 1;
+	}
+	infsym_install(&s->inf);
+	if (use_stdio) {
+		s->inf.child_setup = stdio_child_setup;
+		s->inf.child_arg = &child;
+	}
+	int code = 0;
+	struct sbuf err = { 0 };
+	if (i < argc) {
+		char *prog = find_program(argv[i]);
+		argv[i] = prog;
+		inf_set_program(&s->inf, argv + i);
+		free(prog);
+		if (!o.multi) {
+			if (session_launch(s, &err) < 0) {
+				fprintf(stderr, "rewind gdbserver: %s\n", sbuf_str(&err));
+				code = 1;
+				goto out;
+			}
+			fprintf(stderr, "Process %s created; pid = %d\n", s->inf.argv[0], s->inf.main->pid);
+		}
+	} else if (pid) {
+		if (session_attach(s, pid, &err) < 0) {
+			fprintf(stderr, "rewind gdbserver: %s\n", sbuf_str(&err));
+			code = 1;
+			goto out;
+		}
+		fprintf(stderr, "Attached; pid = %d\n", pid);
+	}
+	if (listen_on) {
+		in = out = listen_accept(listen_on);
+		if (in < 0) {
+			code = 1;
+			goto out;
+		}
+	}
+	struct gdbserver *g;
+	int e = gs_new(s, in, out, &o, &g);
+	if (e < 0) {
+		fprintf(stderr, "rewind gdbserver: %s\n", strerror(-e));
+		code = 1;
+		goto out;
+	}
+	e = gs_serve(g);
+	gs_free(g);
+	if (e < 0) {
+		fprintf(stderr, "rewind gdbserver: connection failed: %s\n", strerror(-e));
+		code = 1;
+	}
+out:
+	/* Never leave the program stopped behind us. */
+	if (inf_alive(&s->inf)) {
+		if (s->inf.main->attached || o.detach_on_exit)
+			session_detach(s);
+		else
+			session_kill(s);
+	}
+	sbuf_free(&err);
+	session_fini(s);
+	free(s);
+	if (listen_on && in >= 0)
+		close(in);
+	if (child.in >= 0)
+		close(child.in);
+	if (child.out >= 0)
+		close(child.out);
+	if (o.output_fd >= 0)
+		close(o.output_fd);
+	return code;
+}
+
+/* ---- rewind gdb ---- */
+
+static const char gdb_usage[] =
+	"usage: rewind gdb [GDB OPTIONS...] [--] PROG [ARGS...]\n"
+	"       rewind gdb [GDB OPTIONS...] --attach PID\n"
+	"Starts gdb connected to `rewind gdbserver`, with the rewind plugin loaded (\"help rewind\").\n"
+	"Use gdb as usual: break, run, next, print, watch... plus rewind checkpoint/restart.\n"
+	"REWIND_GDB names another gdb binary.\n";
+
+/* Single-quote s for sh -c. */
+static void sh_quote(struct sbuf *b, const char *s)
+{
+	sbuf_putc(b, '\'');
+	for (; *s; s++) {
+		if (*s == '\'')
+			sbuf_puts(b, "'\\''");
+		else
+			sbuf_putc(b, *s);
+	}
+	sbuf_putc(b, '\'');
+}
+
+static char *find_plugin(const char *self)
+{
+	const char *env = getenv("REWIND_GDB_PLUGIN");
+	if (env && *env)
+		return xstrdup(env);
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof dir, "%s", self);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*slash = 0;
+	static const char *const cands[] = { "%s/rewind.py", "%s/gdbplug/rewind.py",
+					     "%s/../share/rewind/rewind.py" };
+	for (size_t k = 0; k < ARRAY_SIZE(cands); k++) {
+		char *p = xasprintf(cands[k], dir);
+		if (access(p, R_OK) == 0)
+			return p;
+		free(p);
+	}
+	return NULL;
+}
+
+/* gdb options followed by an argument (so that PROG can be told from them). */
+static bool takes_arg(const char *a)
+{
+	static const char *const with_arg[] = {
+		"-ex", "--ex", "-eval-command", "--eval-command", "-iex", "--iex",
+		"-init-eval-command", "--init-eval-command", "-x", "--x", "-command", "--command",
+		"-ix", "--ix", "-init-command", "--init-command", "-cd", "--cd", "-d", "--d",
+		"-directory", "--directory", "-s", "--s", "-symbols", "--symbols", "-se", "--se",
+		"-b", "-l", "-D", "-data-directory", "--data-directory", "-tty", "--tty",
+		"-i", "--i", "-interpreter", "--interpreter",
+	};
+	if (strchr(a, '='))
+		return false;
+	for (size_t k = 0; k < ARRAY_SIZE(with_arg); k++)
+		if (!strcmp(a, with_arg[k]))
+			return true;
+	return false;
+}
+
+int gdb_main(int argc, char **argv)
+{
+	VEC(char *) user = { 0 };
+	pid_t pid = 0;
+	int i = 1;
+	for (; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--") || !strcmp(a, "--args") || !strcmp(a, "-args")) {
+			i++;
+			break;
+		}
+		if ((!strcmp(a, "--attach") || !strcmp(a, "-p") || !strcmp(a, "--pid") ||
+		     !strcmp(a, "-pid")) && i + 1 < argc) {
+			pid = (pid_t)atoi(argv[++i]);
+			if (pid <= 0) {
+				fprintf(stderr, "rewind gdb: invalid process id \"%s\"\n", argv[i]);
+				return 2;
+			}
+			continue;
+		}
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			fputs(gdb_usage, stdout);
+			return 0;
+		}
+		if (a[0] != '-')
+			break;
+		vec_push(&user, argv[i]);
+		if (takes_arg(a) && i + 1 < argc)
+			vec_push(&user, argv[++i]);
+	}
+	if ((i >= argc) == !pid) {
+		fputs(gdb_usage, stderr);
+		return 2;
+	}
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n <= 0) {
+		fprintf(stderr, "rewind gdb: cannot find the rewind binary: %s\n", strerror(errno));
+		return 1;
+	}
+	self[n] = 0;
+	struct sbuf target = { 0 };
+	sbuf_puts(&target, "target extended-remote | ");
+	sh_quote(&target, self);
+	if (pid) {
+		sbuf_printf(&target, " gdbserver --stdio --attach %d", pid);
+	} else {
+		char *prog = find_program(argv[i]);
+		sbuf_puts(&target, " gdbserver --stdio --multi -- ");
+		sh_quote(&target, prog);
+		argv[i] = prog;
+	}
+	char *plugin = find_plugin(self);
+	if (!plugin)
+		fprintf(stderr, "rewind gdb: rewind.py not found next to %s; the rewind commands "
+			"are not available\n", self);
+	VEC(char *) av = { 0 };
+	const char *gdb = getenv("REWIND_GDB") && *getenv("REWIND_GDB") ? getenv("REWIND_GDB") : "gdb";
+	vec_push(&av, (char *)gdb);
+	/* Restores of big checkpoints take a while: never time out waiting for a reply. */
+	vec_push(&av, "-iex");
+	vec_push(&av, "set remotetimeout 10000");
+	/* Same machine: read libraries from the local file system without asking. */
+	vec_push(&av, "-iex");
+	vec_push(&av, "set sysroot /");
+	char *source = plugin ? xasprintf("source %s", plugin) : NULL;
+	if (source) {
+		vec_push(&av, "-ex");
+		vec_push(&av, source);
+	}
+	vec_push(&av, "-ex");
+	vec_push(&av, target.s);
+	for (size_t k = 0; k < user.n; k++)
+		vec_push(&av, user.v[k]);
+	if (!pid) {
+		vec_push(&av, "--args");
+		for (int k = i; k < argc; k++)
+			vec_push(&av, argv[k]);
+	}
+	vec_push(&av, NULL);
+	execvp(gdb, av.v);
+	fprintf(stderr, "rewind gdb: cannot run %s: %s\n", gdb, strerror(errno));
+	return 127;
+}
