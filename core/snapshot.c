@@ -108,6 +108,26 @@ static int read_status(struct snap_proc *sp)
 	return 0;
 }
 
+/* Dying or dead without the engine having seen it yet: SIGKILL pending (a killed task
+ * stops once more at its exit when traced), a zombie, or gone. */
+static bool dying(pid_t pid)
+{
+	char path[64], *text, *f;
+	snprintf(path, sizeof path, "/proc/%d/status", pid);
+	if (read_file(path, &text, NULL) < 0)
+		return true;
+	bool d = false;
+	char state = 0;
+	if ((f = strstr(text, "\nState:")) && sscanf(f + 7, " %c", &state) == 1)
+		d = state == 'Z' || state == 'X';
+	if ((f = strstr(text, "\nShdPnd:")) && (strtoull(f + 8, NULL, 16) & (1ull << (SIGKILL - 1))))
+		d = true;
+	if ((f = strstr(text, "\nSigPnd:")) && (strtoull(f + 8, NULL, 16) & (1ull << (SIGKILL - 1))))
+		d = true;
+	free(text);
+	return d;
+}
+
 /* Does the process trace something? Tracees of a traced process cannot be rewind's,
  * and the link would not survive a restore. A waitid(WNOHANG|WNOWAIT) injected into a
  * process with no children fails with ECHILD unless it has tracees; only when it has
@@ -316,18 +336,22 @@ int snap_take(struct target *tg, const struct snap_opts *o, struct snapshot **ou
 	return 0;
 
 died:
-	for (size_t i = 0; i < s->procs.n; i++) {
-		struct proc *p = s->procs.v[i].live;
-		if (e == -ESRCH && p && (p->dead || kill(p->pid, 0) < 0)) {
-			sbuf_printf(problems, "pid %d exited while the checkpoint was being taken\n",
-				    p->pid);
-			break;
+	if (e == -ESRCH) {
+		bool named = false;
+		for (size_t i = 0; i < s->procs.n; i++) {
+			struct proc *p = s->procs.v[i].live;
+			if (p && (p->dead || dying(p->pid))) {
+				sbuf_printf(problems, "pid %d exited while the checkpoint was being "
+					    "taken\n", p->pid);
+				named = true;
+			}
 		}
-	}
-	if (e != -ESRCH && !problems->len)
+		if (!named)
+			sbuf_printf(problems, "a process exited while the checkpoint was being "
+				    "taken\n");
+	} else if (!problems->len) {
 		sbuf_printf(problems, "the checkpoint could not be taken: %s\n", strerror(-e));
-	else if (e == -ESRCH && !strstr(sbuf_str(problems), "exited"))
-		sbuf_printf(problems, "a process exited while the checkpoint was being taken\n");
+	}
 err:
 	sbuf_puts(problems, sbuf_str(&marks));
 	sbuf_free(&marks);
@@ -337,16 +361,22 @@ err:
 
 /* ---- restoring ---- */
 
+static bool ckpt_gone(const struct snap_proc *sp)
+{
+	if (!sp->ckpt || sp->ckpt->dead)
+		return true;
+	for (struct task *t = sp->ckpt->tasks; t; t = t->next)
+		if (t->exiting || t->state != TS_STOPPED)
+			return true;
+	struct pollfd pfd = { sp->ckpt_pidfd, POLLIN, 0 };
+	return poll(&pfd, 1, 0) != 0 || dying(sp->ckpt->pid);
+}
+
 bool snap_alive(const struct snapshot *s)
 {
-	for (size_t i = 0; i < s->procs.n; i++) {
-		const struct snap_proc *sp = &s->procs.v[i];
-		if (!sp->ckpt || sp->ckpt->dead)
+	for (size_t i = 0; i < s->procs.n; i++)
+		if (ckpt_gone(&s->procs.v[i]))
 			return false;
-		struct pollfd pfd = { sp->ckpt_pidfd, POLLIN, 0 };
-		if (poll(&pfd, 1, 0) != 0)
-			return false;
-	}
 	return true;
 }
 
@@ -452,18 +482,14 @@ int snap_restore(struct target *tg, struct snapshot *s, struct sbuf *problems)
 	int e = 0;
 	for (size_t i = 0; i < s->procs.n; i++) {
 		const struct snap_proc *sp = &s->procs.v[i];
-		if (!sp->ckpt || sp->ckpt->dead || !snap_alive(s)) {
-			bool gone = !sp->ckpt || sp->ckpt->dead;
-			struct pollfd pfd = { sp->ckpt_pidfd, POLLIN, 0 };
-			if (gone || poll(&pfd, 1, 0) != 0) {
-				sbuf_printf(problems, "the checkpoint process of pid %d (pid %d) is gone "
-					    "(killed from outside?); this checkpoint cannot be restored\n",
-					    sp->pid, sp->ckpt ? sp->ckpt->pid : 0);
-				pr_err(LM_SNAP, "pid %d: checkpoint process %d is gone", sp->pid,
-				       sp->ckpt ? sp->ckpt->pid : 0);
-				return -ESRCH;
-			}
-		}
+		if (!ckpt_gone(sp))
+			continue;
+		sbuf_printf(problems, "the checkpoint process of pid %d (pid %d) is gone (killed "
+			    "from outside?); this checkpoint cannot be restored\n", sp->pid,
+			    sp->ckpt ? sp->ckpt->pid : 0);
+		pr_err(LM_SNAP, "pid %d: checkpoint process %d is gone", sp->pid,
+		       sp->ckpt ? sp->ckpt->pid : 0);
+		return -ESRCH;
 	}
 	kill_current(tg, s);
 	for (size_t i = 0; i < s->procs.n && !e; i++)

@@ -5,10 +5,13 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -92,6 +95,8 @@ struct outcome {
 	pid_t pid[8];
 };
 
+static bool ckpt_may_die;      /* a test kills a checkpoint process itself */
+
 static bool live_procs(void)
 {
 	for (struct proc *p = tg.procs; p; p = p->next)
@@ -116,8 +121,8 @@ static struct outcome run(void)
 		int r = target_wait(&tg, &ev, 30000);
 		cr_assert_eq(r, 1, "target_wait: %d", r);
 		if (ev.proc && ev.proc->snapshot) {
-			cr_assert(ev.kind != TEV_EXITED, "a checkpoint process %d exited",
-				  ev.proc->pid);
+			cr_assert(ev.kind != TEV_EXITED || ckpt_may_die,
+				  "a checkpoint process %d exited", ev.proc->pid);
 			continue;
 		}
 		switch (ev.kind) {
@@ -491,4 +496,344 @@ Test(snapshot, process_tree_with_pipes, .init = setup, .fini = teardown)
 	end = run();
 	cr_assert_eq(end.ev.kind, TEV_EXITED);
 	snap_drop(&tg, s);
+}
+
+/* ---- 4. the pid and tids the program sees ---- */
+
+Test(snapshot, pids_and_tids_kept, .init = setup, .fini = teardown)
+{
+	struct proc *p = launch("snap_pids");
+	pid_t pid = p->pid;
+	run_to_trap();
+	pid_t tids[2] = { 0, 0 };
+	int n = 0;
+	for (struct task *t = p->tasks; t; t = t->next)
+		if (t->state != TS_DEAD && n < 2)
+			tids[n++] = t->tid;
+	cr_assert_eq(n, 2);
+	struct snapshot *s = take(NULL);
+	run_to_trap();
+	restore(s);
+	p = target_find_proc(&tg, pid);
+	cr_assert_not_null(p);
+	cr_assert_not_null(proc_task(p, tids[0]));
+	cr_assert_not_null(proc_task(p, tids[1]));
+	run_to_trap();
+	run_to_exit(pid, 0);
+	char *text = output();
+	cr_assert_str_eq(text, "start\nids ok\nthread ids ok\nkill ok\nraise ok\npthread_kill ok\n"
+			 "done\n");
+	free(text);
+	snap_drop(&tg, s);
+}
+
+/* Without the privilege to choose pids, restore falls back to fresh ones and says so;
+ * glibc's cached tids follow, so raise and pthread_kill still work. */
+static int drop_pid_privilege(void *arg)
+{
+	int e = redirect(arg);
+	if (e < 0)
+		return e;
+	if (prctl(PR_CAPBSET_DROP, CAP_SYS_ADMIN, 0, 0, 0) < 0 ||
+	    prctl(PR_CAPBSET_DROP, CAP_CHECKPOINT_RESTORE, 0, 0, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+Test(snapshot, fresh_pids_without_privilege, .init = setup, .fini = teardown)
+{
+	static char path[256];
+	snprintf(path, sizeof path, "%s/snap_pids", PROGS_DIR);
+	char *argv[] = { path, NULL };
+	io.out = outpath;
+	io.in_fd = -1;
+	struct launch_spec ls = { .argv = argv, .exitkill = true,
+				  .child_setup = drop_pid_privilege, .child_arg = &io };
+	struct proc *p = NULL;
+	cr_assert_eq(target_launch(&tg, &ls, &p), 0);
+	pid_t pid = p->pid;
+	run_to_trap();
+	struct snapshot *s = take(NULL);
+	run_to_trap();
+	struct sbuf pb = { 0 };
+	cr_assert_eq(snap_restore(&tg, s, &pb), 0, "%s", sbuf_str(&pb));
+	cr_assert(strstr(sbuf_str(&pb), "choosing a pid needs CAP_SYS_ADMIN"), "%s",
+		  sbuf_str(&pb));
+	sbuf_free(&pb);
+	cr_assert_null(target_find_proc(&tg, pid), "not with its old pid");
+	struct proc *r = NULL;
+	for (struct proc *q = tg.procs; q; q = q->next)
+		if (!q->dead && !q->snapshot)
+			r = q;
+	cr_assert_not_null(r);
+	cr_assert_eq(proc_live_tasks(r), 2);
+	run_to_trap();
+	run_to_exit(r->pid, 1);                       /* its own pid checks fail, as they must */
+	char *text = output();
+	cr_assert(strstr(text, "ids CHANGED\n"), "%s", text);
+	cr_assert(strstr(text, "raise ok\npthread_kill ok\n"), "%s", text);
+	free(text);
+	snap_drop(&tg, s);
+}
+
+/* A scratch directory for a test program (argv[1]), removed at the end. */
+static char tmpdir[128];
+
+static const char *make_tmpdir(void)
+{
+	snprintf(tmpdir, sizeof tmpdir, "/tmp/rewind-snapdir-XXXXXX");
+	cr_assert_not_null(mkdtemp(tmpdir));
+	return tmpdir;
+}
+
+static void remove_tmpdir(void)
+{
+	char cmd[160];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+static struct proc *launch_in_dir(const char *name, const char *dir, const char *extra)
+{
+	static char path[256];
+	snprintf(path, sizeof path, "%s/%s", PROGS_DIR, name);
+	char *argv[] = { path, (char *)dir, (char *)extra, NULL };
+	return launch_args(argv);
+}
+
+static char *file_text(const char *dir, const char *name)
+{
+	char path[256], *text = NULL;
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	cr_assert_eq(read_file(path, &text, NULL), 0, "read %s", path);
+	return text;
+}
+
+/* ---- 5. file offsets and, with files, contents ---- */
+
+Test(snapshot, file_offsets_and_contents, .init = setup, .fini = teardown)
+{
+	const char *dir = make_tmpdir();
+	struct proc *p = launch_in_dir("snap_files", dir, NULL);
+	pid_t pid = p->pid;
+	run_to_trap();
+	struct snap_opts o = { .files = true };
+	struct snapshot *s = take(&o);
+	cr_assert_gt(snap_private_bytes(s), 0);
+	run_to_trap();                                /* the live run wrote and truncated */
+	char *t = file_text(dir, "out.txt");
+	cr_assert_str_eq(t, "bef");
+	free(t);
+	restore(s);
+	/* Contents are back before the program runs again. */
+	t = file_text(dir, "out.txt");
+	cr_assert_str_eq(t, "before\n");
+	free(t);
+	t = file_text(dir, "log.txt");
+	cr_assert_str_eq(t, "A\n");
+	free(t);
+	run_to_trap();
+	run_to_exit(pid, 0);
+	t = output();
+	cr_assert_str_eq(t, "start\nread offset ok\nout.txt ok\nlog.txt ok\ndone\n");
+	free(t);
+	t = file_text(dir, "out.txt");
+	cr_assert_str_eq(t, "bef");
+	free(t);
+	snap_drop(&tg, s);
+	remove_tmpdir();
+}
+
+/* ---- 6. shared memory: anonymous, file, memfd, SysV ---- */
+
+Test(snapshot, shared_memory, .init = setup, .fini = teardown)
+{
+	const char *dir = make_tmpdir();
+	struct proc *p = launch_in_dir("snap_shm", dir, NULL);
+	pid_t pid = p->pid;
+	run_to_trap();
+	struct snapshot *s = take(NULL);
+	/* The copies: anon (2 pages of data, holes skipped) + file 4 + memfd 2 + SysV 2. */
+	uint64_t held = snap_private_bytes(s);
+	cr_assert_geq(held, 10 * 4096ull, "%lu", (unsigned long)held);
+	run_to_trap();
+	restore(s);
+	run_to_trap();
+	run_to_exit(pid, 0);
+	char *t = output();
+	cr_assert_str_eq(t, "start\nanon ok\nfile ok\nmemfd ok\nsysv ok\ndone\n");
+	free(t);
+	snap_drop(&tg, s);
+	remove_tmpdir();
+}
+
+/* ---- 7. pending signals, timers; what fork carries (cwd, umask, rlimits) ---- */
+
+Test(snapshot, signals_timers_and_inherited_state, .init = setup, .fini = teardown)
+{
+	const char *dir = make_tmpdir();
+	char real[PATH_MAX];
+	cr_assert_not_null(realpath(dir, real));
+	struct proc *p = launch_in_dir("snap_signals", real, NULL);
+	pid_t pid = p->pid;
+	run_to_trap();
+	struct snapshot *s = take(NULL);
+	run_to_trap();                                /* the live run used everything up */
+	char *t = output();
+	cr_assert(strstr(t, "fired ok"), "%s", t);
+	free(t);
+	restore(s);
+	run_to_trap();
+	run_to_exit(pid, 0);
+	t = output();
+	cr_assert_str_eq(t, "start\npending ok\nitimer ok\ntimers ok\ncwd ok\numask ok\nrlimit ok\n"
+			 "delivered ok\nfired ok\ndone\n");
+	free(t);
+	snap_drop(&tg, s);
+	remove_tmpdir();
+}
+
+/* ---- 8. resources that cannot be restored: refused, or taken and marked ---- */
+
+static int count_ckpts(void)
+{
+	int n = 0;
+	for (struct proc *p = tg.procs; p; p = p->next)
+		n += p->snapshot && !p->dead;
+	return n;
+}
+
+Test(snapshot, unrestorable_resources, .init = setup, .fini = teardown)
+{
+	pid_t outsider = fork();
+	if (outsider == 0) {
+		pause();
+		_exit(0);
+	}
+	char arg[16];
+	snprintf(arg, sizeof arg, "%d", outsider);
+	static char path[256];
+	snprintf(path, sizeof path, "%s/snap_unrestorable", PROGS_DIR);
+	char *argv[] = { path, arg, NULL };
+	struct proc *p = launch_args(argv);
+	pid_t pid = p->pid;
+	run_to_trap();
+
+	struct sbuf pb = { 0 };
+	struct snapshot *s = NULL;
+	cr_assert_eq(snap_take(&tg, NULL, &s, &pb), -EBUSY);
+	cr_assert_null(s);
+	const char *txt = sbuf_str(&pb);
+	char want[64];
+	snprintf(want, sizeof want, "pid %d fd ", pid);
+	cr_assert(strstr(txt, want), "%s", txt);
+	cr_assert(strstr(txt, ": TCP socket to 127.0.0.1:"), "%s", txt);
+	cr_assert(strstr(txt, ": eventfd;"), "%s", txt);
+	cr_assert(strstr(txt, ": epoll instance;"), "%s", txt);
+	cr_assert(strstr(txt, ": timerfd;"), "%s", txt);
+	cr_assert(strstr(txt, ": signalfd;"), "%s", txt);
+	cr_assert(strstr(txt, ": device /dev/kmsg (1:11)"), "%s", txt);
+	snprintf(want, sizeof want, "pid %d traces pid %d", pid, outsider);
+	cr_assert(strstr(txt, want), "%s", txt);
+	cr_assert_eq(count_ckpts(), 0, "nothing left behind");
+	for (struct task *t = p->tasks; t; t = t->next)
+		cr_assert(t->state == TS_STOPPED || t->state == TS_DEAD);
+	sbuf_free(&pb);
+
+	struct snap_opts o = { .force = true };
+	cr_assert_eq(snap_take(&tg, &o, &s, &pb), 0, "%s", sbuf_str(&pb));
+	cr_assert_not_null(snap_marks(s));
+	cr_assert(strstr(snap_marks(s), ": eventfd;"));
+	cr_assert(strstr(sbuf_str(&pb), ": eventfd;"), "problems say it too");
+	sbuf_free(&pb);
+	run_to_trap();
+	restore(s);
+	run_to_trap();
+	run_to_exit(pid, 0);
+	char *t = output();
+	cr_assert_str_eq(t, "start\neventfd+epoll usable\ntcp usable\ndone\n");
+	free(t);
+	snap_drop(&tg, s);
+	kill(outsider, SIGKILL);
+	waitpid(outsider, NULL, 0);
+}
+
+/* ---- 9. death: of a checkpoint process, and of the program while checkpointing ---- */
+
+Test(snapshot, checkpoint_process_killed_from_outside, .init = setup, .fini = teardown)
+{
+	struct proc *p = launch("snap_regs");
+	pid_t pid = p->pid;
+	run_to_trap();
+	struct snapshot *s1 = take(NULL);
+	pid_t c1 = 0;
+	for (struct proc *q = tg.procs; q; q = q->next)
+		if (q->snapshot && !q->dead)
+			c1 = q->pid;
+	cr_assert_neq(c1, 0);
+	struct snapshot *s2 = take(NULL);
+	cr_assert_eq(count_ckpts(), 2);
+	cr_assert_eq(kill(c1, SIGKILL), 0);
+	for (int i = 0; i < 200 && snap_alive(s1); i++)
+		usleep(1000);
+	cr_assert(!snap_alive(s1));
+	cr_assert(snap_alive(s2));
+
+	struct sbuf pb = { 0 };
+	cr_assert_eq(snap_restore(&tg, s1, &pb), -ESRCH);
+	char want[96];
+	snprintf(want, sizeof want, "the checkpoint process of pid %d (pid %d) is gone", pid, c1);
+	cr_assert(strstr(sbuf_str(&pb), want), "%s", sbuf_str(&pb));
+	sbuf_free(&pb);
+	cr_assert_not_null(target_find_proc(&tg, pid), "the program was not touched");
+	ckpt_may_die = true;
+	restore(s2);
+	run_to_trap();
+	run_to_exit(pid, 0);
+	snap_drop(&tg, s1);
+	snap_drop(&tg, s2);
+	cr_assert_eq(count_ckpts(), 0);
+}
+
+Test(snapshot, program_dies_while_checkpointing, .init = setup, .fini = teardown)
+{
+	struct proc *p = launch("snap_tree");
+	pid_t pid = p->pid;
+	run_to_trap();
+	pid_t child = 0;
+	for (struct proc *q = tg.procs; q; q = q->next)
+		if (!q->dead && !q->snapshot && q->pid != pid)
+			child = q->pid;
+	struct snap_opts so = { .files = true };
+	struct snapshot *good = take(&so);
+	int before = count_ckpts();
+	cr_assert_eq(before, 2);
+
+	cr_assert_eq(kill(child, SIGKILL), 0);         /* the engine does not know yet */
+	struct sbuf pb = { 0 };
+	struct snapshot *s = NULL;
+	int e = snap_take(&tg, &so, &s, &pb);
+	cr_assert_eq(e, -ESRCH, "got %d: %s", e, sbuf_str(&pb));
+	cr_assert_null(s);
+	char want[96];
+	snprintf(want, sizeof want, "pid %d exited while the checkpoint was being taken", child);
+	cr_assert(strstr(sbuf_str(&pb), want), "%s", sbuf_str(&pb));
+	sbuf_free(&pb);
+	cr_assert_eq(count_ckpts(), before, "no checkpoint process left behind");
+	struct proc *lp = target_find_proc(&tg, pid);
+	cr_assert_not_null(lp);
+	for (struct task *t = lp->tasks; t; t = t->next)
+		cr_assert(t->state == TS_STOPPED || t->state == TS_DEAD);
+
+	/* The earlier checkpoint still brings the whole tree back. */
+	restore(good);
+	cr_assert_not_null(target_find_proc(&tg, child));
+	run_to_trap();
+	struct outcome end = run();
+	cr_assert_eq(end.ev.kind, TEV_EXITED);
+	char *t = output();
+	cr_assert_str_eq(t, "start\nchild counted 200 lines\nparent: child reported 200\n"
+			 "parent: child not waitable (No child processes)\nparent done\n");
+	free(t);
+	snap_drop(&tg, good);
 }
