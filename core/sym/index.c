@@ -187,9 +187,11 @@ static void walk_scope(struct walk *w, Dwarf_Die *parent, const char *prefix)
 				if (dwarf_child(&c, &e) == 0)
 					do {
 						const char *en = own_name(&e);
-						if (dwarf_tag(&e) == DW_TAG_enumerator && en)
+						if (dwarf_tag(&e) == DW_TAG_enumerator && en) {
 							ent_add(m, qual_join(m, scoped && q ? q : prefix, en),
 							        &e, w->cu, SE_ENUMERATOR);
+							m->ents.v[m->ents.n - 1].parent = dwarf_dieoffset(&c);
+						}
 					} while (dwarf_siblingof(&e, &e) == 0);
 			} else if (name) {
 				walk_scope(w, &c, q);
@@ -285,10 +287,10 @@ void sym_index_dwarf(struct sym_mod *m)
 			f->linkage = linkage_of(m, &d);
 			/* C: gdb names a function by its (unmangled) linkage name, as
 			 * glibc's __GI_raise for raise */
-			Dwarf_Attribute a;
+			Dwarf_Attribute la;
 			const char *ln = NULL;
-			if (!is_cxx && dwarf_attr_integrate(&d, DW_AT_linkage_name, &a))
-				ln = dwarf_formstring(&a);
+			if (!is_cxx && dwarf_attr_integrate(&d, DW_AT_linkage_name, &la))
+				ln = dwarf_formstring(&la);
 			if (ln && strncmp(ln, "_Z", 2)) {
 				f->alias = f->name;
 				f->name = pool_intern(&m->st->pool, ln);
@@ -558,11 +560,14 @@ int sym_read_image(struct sym_mod *m, uint64_t a, void *buf, size_t len)
 		GElf_Phdr ph;
 		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD)
 			continue;
-		if (fa >= ph.p_vaddr && fa + len <= ph.p_vaddr + ph.p_filesz) {
-			uint64_t o = ph.p_offset + (fa - ph.p_vaddr);
-			if (o + len > fsize)
+		if (fa >= ph.p_vaddr && fa + len <= ph.p_vaddr + ph.p_memsz) {
+			/* bytes past p_filesz are .bss: zero */
+			uint64_t rel = fa - ph.p_vaddr;
+			size_t in_file = rel >= ph.p_filesz ? 0 : MIN(len, ph.p_filesz - rel);
+			if (in_file && ph.p_offset + rel + in_file > fsize)
 				return -EIO;
-			memcpy(buf, raw + o, len);
+			memcpy(buf, raw + ph.p_offset + rel, in_file);
+			memset((char *)buf + in_file, 0, len - in_file);
 			return 0;
 		}
 	}

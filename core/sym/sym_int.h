@@ -88,6 +88,7 @@ enum sym_ent_kind { SE_VAR, SE_TYPE, SE_ENUMERATOR, SE_FUNC_DECL };
 struct sym_ent {
 	const char *name;       /* qualified */
 	Dwarf_Off die;
+	Dwarf_Off parent;       /* enumerators: their enumeration type */
 	uint32_t cu;
 	int next;               /* next with the same name, -1 */
 	uint8_t kind;           /* enum sym_ent_kind */

@@ -118,7 +118,10 @@ static inline void live_stop(struct live *L)
 static inline char *oracle_gdb_at(const char *prog, const char *spec, int count,
                                   const char *const *cmds)
 {
-	const char *all[64];
+	size_t ncmds = 0;
+	while (cmds[ncmds])
+		ncmds++;
+	const char **all = xcalloc(ncmds + 8, sizeof *all);
 	size_t n = 0;
 	char *b = xasprintf("break %s", spec);
 	char *c = count > 1 ? xasprintf("continue %d", count - 1) : NULL;
@@ -127,7 +130,7 @@ static inline char *oracle_gdb_at(const char *prog, const char *spec, int count,
 	if (c)
 		all[n++] = c;
 	all[n++] = "echo @@start\n";
-	for (size_t i = 0; cmds[i] && n < 63; i++)
+	for (size_t i = 0; cmds[i]; i++)
 		all[n++] = cmds[i];
 	all[n] = NULL;
 	char *path = oracle_prog(prog);
@@ -135,6 +138,7 @@ static inline char *oracle_gdb_at(const char *prog, const char *spec, int count,
 	free(path);
 	free(b);
 	free(c);
+	free(all);
 	return out;
 }
 #endif
@@ -168,7 +172,8 @@ static inline char *oracle_gdb(const char *prog, const char *const *cmds)
 	sbuf_puts(&cmd, "gdb -nx -batch -ex 'set width 0' -ex 'set height 0' "
 	                "-ex 'set confirm off' -ex 'set debuginfod enabled off' "
 	                "-ex 'set startup-with-shell off' -ex 'unset environment LINES' "
-	                "-ex 'unset environment COLUMNS' ");
+	                "-ex 'unset environment COLUMNS' "
+	                "-ex 'handle SIGUSR1 nostop noprint pass' ");
 	for (size_t i = 0; cmds[i]; i++) {
 		sbuf_puts(&cmd, "-ex ");
 		oracle_quote(&cmd, cmds[i]);
@@ -358,7 +363,10 @@ static inline void live_stop(struct live *L)
 static inline char *oracle_gdb_at(const char *prog, const char *spec, int count,
                                   const char *const *cmds)
 {
-	const char *all[64];
+	size_t ncmds = 0;
+	while (cmds[ncmds])
+		ncmds++;
+	const char **all = xcalloc(ncmds + 8, sizeof *all);
 	size_t n = 0;
 	char *b = xasprintf("break %s", spec);
 	char *c = count > 1 ? xasprintf("continue %d", count - 1) : NULL;
@@ -367,7 +375,7 @@ static inline char *oracle_gdb_at(const char *prog, const char *spec, int count,
 	if (c)
 		all[n++] = c;
 	all[n++] = "echo @@start\n";
-	for (size_t i = 0; cmds[i] && n < 63; i++)
+	for (size_t i = 0; cmds[i]; i++)
 		all[n++] = cmds[i];
 	all[n] = NULL;
 	char *path = oracle_prog(prog);
@@ -375,6 +383,7 @@ static inline char *oracle_gdb_at(const char *prog, const char *spec, int count,
 	free(path);
 	free(b);
 	free(c);
+	free(all);
 	return out;
 }
 #endif

@@ -57,7 +57,7 @@ static void check_backtrace(const char *prog, const char *spec, int count, int m
 		for (char *x, *p = ln; nf < 12 && (x = strsep(&p, "|"));)
 			f[nf++] = x;
 		int type = atoi(f[3]);
-		if (type == 3 /* INLINE_FRAME: not produced yet */) {
+		if (type == 3 /* TAILCALL_FRAME (from call-site info): not produced */) {
 			free(ln);
 			continue;
 		}

@@ -1,0 +1,272 @@
+/* gdb's output, exactly: the same fixture stopped at the same place under rewind
+ * and under real gdb; `print` (every formatting family, /FMT letters), ptype,
+ * whatis, info locals/args, frame and backtrace lines, finish values. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SYM_ORACLE_LIVE
+#include "core/sym/expr.h"
+#include "core/sym/format.h"
+#include "core/sym/unwind.h"
+#include "sym_oracle.h"
+
+/* What the shell does for `print[/F] EXPR`, `ptype`, `whatis`: our text. */
+struct session {
+	struct live L;
+	struct unwind_list frames;
+	struct expr_history *hist;
+	struct expr_env env;
+};
+
+static void sess_start(struct session *S, const char *prog, const char *spec, int count)
+{
+	memset(S, 0, sizeof *S);
+	live_start(&S->L, prog);
+	live_run_to(&S->L, spec, count);
+	cr_assert_eq(unwind_backtrace(S->L.st, &S->L.acc, 0, 0, &S->frames), 0);
+	S->hist = expr_history_new();
+	S->env.ctx = (struct sym_ctx){ S->L.st, &S->L.acc, &S->frames.v[0] };
+	S->env.hist = S->hist;
+}
+
+static void sess_stop(struct session *S)
+{
+	expr_history_free(S->hist);
+	unwind_list_free(&S->frames);
+	live_stop(&S->L);
+}
+
+static char *our_command(struct session *S, const char *cmd)
+{
+	struct sbuf out = { 0 };
+	char *err = NULL;
+	const char *arg = strchr(cmd, ' ') ? strchr(cmd, ' ') + 1 : "";
+	if (!strncmp(cmd, "print", 5)) {
+		struct fmt_opts o;
+		fmt_opts_default(&o);
+		if (cmd[5] == '/')
+			fmt_parse_format(cmd + 6, &o, NULL);
+		struct value *v;
+		if (expr_eval(&S->env, arg, &v, &err) == 0) {
+			struct sbuf txt = { 0 };
+			if (fmt_value(&S->env.ctx, v, &o, &txt, &err) == 0) {
+				int n = expr_history_add(S->hist, &S->env.ctx, v);
+				(void)n;
+				sbuf_puts(&out, sbuf_str(&txt));
+			}
+			sbuf_free(&txt);
+			value_free(v);
+		}
+	} else if (!strncmp(cmd, "ptype", 5) || !strncmp(cmd, "whatis", 6)) {
+		bool pt = cmd[0] == 'p';
+		struct type *t = NULL;
+		struct expr_env env = S->env;
+		env.no_side_effects = true;
+		int e = expr_parse_type(&env, arg, &t, &err);
+		bool is_type = e == 0;
+		if (e == -ENOENT) {
+			struct value *v;
+			if (expr_eval(&env, arg, &v, &err) == 0) {
+				t = v->type;
+				value_free(v);
+			}
+		}
+		if (t) {
+			sbuf_puts(&out, "type = ");
+			if (pt) {
+				fmt_ptype(&S->env.ctx, t, &out);
+			} else {
+				if (is_type && t->kind == TY_TYPEDEF)
+					t = t->target;   /* whatis TYPEDEF unrolls one level */
+				fmt_whatis(t, &out);
+			}
+		}
+	} else if (!strcmp(cmd, "info locals") || !strcmp(cmd, "info args")) {
+		fmt_frame_vars(&S->env.ctx, cmd[5] == 'l' ? VALUE_LOCALS : VALUE_ARGS, &out);
+		while (out.len && out.s[out.len - 1] == '\n')
+			out.s[--out.len] = 0;
+	} else if (!strcmp(cmd, "bt")) {
+		for (size_t i = 0; i < S->frames.n; i++) {
+			struct sym_ctx fc = S->env.ctx;
+			fc.frame = &S->frames.v[i];
+			if (i)
+				sbuf_putc(&out, '\n');
+			fmt_frame_line(&fc, &S->frames.v[i], true, &out);
+		}
+	} else if (!strcmp(cmd, "frame")) {
+		fmt_frame_line(&S->env.ctx, &S->frames.v[0], true, &out);
+	}
+	if (err) {
+		sbuf_reset(&out);
+		sbuf_puts(&out, err);
+		free(err);
+	}
+	return sbuf_steal(&out) ?: xstrdup("");
+}
+
+/* Run gdb with the commands at the same stop; compare every answer. */
+static void check_commands(const char *prog, const char *spec, int count,
+                           const char *const *cmds)
+{
+	const char *gcmds[256];
+	char *marks[128];
+	size_t n = 0, k = 0;
+	for (; cmds[k] && n < 250; k++) {
+		marks[k] = xasprintf("echo @@%zu\\n", k);
+		gcmds[n++] = marks[k];
+		gcmds[n++] = cmds[k];
+	}
+	gcmds[n] = NULL;
+	char *out = oracle_gdb_at(prog, spec, count, gcmds);
+	struct session S;
+	sess_start(&S, prog, spec, count);
+	for (size_t i = 0; i < k; i++) {
+		char tag[16];
+		snprintf(tag, sizeof tag, "%zu", i);
+		char *want = oracle_after(out, tag);
+		cr_assert_not_null(want, "gdb output lacks %s:\n%s", cmds[i], out);
+		char *got = our_command(&S, cmds[i]);
+		cr_expect_str_eq(got, want, "%s: `%s'\n  ours: %s\n  gdb:  %s", prog, cmds[i], got, want);
+		free(got);
+		free(want);
+		free(marks[i]);
+	}
+	sess_stop(&S);
+	free(out);
+}
+
+Test(format, scalars_chars_floats_enums)
+{
+	const char *cmds[] = {
+		"print count", "print tag", "print scale", "print global_counter", "print gdouble",
+		"print gfloat", "print gll", "print gul", "print gshort", "print guchar",
+		"print gschar", "print gchar", "print gbool", "print guint", "print gcolor",
+		"print gflags", "print bad_color", "print (enum flags)8", "print (enum flags)0",
+		"print (enum color)1", "print RED", "print 1.0/3", "print (float)1/3",
+		"print (long double)1/3", "print 1e20", "print 1e-5", "print 100.0", "print 1.0/0",
+		"print -1.0/0", "print 0.0/0", "print (char)10", "print (char)0", "print '\\\\'",
+		"print '\\''", "print (char)200", "print (unsigned char)200", "print (_Bool)2",
+		"print 10/3", "print 10.0/4", "print 'a'", "print 1==1", "print -5 % 3",
+		"print 7 >> 1", "print -1 >> 1", "print 1u - 2", "print 0x7fffffff + 1",
+		"print 4294967296", "print 'a' + 1", "print sizeof(struct shape)", "print sizeof(int)",
+		"print sizeof the_shape.name", "print !5", "print ~0", "print 3 > 2 && 2 > 3",
+		"print 1 ? 2 : 3", "print (1, 2)", "print gbits", "print gbits.b", "print $rip",
+		"print $pc", "print $sp", "print $eax", "print $eflags",
+		NULL,
+	};
+	check_commands("types", "types.c:64", 1, cmds);
+}
+
+Test(format, pointers_arrays_strings_structs)
+{
+	const char *cmds[] = {
+		"print s", "print *s", "print s->name", "print nodes", "print matrix", "print zeros",
+		"print big", "print greeting", "print gptr", "print empty_str", "print null_str",
+		"print gpoint", "print gpoint_ptr", "print gvoidp", "print gfn", "print bump",
+		"print &bump", "print *bump", "print int_ptr_null", "print *int_ptr_null",
+		"print file_static", "print pt", "print local_buf", "print head", "print *head",
+		"print head->next->next->next", "print &count", "print &the_shape", "print &nodes[1]",
+		"print nodes[0].next", "print &the_shape.pts[1]", "print &matrix", "print &matrix[1]",
+		"print *matrix", "print matrix[1]", "print &greeting", "print gnum",
+		"print &global_counter", "print s->label", "print *s->label", "print s->fn",
+		"print *s->fn", "print nodes[0].next->value", "print nodes[1].next[0]",
+		"print b_names", "print s->pts[1].y", "print the_shape.box", "print &s->box",
+		"print nodes + 1", "print &nodes[2] - &nodes[0]", "print *(nodes + 1)",
+		"print (long)&nodes[1] - (long)&nodes[0]", "print s->name + 1", "print *s->name@3",
+		"print nodes[0].next == &nodes[1]", "print (struct node *)gvoidp",
+		"print (char)the_shape.name[0]", "print inner", "print local_i", "print $",
+		"print $$2", "print $1", "print the_shape.n.bytes", "print gbits.a + gbits.c",
+		NULL,
+	};
+	check_commands("types", "types.c:64", 1, cmds);
+}
+
+Test(format, print_formats)
+{
+	const char *cmds[] = {
+		"print/x gpoint", "print/x matrix", "print/d gcolor", "print/x gcolor", "print/c 65",
+		"print/x -1", "print/o 0", "print/t 0", "print/x (char)-1", "print/u (char)-1",
+		"print/a gfn", "print/a 0", "print/s gptr", "print/x gptr", "print/d gptr",
+		"print/c greeting", "print/x greeting", "print/f gdouble", "print/f 3",
+		"print/x 1.5", "print/z gshort", "print/t gshort", "print/o gshort", "print/x gbits",
+		"print/x the_shape", "print/x gnum", "print/t 10", "print/o 8", "print/d gchar",
+		"print/x count", "print/u -1", "print/z 5", "print/x gbool", "print/c gchar",
+		NULL,
+	};
+	check_commands("types", "types.c:64", 1, cmds);
+}
+
+Test(format, errors_worded_as_gdb)
+{
+	const char *cmds[] = {
+		"print nosuch", "print 1 +", "print 1/0", "print &1", "print *int_ptr_null",
+		"print head->next->next->next->value", "print s->nosuch", "print count.x",
+		"print count[1]", "print )", "print 1 2", "print $nonexistent", "print $999",
+		"print 10 % 0", "print *count", "print gpoint + 1",
+		NULL,
+	};
+	check_commands("types", "types.c:64", 1, cmds);
+}
+
+Test(format, ptype_whatis)
+{
+	const char *cmds[] = {
+		"ptype struct shape", "whatis the_shape", "ptype s", "ptype gfn", "whatis gpoint",
+		"ptype gpoint", "ptype union num", "ptype enum color", "ptype gbits", "whatis matrix",
+		"ptype int", "whatis &matrix", "whatis matrix[1]", "whatis sizeof(int)", "whatis 1==1",
+		"whatis point_t", "ptype point_t", "whatis struct node", "ptype struct node",
+		"whatis nodes", "ptype nodes", "whatis bump", "ptype bump", "whatis &bump",
+		"ptype enum flags", "whatis s->label", "ptype s->box", "whatis 'a'", "whatis 1.5",
+		"whatis 1.5f", "whatis 1L", "whatis 1UL", "whatis 0xffffffff", "whatis gptr + 1",
+		"whatis *gptr", "whatis $rip", "whatis $sp", "whatis $eax", "whatis gvoidp",
+		"ptype b_names", "whatis (char)1", "whatis head", "ptype head",
+		NULL,
+	};
+	check_commands("types", "types.c:64", 1, cmds);
+}
+
+Test(format, locals_args_frames)
+{
+	const char *cmds[] = { "info locals", "info args", "bt", NULL };
+	check_commands("types", "types.c:64", 1, cmds);
+	const char *c2[] = { "info locals", "info args", "bt", "print arr", "print n",
+	                     "whatis arr", "ptype arr", "print sizeof(arr)", NULL };
+	check_commands("types", "types.c:52", 1, c2);
+	const char *c3[] = { "info locals", "info args", "bt", "print b_names[k]", NULL };
+	check_commands("types", "other_file_func", 1, c3);
+}
+
+Test(format, signal_and_library_frames)
+{
+	const char *cmds[] = { "bt", "info args", NULL };
+	check_commands("sigprog", "on_usr1", 1, cmds);
+	const char *c2[] = { "bt", "info args", "info locals", "print lib_calls",
+	                     "print lib_square", "print x", NULL };
+	check_commands("dlprog", "lib_square", 1, c2);
+}
+
+Test(format, optimized_out)
+{
+	const char *cmds[] = { "info locals", "info args", "print n", "print acc", "print i",
+	                       "print out", NULL };
+	check_commands("opt", "opt.c:10", 2, cmds);
+	check_commands("opt4", "opt.c:10", 2, cmds);
+	const char *c2[] = { "info args", "print unused", "print used", "bt", NULL };
+	check_commands("opt", "unused_arg", 1, c2);
+}
+
+Test(format, cxx_values)
+{
+	const char *cmds[] = {
+		"print *this", "print this", "print x", "print b", "whatis this",
+		"print geo::Klass::count", "print count", "print by", "ptype geo::Base",
+		"ptype geo::Klass", "whatis geo::Klass", "bt", "info args", "info locals",
+		NULL,
+	};
+	check_commands("cxx", "geo::Klass::method(int)", 1, cmds);
+	const char *c2[] = { "print ref", "print k", "info args", "print ref + 1", "print &ref",
+	                     "print k.x", "print k.b", "whatis ref", "ptype k", "bt", NULL };
+	check_commands("cxx", "geo::inner::helper", 1, c2);
+}
