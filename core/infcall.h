@@ -53,7 +53,11 @@ struct infcall_member {
 	size_t offset;              /* bytes from the start of the aggregate */
 };
 
-/* A bit-field is described by an integer member covering its storage unit. */
+/* From DWARF: enums are integers of their size, _Bool is IC_UINT 1, a bit-field is an
+ * integer member covering its storage unit, an array parameter is IC_PTR. A C++
+ * class that is not trivially copyable is passed and returned through a hidden
+ * pointer: describe it as IC_PTR to a copy (and the return as a pointer argument).
+ * _Complex, __int128 and vector types are refused (-EINVAL). */
 struct infcall_type {
 	enum infcall_kind kind;
 	size_t size;                /* bytes (aggregates: sizeof, including padding) */
