@@ -112,6 +112,39 @@ static uint64_t align16(uint64_t v)
 	return (v + 15) & ~15ull;
 }
 
+/* By-reference arguments go at the top of the scratch area, just below the red
+ * zone; their addresses become the arguments' values. */
+static int place_refs(struct call *c, struct icl_args *a)
+{
+	c->hi = c->regs.rsp - RED_ZONE;
+	if (c->hi < a->refs_len + 65536) {
+		sbuf_printf(c->err, "The stack pointer of thread %u (0x%llx) leaves no room for a call.",
+			    c->t->num, c->regs.rsp);
+		return -EFAULT;
+	}
+	c->top = (c->hi - a->refs_len) & ~15ull;
+	uint64_t at = c->top;
+	for (size_t i = 0; i < a->n; i++)
+		if (a->v[i].copy_len) {
+			memcpy(a->promoted[i], &at, 8);
+			at += align16(a->v[i].copy_len);
+		}
+	return 0;
+}
+
+/* The image of [lo, hi): the by-reference bytes at their places. */
+static uint8_t *new_image(struct call *c, const struct icl_args *a)
+{
+	uint8_t *img = xcalloc(1, c->hi - c->lo);
+	for (size_t i = 0; i < a->n; i++)
+		if (a->v[i].copy_len) {
+			uint64_t at;
+			memcpy(&at, a->promoted[i], 8);
+			memcpy(img + (at - c->lo), a->ref[i], a->v[i].copy_len);
+		}
+	return img;
+}
+
 /* Lay out the descriptor, the type tables, the result buffer and the argument
  * bytes below the red zone; point the registers at the agent's entry. */
 static int build_agent(struct call *c, const struct icl_args *a, const struct icl_tables *tb,
@@ -126,14 +159,13 @@ static int build_agent(struct call *c, const struct icl_args *a, const struct ic
 	uint64_t o_data = o_res + icl_buf_size(ret), total = o_data;
 	for (size_t i = 0; i < a->n; i++)
 		total += icl_buf_size(a->v[i].type);
-	c->hi = c->regs.rsp - RED_ZONE;
-	if (c->hi < total + 65536) {
+	if (c->top < total + 65536) {
 		sbuf_printf(c->err, "The stack pointer of thread %u (0x%llx) leaves no room for a call.",
 			    c->t->num, c->regs.rsp);
 		return -EFAULT;
 	}
-	c->lo = (c->hi - total) & ~15ull;
-	uint8_t *img = xcalloc(1, c->hi - c->lo);
+	c->lo = (c->top - total) & ~15ull;
+	uint8_t *img = new_image(c, a);
 	struct rwagent_call d = {
 		.magic = RWAGENT_CALL_MAGIC, .version = RWAGENT_VERSION,
 		.flags = c->fn->variadic ? RWAGENT_F_VARIADIC : 0, .fn = c->fn->addr,
@@ -171,24 +203,24 @@ static int build_agent(struct call *c, const struct icl_args *a, const struct ic
 
 /* Stack arguments and the return address below the red zone; the return address
  * is the program's entry point, where an int3 is inserted for the call. */
-static int build_direct(struct call *c, const struct icd_frame *f, struct user_regs_struct *r,
+static int build_direct(struct call *c, const struct icl_args *a, struct user_regs_struct *r,
 			uint8_t *xs)
 {
+	struct icd_frame fr, *f = &fr;
 	uint64_t entry = ica_entry_point(c->p);
 	if (!entry) {
 		sbuf_puts(c->err, "Cannot find the program's entry point to return to.");
 		return -ENOEXEC;
 	}
-	c->hi = c->regs.rsp - RED_ZONE;
-	if (c->hi < 8ull * f->nstack + 65536) {
+	icd_build(a, f);
+	if (c->top < 8ull * f->nstack + 65536) {
 		sbuf_printf(c->err, "The stack pointer of thread %u (0x%llx) leaves no room for a call.",
 			    c->t->num, c->regs.rsp);
 		return -EFAULT;
 	}
-	c->call_sp = ((c->hi - 8ull * f->nstack) & ~15ull) - 8;
+	c->call_sp = ((c->top - 8ull * f->nstack) & ~15ull) - 8;
 	c->lo = c->call_sp;
-	size_t len = c->hi - c->lo;
-	uint8_t *img = xcalloc(1, len);
+	uint8_t *img = new_image(c, a);
 	memcpy(img, &entry, 8);
 	memcpy(img + 8, f->stack, 8ull * f->nstack);
 	int e = put_scratch(c, img);
@@ -402,7 +434,6 @@ int infcall_run(struct inferior *inf, struct task *t, const struct infcall_fn *f
 			  .out = out, .err = err };
 	struct icl_args *a = xcalloc(1, sizeof *a);
 	struct icl_tables tb = { 0 };
-	struct icd_frame frame;
 	int e = check_threads(&c);
 	if (e == 0)
 		e = icl_prepare(fn, args, nargs, a, err);
@@ -419,7 +450,7 @@ int infcall_run(struct inferior *inf, struct task *t, const struct infcall_fn *f
 	if (c.agent)
 		e = icl_lower(fn->ret, a, &tb, err);
 	else
-		e = icd_build(a, fn->ret, no_agent_phrase(&c, found), &frame, err);
+		e = icd_check(a, fn->ret, no_agent_phrase(&c, found), err);
 	if (e < 0)
 		goto done;
 	if (t->in_syscall && (e = target_settle(c.tg, t)) < 0) {
@@ -434,7 +465,9 @@ int infcall_run(struct inferior *inf, struct task *t, const struct infcall_fn *f
 	memcpy(xs, c.xs, c.xlen);
 	r.orig_rax = (uint64_t)-1;   /* not in a syscall: no restart logic on resume */
 	icd_clean_fp(&r, xs, c.xlen);
-	e = c.agent ? build_agent(&c, a, &tb, &r) : build_direct(&c, &frame, &r, xs);
+	e = place_refs(&c, a);
+	if (e == 0)
+		e = c.agent ? build_agent(&c, a, &tb, &r) : build_direct(&c, a, &r, xs);
 	if (e == 0) {
 		task_set_regs(t, &r);
 		task_set_xstate(t, xs, c.xlen);

@@ -76,10 +76,15 @@ extern const struct infcall_type infcall_void, infcall_s8, infcall_u8, infcall_s
 /* One argument: its type and its value as it lies in memory (type->size bytes).
  * Arguments past nfixed of a variadic call get C's default promotions here
  * (float to double, integers narrower than int to int), so pass them unpromoted
- * or promoted, as convenient. */
+ * or promoted, as convenient.
+ * By reference (copy_len > 0, type IC_PTR): rewind copies copy_len bytes from data
+ * into the call's scratch memory in the debuggee and passes their address. For
+ * string literals (`f("abc")`) and objects C++ passes by invisible reference; the
+ * copy lives while the call runs, then the memory is given back. */
 struct infcall_arg {
 	const struct infcall_type *type;
 	const void *data;
+	size_t copy_len;
 };
 
 enum {

@@ -42,24 +42,30 @@ static uint64_t int_value(const struct infcall_arg *a)
 	}
 }
 
-int icd_build(const struct icl_args *a, const struct infcall_type *ret, const char *no_agent,
-	      struct icd_frame *f, struct sbuf *err)
+int icd_check(const struct icl_args *a, const struct infcall_type *ret, const char *no_agent,
+	      struct sbuf *err)
 {
-	memset(f, 0, sizeof *f);
 	if (ret && ret->kind != IC_VOID && !icl_direct_ok(ret)) {
 		if (err)
 			sbuf_printf(err, "Calling functions that return a %s needs the rewind agent, "
 				    "which %s.", kind_phrase(ret), no_agent);
 		return -ENOTSUP;
 	}
-	for (size_t i = 0; i < a->n; i++) {
-		const struct infcall_arg *x = &a->v[i];
-		if (!icl_direct_ok(x->type)) {
+	for (size_t i = 0; i < a->n; i++)
+		if (!icl_direct_ok(a->v[i].type)) {
 			if (err)
 				sbuf_printf(err, "Calling functions with %s arguments needs the rewind "
-					    "agent, which %s.", kind_phrase(x->type), no_agent);
+					    "agent, which %s.", kind_phrase(a->v[i].type), no_agent);
 			return -ENOTSUP;
 		}
+	return 0;
+}
+
+void icd_build(const struct icl_args *a, struct icd_frame *f)
+{
+	memset(f, 0, sizeof *f);
+	for (size_t i = 0; i < a->n; i++) {
+		const struct infcall_arg *x = &a->v[i];
 		if (x->type->kind == IC_FLOAT || x->type->kind == IC_DOUBLE) {
 			uint8_t v[16] = { 0 };
 			memcpy(v, x->data, x->type->size);
@@ -75,7 +81,6 @@ int icd_build(const struct icl_args *a, const struct infcall_type *ret, const ch
 				f->stack[f->nstack++] = v;
 		}
 	}
-	return 0;
 }
 
 static void set_xfeatures(uint8_t *xs, size_t xlen, uint64_t bits)

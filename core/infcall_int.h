@@ -13,11 +13,18 @@
 /* Largest aggregate passed or returned by value. */
 #define ICL_MAX_AGG (64u * 1024u)
 
-/* A checked, promoted argument list: variadic arguments promoted into own storage. */
+/* Bytes passed by reference, at most in one call. */
+#define ICL_MAX_REFS (1u << 20)
+
+/* A checked, promoted argument list: variadic arguments promoted into own storage;
+ * by-reference arguments get their address there once the scratch is laid out
+ * (v[i].copy_len stays set, v[i].data then points at the address). */
 struct icl_args {
 	struct infcall_arg v[ICL_MAX_ARGS];
+	const void *ref[ICL_MAX_ARGS];   /* by-reference bytes (v[i].copy_len of them) */
 	uint8_t promoted[ICL_MAX_ARGS][8];
 	size_t n;
+	size_t refs_len;                 /* scratch the references need (16-aligned each) */
 };
 
 /* Check that ty can be passed (as_return: returned) by value. Returns 0 or -EINVAL
@@ -77,8 +84,9 @@ struct call {
 	int last_ev, status;
 	enum resume_mode last_resume;
 	bool saved;
-	/* scratch memory [lo, hi) and its original contents */
-	uint64_t lo, hi;
+	/* scratch memory [lo, hi) and its original contents; by-reference arguments
+	 * in [top, hi), the call's own layout below top */
+	uint64_t lo, top, hi;
 	uint8_t *orig;
 	uint64_t call_sp;     /* agent: rsp at the entry; direct: the return-address slot */
 	uint64_t desc, res;   /* agent: descriptor and result buffer */
@@ -121,11 +129,13 @@ struct icd_frame {
 	unsigned nstack;
 };
 
-/* Assign arguments to registers and stack slots. Returns 0 or -ENOTSUP (a type the
- * direct path cannot pass; err says which, completing "needs the rewind agent,
- * which" with no_agent, e.g. "cannot be loaded into a static program"). */
-int icd_build(const struct icl_args *a, const struct infcall_type *ret, const char *no_agent,
-	      struct icd_frame *f, struct sbuf *err);
+/* Whether the direct path can make the call. Returns 0 or -ENOTSUP (err says which
+ * type, completing "needs the rewind agent, which" with no_agent, e.g. "cannot be
+ * loaded into a static program"). */
+int icd_check(const struct icl_args *a, const struct infcall_type *ret, const char *no_agent,
+	      struct sbuf *err);
+/* Assign the (checked) arguments to registers and stack slots. */
+void icd_build(const struct icl_args *a, struct icd_frame *f);
 
 /* Load f into a copy of the registers and the extended state for the call. */
 void icd_load(const struct icd_frame *f, struct user_regs_struct *r, uint8_t *xs, size_t xlen);

@@ -218,6 +218,18 @@ int icl_prepare(const struct infcall_fn *fn, const struct infcall_arg *args, siz
 				   args[i].type->size, ICL_MAX_AGG);
 		if (!args[i].data)
 			return bad(err, what, "no value");
+		if (args[i].copy_len) {
+			if (args[i].type->kind != IC_PTR)
+				return bad(err, what, "passed by reference but not a pointer");
+			if (args[i].copy_len > ICL_MAX_REFS - out->refs_len)
+				return bad(err, what, "more than %u bytes passed by reference",
+					   ICL_MAX_REFS);
+			out->ref[i] = args[i].data;
+			out->refs_len += (args[i].copy_len + 15) & ~(size_t)15;
+			out->v[i] = args[i];
+			out->v[i].data = out->promoted[i];   /* the address, once laid out */
+			continue;
+		}
 		if (fn->variadic && i >= fn->nfixed)
 			promote(&args[i], &out->v[i], out->promoted[i]);
 		else

@@ -91,6 +91,17 @@ static void scalar_calls(unsigned flags)
 	     A(infcall_double, double, 5), A(infcall_double, double, 6), A(infcall_double, double, 7),
 	     A(infcall_double, double, 8), A(infcall_double, double, 9.5), A(infcall_double, double, -10));
 	cr_assert_eq(d, cf_many_doubles(1, 2, 3, 4, 5, 6, 7, 8, 9.5, -10));
+	/* A string literal, copied into the call's scratch memory. */
+	static const char lit[] = "a literal string";
+	const struct infcall_arg byref[] = { { &infcall_ptr, lit, sizeof lit } };
+	call_ok("cf_str_len", &infcall_s32, flags, false, 0, byref, 1, &i, sizeof i);
+	cr_assert_eq(i, (int)strlen(lit));
+	const struct infcall_arg two[] = { { &infcall_ptr, lit, sizeof lit }, A(infcall_s32, int, 2) };
+	uint64_t tail;
+	call_ok("cf_str_tail", &infcall_ptr, flags, false, 0, two, 2, &tail, sizeof tail);
+	cr_assert(tail > inf.cur->regs.rsp - 128 - 4096 && tail < inf.cur->regs.rsp - 128,
+		  "the copy lies just below the red zone (%#llx, sp %#llx)",
+		  (unsigned long long)tail, inf.cur->regs.rsp);
 	CALL(cf_bump, NULL, flags, &i, A(infcall_s32, int, 5));
 }
 
@@ -200,7 +211,15 @@ Test(infcall, abi_agent, .fini = teardown)
 	cr_assert_eq(infcall_run(&inf, inf.cur, &pfn, vp, NARGS(vp), (uint8_t *)&i, sizeof i, NULL, &err), 0,
 		     "%s", sbuf_str(&err));
 	cr_assert_eq(i, (int)strlen("printf says 42 2.500 hello\n"));
-	finish("printf says 42 2.500 hello\ncounter=5 twice=42 worker=0 buf=<42|3.14|hello|!>\n");
+	/* call printf("%s and %d\n", "literal", 7) */
+	static const char fmt[] = "%s and %d\n";
+	const struct infcall_arg vq[] = { { &infcall_ptr, fmt, sizeof fmt },
+					  { &infcall_ptr, "literal", 8 }, A(infcall_s32, int, 7) };
+	cr_assert_eq(infcall_run(&inf, inf.cur, &pfn, vq, NARGS(vq), (uint8_t *)&i, sizeof i, NULL, &err), 0,
+		     "%s", sbuf_str(&err));
+	cr_assert_eq(i, 14);
+	finish("printf says 42 2.500 hello\nliteral and 7\n"
+	       "counter=5 twice=42 worker=0 buf=<42|3.14|hello|!>\n");
 }
 
 /* Without the agent, scalar calls give the same results; structs are refused. */
