@@ -100,6 +100,10 @@ struct inf_policy {
 	int (*on_event)(void *ctx, struct inferior *inf, struct tev *ev);
 	/* Resume: `only` non-NULL = just that task in mode m; else every thread. */
 	int (*resume)(void *ctx, struct inferior *inf, struct task *only, enum resume_mode m);
+	/* When on_event returned <0: fill *st with the stop to report (a replay
+	 * divergence, the end of a replay) and return 0; every task is then stopped.
+	 * May be NULL (the event is then handled as usual). */
+	int (*take_stop)(void *ctx, struct inferior *inf, struct stop *st);
 };
 
 struct inferior {

@@ -136,6 +136,7 @@ int proc_read(struct proc *p, raddr_t a, void *buf, size_t len)
 int proc_write(struct proc *p, raddr_t a, const void *buf, size_t len)
 {
 	bool covers = false;
+	p->writes++;   /* a state change the record/replay engine must notice */
 	for (size_t i = 0; i < p->sites.n; i++)
 		if (p->sites.v[i].addr >= a.v && p->sites.v[i].addr < a.v + len)
 			covers = true;

@@ -52,6 +52,10 @@ struct proc {
 	uint64_t syscall_insn;       /* address of a `syscall` instruction (for injection) */
 	unsigned syscall_insn_gen;   /* exec_gen it was found in */
 	void *user;                  /* upper layers (symbols, snapshot state) */
+	/* proc_write() calls so far (memory changes made for the user: set var, inferior
+	 * calls, the gdb server's M packets). The record/replay engine compares it
+	 * across a stop to notice that the program's state was changed. */
+	unsigned long writes;
 };
 
 struct proc *proc_new(struct target *tg, pid_t pid);
@@ -66,7 +70,8 @@ struct task *proc_main_task(struct proc *p);
 size_t proc_live_tasks(struct proc *p);
 
 /* Memory. _read hides inserted breakpoints (shows original bytes); _write keeps
- * them inserted (updates the saved original byte). Raw variants see the int3s.
+ * them inserted (updates the saved original byte) and counts in p->writes. Raw
+ * variants see the int3s.
  * Return 0 or -errno (-EIO for a partially unreadable range). */
 int proc_read(struct proc *p, raddr_t a, void *buf, size_t len);
 int proc_write(struct proc *p, raddr_t a, const void *buf, size_t len);

@@ -483,6 +483,14 @@ static enum ev_result handle_event(struct inferior *inf, struct run *r, struct t
 		int h = inf->policy->on_event(inf->policy->ctx, inf, ev);
 		if (h > 0)
 			return ER_RESUMED;
+		/* The policy ends the command with its own stop (replay divergence, end of
+		 * a replay): report it like any other, with every task stopped. */
+		if (h < 0 && inf->policy->take_stop &&
+		    inf->policy->take_stop(inf->policy->ctx, inf, st) == 0) {
+			struct task *t = st->task ? st->task : ev->task;
+			run_stop_all(inf, st, t && t->state != TS_DEAD ? t : inf->cur);
+			return ER_STOP;
+		}
 	}
 	struct task *t = ev->task;
 	switch (ev->kind) {
