@@ -5,17 +5,21 @@
 #include <string.h>
 
 #include "core/infsym.h"
+#include "replay/record.h"
 
 int session_init(struct session *s)
 {
 	memset(s, 0, sizeof *s);
 	ckpt_init(&s->ckpts);
+	rec_new(&s->rec);   /* record/replay: recording is on by default */
 	return inf_init(&s->inf);
 }
 
 void session_fini(struct session *s)
 {
 	ckpt_fini(&s->ckpts, &s->inf);
+	rec_free(s->rec, &s->inf);   /* record/replay */
+	s->rec = NULL;
 	inf_fini(&s->inf);
 }
 
@@ -47,6 +51,8 @@ static void auto_checkpoint(struct session *s, const struct stop *st)
 	session_describe_pc(s, inf->cur, &where);
 	struct checkpoint *c;
 	int e = ckpt_take(&s->ckpts, inf, NULL, true, false, sbuf_str(&where), &c, &msg);
+	if (e == 0)
+		rec_checkpoint_taken(s->rec, &s->ckpts, c);   /* record/replay: its event */
 	if (e < 0 && strcmp(s->auto_problem, sbuf_str(&msg))) {
 		snprintf(s->auto_problem, sizeof s->auto_problem, "%s", sbuf_str(&msg));
 		inf_notice(inf, "[automatic checkpoint skipped: %s]", sbuf_str(&msg));
@@ -64,6 +70,8 @@ int session_checkpoint(struct session *s, const char *name, bool force, struct c
 	session_describe_pc(s, s->inf.cur, &where);
 	int e = ckpt_take(&s->ckpts, &s->inf, name, false, force, sbuf_str(&where), out, msg);
 	sbuf_free(&where);
+	if (e == 0)
+		rec_checkpoint_taken(s->rec, &s->ckpts, *out);   /* record/replay: its event */
 	if (e == 0)
 		ckpt_enforce_budget(&s->ckpts, &s->inf, false);
 	return e;
@@ -96,6 +104,9 @@ int session_restore(struct session *s, const char *id_or_name, struct stop *st, 
 	int e = ckpt_restore(&s->ckpts, &s->inf, c, msg);
 	if (e < 0)
 		return e;
+	/* record/replay: continuing from here replays the log from c's event. */
+	rec_checkpoint_restored(s->rec, &s->inf, c);
+	rec_after_stop(s->rec, &s->inf);
 	st->reason = SR_STEPPED;
 	st->print = SP_SRC_AND_LOC;
 	stop_fill_thread(st, s->inf.cur);
@@ -114,9 +125,16 @@ int session_delete_checkpoint(struct session *s, const char *id_or_name, struct 
 
 int session_launch(struct session *s, struct sbuf *err)
 {
-	int e = inf_launch(&s->inf, err);
+	/* record/replay: the filter goes in before exec, the recording starts after. */
+	int e = rec_prepare_launch(s->rec, &s->inf, err);
 	if (e == 0)
+		e = inf_launch(&s->inf, err);
+	if (e == 0)
+		e = rec_start(s->rec, &s->inf, err);
+	if (e == 0) {
 		s->started = true;
+		rec_after_stop(s->rec, &s->inf);
+	}
 	return e;
 }
 
@@ -130,11 +148,13 @@ int session_attach(struct session *s, pid_t pid, struct sbuf *err)
 
 int session_detach(struct session *s)
 {
+	rec_program_gone(s->rec, &s->inf);   /* record/replay */
 	return inf_detach(&s->inf);
 }
 
 int session_kill(struct session *s)
 {
+	rec_program_gone(s->rec, &s->inf);   /* record/replay */
 	return inf_kill(&s->inf);
 }
 
@@ -152,6 +172,7 @@ int session_exec(struct session *s, enum sess_cmd cmd, const struct sess_args *a
 		return -ENOTSUP;
 	}
 	int e = -EINVAL;
+	rec_before_resume(s->rec, inf);   /* record/replay: a state change forks history */
 	switch (cmd) {
 	case SC_CONTINUE: e = inf_continue(inf, a->sig, st); break;
 	case SC_STEPI: e = inf_stepi(inf, false, st); break;
@@ -164,5 +185,9 @@ int session_exec(struct session *s, enum sess_cmd cmd, const struct sess_args *a
 	}
 	s->ckpts.current = 0;
 	auto_checkpoint(s, st);
+	if (st->reason == SR_EXITED || st->reason == SR_KILLED)
+		rec_program_gone(s->rec, inf);   /* record/replay: the log stays */
+	else
+		rec_after_stop(s->rec, inf);
 	return e;
 }

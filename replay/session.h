@@ -33,9 +33,12 @@ struct sess_args {
 	bool until_frame;      /* SC_RUN_TO: also stop when the current frame returns */
 };
 
+struct rec_engine;
+
 struct session {
 	struct inferior inf;
 	struct ckpt_list ckpts;
+	struct rec_engine *rec;   /* record/replay (replay/record.h); recording on by default */
 	bool started;          /* a program was launched or attached at least once */
 	char auto_problem[256];/* why automatic checkpoints are off for this stop, once */
 };
