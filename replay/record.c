@@ -1,0 +1,661 @@
+/* record: the engine's lifecycle, its inf_policy (event dispatch and resumption),
+ * checkpoints' places in history, and state changes made by the user. */
+#include "replay/record_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "replay/recdir.h"
+
+#ifndef PR_SET_TSC
+#define PR_SET_TSC 26
+#endif
+#ifndef PR_TSC_SIGSEGV
+#define PR_TSC_SIGSEGV 2
+#endif
+
+static int on_event(void *ctx, struct inferior *inf, struct tev *ev);
+static int resume_hook(void *ctx, struct inferior *inf, struct task *t, enum resume_mode m);
+static int take_stop(void *ctx, struct inferior *inf, struct stop *st);
+
+int rec_new(struct rec_engine **out)
+{
+	struct rec_engine *e = xcalloc(1, sizeof *e);
+	e->policy.ctx = e;
+	e->policy.on_event = on_event;
+	e->policy.resume = resume_hook;
+	e->policy.take_stop = take_stop;
+	e->enabled = true;
+	e->live_at_end = true;
+	e->emit_fd = -1;
+	e->next_branch = 1;
+	*out = e;
+	return 0;
+}
+
+static void drop_tasks(struct rec_engine *e)
+{
+	for (size_t i = 0; i < e->tasks.n; i++) {
+		free(e->tasks.v[i]->mmap_file);
+		free(e->tasks.v[i]);
+	}
+	e->tasks.n = 0;
+}
+
+/* Remove a directory tree made by this engine (the session's stored copies). */
+static void remove_tree(const char *dir)
+{
+	char *cmd = xasprintf("rm -rf -- '%s'", dir);
+	if (strchr(dir, '\'') == NULL && system(cmd) != 0)
+		pr_warn(LM_REPLAY, "could not remove %s", dir);
+	free(cmd);
+}
+
+void rec_free(struct rec_engine *e, struct inferior *inf)
+{
+	if (!e)
+		return;
+	if (inf && inf->policy == &e->policy)
+		inf->policy = NULL;
+	drop_tasks(e);
+	vec_free(&e->tasks);
+	for (size_t i = 0; i < e->ckpts.n; i++)
+		rec_branch_unref(e->ckpts.v[i].branch);
+	vec_free(&e->ckpts);
+	vec_free(&e->fdoffs);
+	vec_free(&e->writes);
+	vec_free(&e->write_pids);
+	rec_branch_unref(e->branch);
+	if (e->prog_built)
+		seccomp_prog_free(&e->prog);
+	if (e->tmpdir) {
+		if (e->rd)
+			recdir_close(e->rd);
+		remove_tree(e->tmpdir);
+		free(e->tmpdir);
+	}
+	free(e);
+}
+
+bool rec_enabled(const struct rec_engine *e)
+{
+	return e->enabled;
+}
+
+enum rec_mode rec_mode(const struct rec_engine *e)
+{
+	return e->mode;
+}
+
+uint64_t rec_log_len(const struct rec_engine *e)
+{
+	return e->branch ? rec_branch_len(e->branch) : 0;
+}
+
+uint64_t rec_event_now(const struct rec_engine *e)
+{
+	return e->cursor;
+}
+
+void rec_set_sink(struct rec_engine *e, struct trace_writer *w, struct recdir *rd)
+{
+	e->tw = w;
+	if (rd) {
+		if (e->tmpdir) {
+			if (e->rd)
+				recdir_close(e->rd);
+			remove_tree(e->tmpdir);
+			free(e->tmpdir);
+			e->tmpdir = NULL;
+		}
+		e->rd = rd;
+	}
+}
+
+void rec_describe(const struct rec_engine *e, struct sbuf *out)
+{
+	static const char *const names[] = { "off", "recording", "replaying" };
+	if (!e->enabled && e->mode == REC_OFF) {
+		sbuf_puts(out, "Recording is off (set record on: the next run records).");
+		return;
+	}
+	if (!e->branch) {
+		sbuf_puts(out, "Recording is on; nothing recorded yet (the next run records).");
+		return;
+	}
+	sbuf_printf(out, "Mode: %s. History branch %u: %" PRIu64 " events (%" PRIu64
+		    " KiB in memory); current event %" PRIu64 ".", names[e->mode],
+		    rec_branch_id(e->branch), rec_branch_len(e->branch),
+		    rec_branch_bytes(e->branch) / 1024, e->cursor);
+	if (e->mode == REC_REPLAYING)
+		sbuf_printf(out, " %" PRIu64 " events left to replay.",
+			    rec_branch_len(e->branch) - e->cursor);
+}
+
+/* ---- launch ---- */
+
+static int build_prog(struct rec_engine *e, struct sbuf *err)
+{
+	if (e->prog_built)
+		return 0;
+	struct seccomp_rule rules[SC_TABLE_SIZE];
+	size_t n = seccomp_rules_from_table(rules);
+	for (size_t i = 0; i < n; i++)
+		if (rules[i].nr == 9) {   /* mmap: anonymous mappings run untraced */
+			rules[i].skip_arg = 3;
+			rules[i].skip_mask = MAP_ANONYMOUS;
+			rules[i].skip_value = MAP_ANONYMOUS;
+		}
+	struct seccomp_opts o = { .rules = rules, .nrules = n, .trace_foreign = true,
+				  .trace_unknown = true };
+	int r = seccomp_build(&o, &e->prog);
+	if (r < 0) {
+		if (err)
+			sbuf_printf(err, "cannot build the recording filter: %s", strerror(-r));
+		return r;
+	}
+	e->prog_built = true;
+	return 0;
+}
+
+/* In the child before exec: rdtsc faults, the filter traps what the table says. */
+static int child_setup(void *arg)
+{
+	struct rec_engine *e = arg;
+	if (prctl(PR_SET_TSC, PR_TSC_SIGSEGV, 0, 0, 0) < 0)
+		return -errno;
+	return seccomp_install(&e->prog);
+}
+
+int rec_prepare_launch(struct rec_engine *e, struct inferior *inf, struct sbuf *err)
+{
+	/* Installed for good: even unrecorded, a program started for recording has
+	 * rdtsc faulting, and the engine emulates it. */
+	inf->policy = &e->policy;
+	e->mode = REC_OFF;
+	drop_tasks(e);
+	if (!e->enabled) {
+		if (inf->child_setup == child_setup)
+			inf->child_setup = NULL;
+		return 0;
+	}
+	int r = build_prog(e, err);
+	if (r < 0)
+		return r;
+	inf->child_setup = child_setup;
+	inf->child_arg = e;
+	return 0;
+}
+
+/* The session's own place for stored copies of mapped files. */
+static int ensure_recdir(struct rec_engine *e, struct inferior *inf, struct sbuf *err)
+{
+	if (e->rd)
+		return 0;
+	char tmpl[] = "/tmp/rewind-session-XXXXXX";
+	if (!mkdtemp(tmpl)) {
+		int r = -errno;
+		sbuf_printf(err, "cannot create a directory for the recording: %s", strerror(errno));
+		return r;
+	}
+	const char *prog = inf->argv && inf->argv[0] ? inf->argv[0] : "program";
+	int r = recdir_create(NULL, tmpl, prog, &e->rd);
+	if (r < 0) {
+		sbuf_printf(err, "cannot create the recording directory %s: %s", tmpl, strerror(-r));
+		rmdir(tmpl);
+		return r;
+	}
+	e->tmpdir = xstrdup(tmpl);
+	return 0;
+}
+
+static void new_history(struct rec_engine *e)
+{
+	rec_branch_unref(e->branch);
+	e->branch = rec_branch_new(e->next_branch++);
+	e->cursor = 0;
+	e->fdoffs.n = 0;
+	drop_tasks(e);
+}
+
+/* Event 0: what the process was when the recording started. */
+static void log_meta(struct rec_engine *e, struct inferior *inf, struct proc *p)
+{
+	char path[64], exe[4096] = "", cwd[4096] = "";
+	snprintf(path, sizeof path, "/proc/%d/exe", p->pid);
+	ssize_t n = readlink(path, exe, sizeof exe - 1);
+	exe[n > 0 ? n : 0] = 0;
+	snprintf(path, sizeof path, "/proc/%d/cwd", p->pid);
+	n = readlink(path, cwd, sizeof cwd - 1);
+	cwd[n > 0 ? n : 0] = 0;
+	char *maps = NULL, *aux = NULL, *env = NULL;
+	size_t auxlen = 0, envlen = 0;
+	snprintf(path, sizeof path, "/proc/%d/maps", p->pid);
+	read_file(path, &maps, NULL);
+	snprintf(path, sizeof path, "/proc/%d/auxv", p->pid);
+	read_file(path, &aux, &auxlen);
+	snprintf(path, sizeof path, "/proc/%d/environ", p->pid);
+	read_file(path, &env, &envlen);
+	VEC(const char *) ev = { 0 };
+	for (size_t i = 0; env && i < envlen; i += strlen(env + i) + 1)
+		vec_push(&ev, env + i);
+	size_t argc = 0;
+	while (inf->argv && inf->argv[argc])
+		argc++;
+	struct trace_ev m = { .type = TR_META };
+	m.meta.pid = p->pid;
+	m.meta.argv = (const char *const *)inf->argv;
+	m.meta.argc = argc;
+	m.meta.env = ev.v;
+	m.meta.envc = ev.n;
+	m.meta.cwd = cwd;
+	m.meta.exe = exe;
+	m.meta.maps = maps ? maps : "";
+	m.meta.auxv = (const uint64_t *)aux;
+	m.meta.nauxv = aux ? auxlen / 16 : 0;
+	rec_log(e, inf, &m);
+	vec_free(&ev);
+	free(maps);
+	free(aux);
+	free(env);
+}
+
+int rec_start(struct rec_engine *e, struct inferior *inf, struct sbuf *err)
+{
+	if (!e->enabled || !inf_alive(inf))
+		return 0;
+	if (inf->child_setup != child_setup) {
+		sbuf_puts(err, "the program was started without the recording filter");
+		return -EINVAL;
+	}
+	int r = ensure_recdir(e, inf, err);
+	if (r < 0)
+		return r;
+	struct proc *p = inf->main;
+	r = rec_vdso_patch(p);
+	if (r < 0)
+		inf_notice(inf, "[record: the vDSO could not be patched (%s); time calls through it "
+			   "are not recorded]", strerror(-r));
+	new_history(e);
+	e->mode = REC_RECORDING;
+	inf->policy = &e->policy;
+	log_meta(e, inf, p);
+	pr_info(LM_REPLAY, "recording pid %d (branch %u)", p->pid, rec_branch_id(e->branch));
+	return 0;
+}
+
+void rec_program_gone(struct rec_engine *e, struct inferior *inf)
+{
+	(void)inf;
+	/* Killed in the middle of a replay: the rest of the log stays reachable
+	 * through the checkpoints that refer to its branch. */
+	e->mode = REC_OFF;
+	e->watching = false;
+	drop_tasks(e);
+}
+
+void rec_set_enabled(struct rec_engine *e, struct inferior *inf, bool on)
+{
+	e->enabled = on;
+	if (!on && e->mode != REC_OFF) {
+		if (e->mode == REC_REPLAYING)
+			rpl_fd_sync(e, inf);
+		rec_program_gone(e, inf);
+		if (inf->child_setup == child_setup)
+			inf->child_setup = NULL;
+	}
+}
+
+/* ---- logging and resuming ---- */
+
+int rec_log(struct rec_engine *e, struct inferior *inf, struct trace_ev *ev)
+{
+	(void)inf;
+	if (e->branch && rec_branch_len(e->branch) > e->cursor)
+		rec_branch_truncate(e->branch, e->cursor);   /* never happens while recording */
+	int r = rec_branch_append(e->branch, ev);
+	if (r < 0) {
+		pr_err(LM_REPLAY, "cannot log a %s event: malformed", trace_type_name(ev->type));
+		return r;
+	}
+	if (e->tw) {
+		int w = trace_write(e->tw, ev, NULL);
+		if (w < 0)
+			pr_err(LM_REPLAY, "trace: event %" PRIu64 " not written: %s", e->cursor,
+			       strerror(-w));
+	}
+	e->cursor = rec_branch_len(e->branch);
+	return 0;
+}
+
+struct rec_task *rec_task_of(struct rec_engine *e, struct task *t)
+{
+	for (size_t i = 0; i < e->tasks.n; i++)
+		if (e->tasks.v[i]->tid == t->tid)
+			return e->tasks.v[i];
+	struct rec_task *rt = xcalloc(1, sizeof *rt);
+	rt->tid = t->tid;
+	rt->want = RESUME_CONT;
+	rt->placeholder = -1;
+	vec_push(&e->tasks, rt);
+	return rt;
+}
+
+static void forget_task(struct rec_engine *e, pid_t tid)
+{
+	for (size_t i = 0; i < e->tasks.n; i++)
+		if (e->tasks.v[i]->tid == tid) {
+			free(e->tasks.v[i]->mmap_file);
+			free(e->tasks.v[i]);
+			e->tasks.v[i] = e->tasks.v[--e->tasks.n];
+			return;
+		}
+}
+
+int rec_resume_want(struct rec_engine *e, struct inferior *inf, struct task *t)
+{
+	struct rec_task *rt = rec_task_of(e, t);
+	if (rt->want != RESUME_STEP)
+		return target_resume(&inf->tg, t, rt->want == RESUME_SYSCALL ? RESUME_CONT : rt->want);
+	if (t->in_syscall)   /* a seccomp stop: the kernel reports the step after the call */
+		return target_resume(&inf->tg, t, RESUME_STEP);
+	/* At a syscall-exit or signal stop the stepped instruction is complete. */
+	struct tev ev = { .kind = TEV_STEP, .task = t, .proc = t->proc, .tid = t->tid };
+	ev.addr = task_pc(t);
+	target_queue_push(&inf->tg, &ev);
+	return 0;
+}
+
+int rec_request_stop(struct rec_engine *e, const struct stop *st)
+{
+	e->stop = *st;
+	e->have_stop = true;
+	return -1;
+}
+
+static int take_stop(void *ctx, struct inferior *inf, struct stop *st)
+{
+	struct rec_engine *e = ctx;
+	(void)inf;
+	if (!e->have_stop)
+		return -1;
+	*st = e->stop;
+	e->have_stop = false;
+	return 0;
+}
+
+void rec_regs_args(const struct user_regs_struct *r, uint64_t args[6])
+{
+	args[0] = r->rdi;
+	args[1] = r->rsi;
+	args[2] = r->rdx;
+	args[3] = r->r10;
+	args[4] = r->r8;
+	args[5] = r->r9;
+}
+
+static bool queued_for(struct inferior *inf, struct task *t)
+{
+	for (size_t i = 0; i < inf->tg.queue.n; i++)
+		if (inf->tg.queue.v[i].task == t)
+			return true;
+	return false;
+}
+
+static int resume_hook(void *ctx, struct inferior *inf, struct task *t, enum resume_mode m)
+{
+	struct rec_engine *e = ctx;
+	if (e->mode == REC_OFF || t->proc->snapshot)
+		return target_resume(&inf->tg, t, m);
+	struct rec_task *rt = rec_task_of(e, t);
+	if (m == RESUME_SYSCALL && rt->pend == RP_NONE)
+		m = RESUME_CONT;   /* left over from our own syscall-exit resumption */
+	if (m != RESUME_SYSCALL)
+		rt->want = m;
+	if (rt->pend != RP_NONE) {
+		/* Inside a call we follow to its exit: its queued exit comes first. */
+		if (queued_for(inf, t))
+			return 0;
+		return target_resume(&inf->tg, t, RESUME_SYSCALL);
+	}
+	return target_resume(&inf->tg, t, m);
+}
+
+/* ---- events ---- */
+
+static int on_exec(struct rec_engine *e, struct inferior *inf, struct task *t)
+{
+	struct rec_task *rt = rec_task_of(e, t);
+	int r = rec_vdso_patch(t->proc);
+	if (r < 0)
+		inf_notice(inf, "[record: the vDSO of process %d could not be patched: %s]",
+			   t->proc->pid, strerror(-r));
+	if (e->mode == REC_RECORDING) {
+		char path[64], exe[4096] = "";
+		snprintf(path, sizeof path, "/proc/%d/exe", t->proc->pid);
+		ssize_t n = readlink(path, exe, sizeof exe - 1);
+		exe[n > 0 ? n : 0] = 0;
+		const char *stored = NULL;
+		if (e->rd && exe[0])
+			recdir_store(e->rd, exe, &stored);
+		struct trace_ev ev = { .type = TR_TASK, .tid = t->tid };
+		ev.task.kind = TRT_EXEC;
+		ev.task.other = t->tid;
+		ev.task.path = exe;
+		rec_log(e, inf, &ev);
+		rt->pend = RP_NONE;   /* the execve is complete; its exit stop needs nothing */
+		return 0;
+	}
+	/* Replaying: the recorded exec event must be next. */
+	const struct trace_ev *ev = rpl_peek(e);
+	if (!ev || ev->type != TR_TASK || ev->task.kind != TRT_EXEC)
+		return rpl_diverge(e, inf, t, "the program executed a new program; the recording "
+				   "has %s here", ev ? trace_type_name(ev->type) : "nothing");
+	e->cursor++;
+	rt->pend = RP_NONE;
+	return 0;
+}
+
+static int on_event(void *ctx, struct inferior *inf, struct tev *ev)
+{
+	struct rec_engine *e = ctx;
+	struct task *t = ev->task;
+	if (!t || t->proc->snapshot)
+		return 0;
+	if (e->mode == REC_OFF)   /* rdtsc may still fault: emulate it, log nothing */
+		return ev->kind == TEV_SIGNAL && t->pending_sig == SIGSEGV ?
+		       rec_tsc_fault(e, inf, t) : 0;
+	switch (ev->kind) {
+	case TEV_SECCOMP: {
+		if (t->last_ev != TEV_SECCOMP || !t->in_syscall || t->state != TS_STOPPED)
+			return 0;   /* stale: the stop was settled meanwhile */
+		struct user_regs_struct *r;
+		if (task_get_regs(t, &r) < 0)
+			return 0;
+		int nr = (int)(int64_t)r->orig_rax;
+		if (e->mode == REC_REPLAYING)
+			return rpl_sys_entry(e, inf, t, nr);
+		return rec_sys_entry(e, inf, t, nr);
+	}
+	case TEV_SYSCALL_EXIT: {
+		struct rec_task *rt = rec_task_of(e, t);
+		if (rt->pend == RP_RECORD)
+			return rec_sys_exit(e, inf, t);
+		if (rt->pend == RP_REPLAY)
+			return rpl_sys_exit(e, inf, t);
+		return 0;
+	}
+	case TEV_SIGNAL:
+		if (t->pending_sig == SIGSEGV)
+			return rec_tsc_fault(e, inf, t);
+		return 0;
+	case TEV_EXEC:
+		return on_exec(e, inf, t) < 0 ? -1 : 0;
+	case TEV_THREAD_EXITED:
+		forget_task(e, ev->tid);
+		return 0;
+	case TEV_EXITED:
+		if (e->mode == REC_RECORDING && ev->proc == inf->main) {
+			struct trace_ev end = { .type = TR_END };
+			end.end.status = ev->status;
+			rec_log(e, inf, &end);
+		} else if (e->mode == REC_REPLAYING && ev->proc == inf->main) {
+			const struct trace_ev *n = rpl_peek(e);
+			if (n && n->type == TR_END)
+				e->cursor++;
+		}
+		for (struct task *o = ev->proc->tasks; o; o = o->next)
+			forget_task(e, o->tid);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* ---- going live, branches ---- */
+
+void rec_go_live(struct rec_engine *e, struct inferior *inf, const char *why)
+{
+	if (e->mode != REC_REPLAYING)
+		return;
+	uint64_t len = rec_branch_len(e->branch);
+	rpl_fd_sync(e, inf);
+	if (e->cursor < len) {
+		struct rec_branch *nb = rec_branch_fork(e->branch, e->cursor, e->next_branch++);
+		rec_branch_unref(e->branch);
+		e->branch = nb;
+	}
+	e->mode = REC_RECORDING;
+	if (why)
+		inf_notice(inf, "%s", why);
+	if (!e->enabled)
+		e->mode = REC_OFF;   /* `set record off` while replaying: live, unrecorded */
+}
+
+/* ---- checkpoints ---- */
+
+void rec_checkpoint_taken(struct rec_engine *e, struct ckpt_list *l, const struct checkpoint *c)
+{
+	size_t j = 0;
+	for (size_t i = 0; i < e->ckpts.n; i++) {
+		struct rec_ckpt *k = &e->ckpts.v[i];
+		if (!ckpt_by_id(l, k->id) || k->id == c->id) {
+			rec_branch_unref(k->branch);
+			continue;
+		}
+		e->ckpts.v[j++] = *k;
+	}
+	e->ckpts.n = j;
+	if (e->mode == REC_OFF || !e->branch)
+		return;
+	struct rec_ckpt k = { .id = c->id, .branch = rec_branch_ref(e->branch), .event = e->cursor };
+	vec_push(&e->ckpts, k);
+}
+
+int64_t rec_checkpoint_event(const struct rec_engine *e, int id)
+{
+	for (size_t i = 0; i < e->ckpts.n; i++)
+		if (e->ckpts.v[i].id == id)
+			return (int64_t)e->ckpts.v[i].event;
+	return -1;
+}
+
+void rec_checkpoint_restored(struct rec_engine *e, struct inferior *inf, const struct checkpoint *c)
+{
+	struct rec_ckpt *k = NULL;
+	for (size_t i = 0; i < e->ckpts.n; i++)
+		if (e->ckpts.v[i].id == c->id)
+			k = &e->ckpts.v[i];
+	drop_tasks(e);
+	e->fdoffs.n = 0;
+	e->have_stop = false;
+	if (!k || !inf_alive(inf)) {
+		/* Taken while not recording: the program runs unrecorded from here. */
+		e->mode = REC_OFF;
+		return;
+	}
+	rec_branch_ref(k->branch);
+	rec_branch_unref(e->branch);
+	e->branch = k->branch;
+	e->cursor = k->event;
+	e->mode = e->cursor < rec_branch_len(e->branch) ? REC_REPLAYING : REC_RECORDING;
+	if (e->mode == REC_RECORDING && !e->enabled)
+		e->mode = REC_OFF;
+	inf->policy = &e->policy;
+	pr_info(LM_REPLAY, "checkpoint %d: %s from event %" PRIu64 " of branch %u", c->id,
+		e->mode == REC_REPLAYING ? "replaying" : "recording", e->cursor,
+		rec_branch_id(e->branch));
+}
+
+/* ---- state changes by the user ---- */
+
+void rec_after_stop(struct rec_engine *e, struct inferior *inf)
+{
+	e->watching = false;
+	if (e->mode == REC_OFF)
+		return;
+	e->writes.n = e->write_pids.n = 0;
+	for (struct proc *p = inf->tg.procs; p; p = p->next) {
+		if (p->dead || p->snapshot)
+			continue;
+		for (struct task *t = p->tasks; t; t = t->next)
+			if (t->state == TS_STOPPED)
+				task_flush(t);
+		vec_push(&e->writes, p->writes);
+		vec_push(&e->write_pids, p->pid);
+	}
+	e->watching = true;
+}
+
+static bool state_changed(struct rec_engine *e, struct inferior *inf)
+{
+	size_t k = 0;
+	for (struct proc *p = inf->tg.procs; p; p = p->next) {
+		if (p->dead || p->snapshot)
+			continue;
+		for (struct task *t = p->tasks; t; t = t->next)
+			if (t->state == TS_STOPPED && (t->regs_dirty || t->xs_dirty))
+				return true;
+		for (k = 0; k < e->write_pids.n; k++)
+			if (e->write_pids.v[k] == p->pid)
+				break;
+		if (k < e->write_pids.n && e->writes.v[k] != p->writes)
+			return true;
+	}
+	return false;
+}
+
+void rec_before_resume(struct rec_engine *e, struct inferior *inf)
+{
+	if (!e->watching || e->mode == REC_OFF)
+		return;
+	e->watching = false;
+	if (!state_changed(e, inf))
+		return;
+	uint64_t at = e->cursor;
+	if (e->mode == REC_REPLAYING) {
+		uint64_t left = rec_branch_len(e->branch) - at;
+		char msg[300];
+		snprintf(msg, sizeof msg, "[the program's state was changed at event %" PRIu64
+			 " of the replay: its recorded future (%" PRIu64 " events) is kept for the "
+			 "checkpoints taken in it; the program now runs live]", at, left);
+		rec_go_live(e, inf, msg);
+		return;
+	}
+	/* Recording: checkpoints taken before now keep the branch without the change
+	 * (replaying them ends here and goes live); the log continues in a copy. */
+	struct rec_branch *nb = rec_branch_fork(e->branch, at, e->next_branch++);
+	rec_branch_unref(e->branch);
+	e->branch = nb;
+	pr_info(LM_REPLAY, "state changed by the user at event %" PRIu64 ": branch %u", at,
+		rec_branch_id(nb));
+}

@@ -1,0 +1,142 @@
+/* Internals of the record/replay engine, shared by record*.c and replay*.c. */
+#ifndef REWIND_RECORD_INT_H
+#define REWIND_RECORD_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/inferior.h"
+#include "replay/record.h"
+#include "replay/recording.h"
+#include "replay/seccomp.h"
+#include "replay/systable.h"
+#include "replay/trace.h"
+
+/* What a task is doing between a seccomp stop and the matching syscall-exit stop. */
+enum rec_pend {
+	RP_NONE,
+	RP_RECORD,      /* recording: the call runs; log it at its exit */
+	RP_REPLAY,      /* replaying: the call was skipped or executed; finish it at exit */
+};
+
+/* One traced task as the engine sees it. */
+struct rec_task {
+	pid_t tid;
+	enum rec_pend pend;
+	int nr;                     /* the pending call */
+	uint64_t args[6];
+	enum resume_mode want;      /* how the run loop wants it to run (CONT, STEP...) */
+	/* record: the stored copy of a file being mmapped ("" when anonymous) */
+	char *mmap_file;
+	/* replay: the event being applied at the exit stop */
+	uint64_t event;
+	int placeholder;            /* replay: the exit must produce this descriptor (-1) */
+	bool fds_pair;              /* replay: ... or the pair in the out-buffer */
+	bool mmap_inject;           /* replay: map the stored copy at the exit stop */
+};
+
+/* A checkpoint's place in history. */
+struct rec_ckpt {
+	int id;
+	struct rec_branch *branch;  /* a reference */
+	uint64_t event;
+};
+
+/* A descriptor whose kernel offset lags behind the replayed one. */
+struct rec_fdoff {
+	int fd;
+	bool absolute;              /* off is the offset itself, else a delta */
+	int64_t off;
+};
+
+struct rec_engine {
+	struct inf_policy policy;
+	enum rec_mode mode;
+	bool enabled;
+	struct rec_branch *branch;  /* current history */
+	uint64_t cursor;            /* replay: next event; record: == branch length */
+	unsigned next_branch;
+	VEC(struct rec_task *) tasks;
+	VEC(struct rec_ckpt) ckpts;
+	VEC(struct rec_fdoff) fdoffs; /* replay: offsets to fix before going live */
+
+	struct seccomp_prog prog;   /* built once, installed by child_setup */
+	bool prog_built;
+	struct trace_writer *tw;    /* also write events here (disk recordings) */
+	struct recdir *rd;          /* stored copies of mapped files */
+	char *tmpdir;               /* the session's own recdir (removed at the end) */
+
+	/* state-change detection across a user stop */
+	bool watching;
+	VEC(unsigned long) writes;  /* proc->writes of each live proc at the stop */
+	VEC(pid_t) write_pids;
+
+	/* the stop a divergence or the end of a replay asks the run loop to report */
+	bool have_stop;
+	struct stop stop;
+
+	bool live_at_end;           /* at the end of the log: go live (else stop there) */
+	int emit_fd;                /* replay: re-emit recorded program output here, -1 */
+	bool warned[SC_TABLE_SIZE]; /* "replay may differ" notices, once per syscall */
+	uint64_t ioctl_warned[16];
+	char last_divergence[1024];
+};
+
+/* ---- record.c ---- */
+struct rec_task *rec_task_of(struct rec_engine *e, struct task *t);
+/* Append ev to the current branch (and the trace writer); cursor follows. */
+int rec_log(struct rec_engine *e, struct inferior *inf, struct trace_ev *ev);
+/* Resume t as the run loop wanted: CONT, or a synthetic step event when it was
+ * single-stepping (the instruction it stepped was the syscall or rdtsc just done). */
+int rec_resume_want(struct rec_engine *e, struct inferior *inf, struct task *t);
+/* Ask the run loop to stop with st (on_event then returns -1). */
+int rec_request_stop(struct rec_engine *e, const struct stop *st);
+/* Switch from replaying to recording at the cursor (the rest of the branch is kept
+ * as a branch of its own); why goes into the notice. */
+void rec_go_live(struct rec_engine *e, struct inferior *inf, const char *why);
+/* The six syscall arguments of a task stopped at a syscall entry. */
+void rec_regs_args(const struct user_regs_struct *r, uint64_t args[6]);
+
+/* ---- record_sys.c: recording ---- */
+int rec_sys_entry(struct rec_engine *e, struct inferior *inf, struct task *t, int nr);
+int rec_sys_exit(struct rec_engine *e, struct inferior *inf, struct task *t);
+/* A faulting rdtsc/rdtscp at t's pc (SIGSEGV, si_code SI_KERNEL): 1 if it was one
+ * and has been emulated (recorded or replayed), 0 if not an rdtsc, <0 error. */
+int rec_tsc_fault(struct rec_engine *e, struct inferior *inf, struct task *t);
+
+/* ---- record_vdso.c ---- */
+/* Patch the vDSO time functions of p into real syscalls. Returns the number of
+ * entry points patched, or -errno. */
+int rec_vdso_patch(struct proc *p);
+
+/* ---- replay.c ---- */
+int rpl_sys_entry(struct rec_engine *e, struct inferior *inf, struct task *t, int nr);
+int rpl_sys_exit(struct rec_engine *e, struct inferior *inf, struct task *t);
+/* The next event to replay, or NULL at the end of the branch. */
+const struct trace_ev *rpl_peek(struct rec_engine *e);
+/* Report a divergence at the current event: the run loop stops with it. */
+int rpl_diverge(struct rec_engine *e, struct inferior *inf, struct task *t, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* "read(0, 0x7ffe, 4096)" for a call. */
+void rpl_format_call(struct sbuf *out, int nr, const uint64_t args[6]);
+
+/* ---- replay_fd.c ---- */
+/* At the seccomp stop of a replayed call that created descriptors: turn the call
+ * into one that creates a placeholder with the same number (regs changed). Returns
+ * 1 when the call was rewritten (the exit stop must check it), 0 if nothing to do. */
+int rpl_fd_rewrite(struct rec_engine *e, struct task *t, struct rec_task *rt,
+		   struct user_regs_struct *r, const struct trace_syscall *sys);
+/* At the exit stop of a rewritten call: the descriptors are the recorded ones?
+ * Returns 0 or a divergence. */
+int rpl_fd_check(struct rec_engine *e, struct inferior *inf, struct task *t,
+		 struct rec_task *rt, const struct trace_syscall *sys);
+/* Note how a replayed call moved a descriptor's offset (read, write, lseek...). */
+void rpl_fd_track(struct rec_engine *e, const struct trace_syscall *sys);
+/* Before going live: bring the kernel offsets of descriptors up to date. */
+void rpl_fd_sync(struct rec_engine *e, struct inferior *inf);
+/* At the exit stop of a skipped file mmap: map the stored copy at the recorded
+ * address. Returns 0 or a divergence. */
+int rpl_mmap_apply(struct rec_engine *e, struct inferior *inf, struct task *t,
+		   const struct trace_mmap *m);
+
+#endif

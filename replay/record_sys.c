@@ -1,0 +1,258 @@
+/* record_sys: recording trapped syscalls and faulting rdtsc instructions. */
+#include "replay/record_int.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <x86intrin.h>
+
+#include "core/disasm.h"
+#include "core/log.h"
+#include "replay/recdir.h"
+
+#define MAX_PIECE (64u << 20)   /* a bigger out-buffer is a bug in the table */
+
+static int read_mem(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	return proc_read(ctx, RADDR(addr), buf, len);
+}
+
+/* A call made through the recording: note when replay may not reproduce it. */
+static void warn_once(struct rec_engine *e, struct inferior *inf, int nr, const char *why)
+{
+	if (nr < 0 || nr >= SC_TABLE_SIZE || e->warned[nr])
+		return;
+	e->warned[nr] = true;
+	const char *name = sc_name(nr);
+	inf_notice(inf, "[record: %s (syscall %d) %s]", name ? name : "unknown", nr, why);
+}
+
+int rec_sys_entry(struct rec_engine *e, struct inferior *inf, struct task *t, int nr)
+{
+	struct rec_task *rt = rec_task_of(e, t);
+	struct user_regs_struct *r;
+	int err = task_get_regs(t, &r);
+	if (err < 0)
+		return 0;
+	const struct sc_entry *se = sc_get(nr);
+	uint64_t args[6];
+	rec_regs_args(r, args);
+	if (se && (se->flags & SCF_DENY)) {
+		/* Programs fall back when these are missing; replay could not follow them. */
+		r->orig_rax = (uint64_t)-1;
+		r->rax = (uint64_t)-ENOSYS;
+		t->regs_dirty = true;
+		struct trace_ev ev = { .type = TR_SYSCALL, .tid = t->tid };
+		ev.sys.nr = nr;
+		memcpy(ev.sys.args, args, sizeof args);
+		ev.sys.ret = -ENOSYS;
+		rec_log(e, inf, &ev);
+		return rec_resume_want(e, inf, t) < 0 ? 0 : 1;
+	}
+	if (!se)
+		warn_once(e, inf, nr, "is not in rewind's syscall table; its memory effects are "
+			  "not recorded and replay may diverge");
+	else if (se->cls == SC_UNSUPPORTED)
+		warn_once(e, inf, nr, "cannot be replayed faithfully; replay may diverge after it");
+	if (nr == 60 || nr == 231) {
+		/* exit, exit_group: logged now, the task does not come back. */
+		struct trace_ev ev = { .type = TR_SYSCALL, .tid = t->tid };
+		ev.sys.nr = nr;
+		memcpy(ev.sys.args, args, sizeof args);
+		rec_log(e, inf, &ev);
+		return rec_resume_want(e, inf, t) < 0 ? 0 : 1;
+	}
+	rt->pend = RP_RECORD;
+	rt->nr = nr;
+	memcpy(rt->args, args, sizeof args);
+	free(rt->mmap_file);
+	rt->mmap_file = NULL;
+	if (nr == 9 && !(args[3] & MAP_ANONYMOUS) && e->rd) {
+		/* A file mapping: store the file now, as it is when mapped. */
+		char path[64], file[4096];
+		snprintf(path, sizeof path, "/proc/%d/fd/%d", t->proc->pid, (int)args[4]);
+		ssize_t n = readlink(path, file, sizeof file - 1);
+		const char *stored = NULL;
+		if (n > 0) {
+			file[n] = 0;
+			int s = file[0] == '/' ? recdir_store(e->rd, file, &stored) : -EINVAL;
+			if (s < 0)
+				pr_debug(LM_REPLAY, "mmap of %s: not stored (%s)", file, strerror(-s));
+		}
+		rt->mmap_file = xstrdup(stored ? stored : "");
+	}
+	int x = target_resume(&inf->tg, t, RESUME_SYSCALL);
+	return x < 0 ? 0 : 1;
+}
+
+struct pieces {
+	struct trace_piece *v;
+	size_t n, cap;
+};
+
+/* Out-buffers of a completed call, read from the tracee. */
+static int collect_pieces(struct rec_engine *e, struct inferior *inf, struct task *t,
+			  struct rec_task *rt, int64_t ret, struct pieces *pieces)
+{
+	struct sc_spans sp = { 0 };
+	int r = sc_outs(rt->nr, rt->args, ret, read_mem, t->proc, &sp);
+	if (r == -ENOTSUP) {
+		if (rt->nr == 16) {
+			/* One notice per unknown ioctl request. */
+			uint64_t req = rt->args[1];
+			size_t i;
+			for (i = 0; i < ARRAY_SIZE(e->ioctl_warned) && e->ioctl_warned[i]; i++)
+				if (e->ioctl_warned[i] == req)
+					break;
+			if (i < ARRAY_SIZE(e->ioctl_warned) && !e->ioctl_warned[i]) {
+				e->ioctl_warned[i] = req;
+				inf_notice(inf, "[record: ioctl request %#" PRIx64 " on fd %d writes "
+					   "memory rewind does not know; replay may differ]", req,
+					   (int)rt->args[0]);
+			}
+		} else {
+			warn_once(e, inf, rt->nr, "wrote memory the syscall table cannot describe; "
+				  "replay may differ");
+		}
+	} else if (r < 0) {
+		pr_warn(LM_REPLAY, "tid %d: %s: out-parameters not recorded: %s", t->tid,
+			sc_name(rt->nr), strerror(-r));
+	}
+	for (size_t i = 0; i < sp.n; i++) {
+		const struct sc_span *s = &sp.v[i];
+		if (!s->len)
+			continue;
+		if (s->len > MAX_PIECE) {
+			pr_err(LM_REPLAY, "tid %d: %s: out-buffer of %" PRIu64 " bytes not recorded",
+			       t->tid, sc_name(rt->nr), s->len);
+			continue;
+		}
+		uint8_t *data = xmalloc(s->len);
+		if (proc_read(t->proc, RADDR(s->addr), data, s->len) < 0) {
+			/* Partly unmapped (the kernel faulted too): keep what reads. */
+			free(data);
+			continue;
+		}
+		struct trace_piece p = { .arg = s->arg, .addr = s->addr, .len = (uint32_t)s->len,
+					 .data = data };
+		vec_push(pieces, p);
+	}
+	free(sp.v);
+	return 0;
+}
+
+static bool is_restart(int64_t ret)
+{
+	return ret <= -512 && ret >= -516;   /* ERESTARTSYS .. ERESTART_RESTARTBLOCK */
+}
+
+int rec_sys_exit(struct rec_engine *e, struct inferior *inf, struct task *t)
+{
+	struct rec_task *rt = rec_task_of(e, t);
+	struct user_regs_struct *r;
+	rt->pend = RP_NONE;
+	if (task_get_regs(t, &r) < 0)
+		return 0;
+	int64_t ret = (int64_t)r->rax;
+	if (is_restart(ret)) {
+		/* Interrupted before it completed: the kernel restarts it when the task
+		 * resumes without a handler to run, and the restarted call is recorded
+		 * then. (An interruption that reaches a handler is a signal's business.) */
+		pr_debug(LM_REPLAY, "tid %d: %s interrupted (%" PRId64 ")", t->tid, sc_name(rt->nr), ret);
+		return rec_resume_want(e, inf, t) < 0 ? 0 : 1;
+	}
+	if (rt->nr == 9) {
+		struct trace_ev ev = { .type = TR_MMAP, .tid = t->tid };
+		ev.mmap.addr = rt->args[0];
+		ev.mmap.len = rt->args[1];
+		ev.mmap.prot = rt->args[2];
+		ev.mmap.flags = rt->args[3];
+		ev.mmap.fd = (int)rt->args[4];
+		ev.mmap.offset = rt->args[5];
+		ev.mmap.ret = ret;
+		ev.mmap.file = rt->mmap_file ? rt->mmap_file : "";
+		rec_log(e, inf, &ev);
+		return rec_resume_want(e, inf, t) < 0 ? 0 : 1;
+	}
+	struct pieces pieces = { 0 };
+	collect_pieces(e, inf, t, rt, ret, &pieces);
+	struct trace_ev ev = { .type = TR_SYSCALL, .tid = t->tid };
+	ev.sys.nr = rt->nr;
+	memcpy(ev.sys.args, rt->args, sizeof rt->args);
+	ev.sys.ret = ret;
+	ev.sys.pieces = pieces.v;
+	ev.sys.npieces = pieces.n;
+	rec_log(e, inf, &ev);
+	for (size_t i = 0; i < pieces.n; i++)
+		free((void *)pieces.v[i].data);
+	vec_free(&pieces);
+	return rec_resume_want(e, inf, t) < 0 ? 0 : 1;
+}
+
+/* ---- rdtsc ---- */
+
+int rec_tsc_fault(struct rec_engine *e, struct inferior *inf, struct task *t)
+{
+	siginfo_t si;
+	if (task_get_siginfo(t, &si) < 0 || si.si_code != SI_KERNEL)
+		return 0;
+	struct user_regs_struct *r;
+	if (task_get_regs(t, &r) < 0)
+		return 0;
+	uint8_t code[16];
+	struct insn in;
+	if (proc_read(t->proc, RADDR(r->rip), code, sizeof code) < 0 ||
+	    disasm_one(code, sizeof code, r->rip, &in) < 0 ||
+	    (in.kind != IK_RDTSC && in.kind != IK_RDTSCP))
+		return 0;
+	bool p = in.kind == IK_RDTSCP;
+	uint64_t value = 0;
+	uint32_t aux = 0;
+	if (e->mode == REC_OFF) {
+		value = p ? __rdtscp((unsigned *)&aux) : __rdtsc();
+		goto apply;
+	}
+	if (e->mode == REC_REPLAYING) {
+		const struct trace_ev *ev = rpl_peek(e);
+		if (!ev) {
+			rec_go_live(e, inf, "[replay reached the end of the recording; the program "
+				    "now runs live]");
+		} else if (ev->type != TR_RDTSC || ev->tsc.pc != r->rip || ev->tsc.rdtscp != p) {
+			return rpl_diverge(e, inf, t, "%s at %#llx, but the recording has %s",
+					   p ? "rdtscp" : "rdtsc", (unsigned long long)r->rip,
+					   trace_type_name(ev->type));
+		} else {
+			value = ev->tsc.value;
+			aux = ev->tsc.aux;
+			e->cursor++;
+			goto apply;
+		}
+	}
+	if (p) {
+		unsigned a;
+		value = __rdtscp(&a);
+		aux = a;
+	} else {
+		value = __rdtsc();
+	}
+	struct trace_ev ev = { .type = TR_RDTSC, .tid = t->tid };
+	ev.tsc.value = value;
+	ev.tsc.pc = r->rip;
+	ev.tsc.rdtscp = p;
+	ev.tsc.aux = aux;
+	rec_log(e, inf, &ev);
+apply:
+	r->rax = value & 0xffffffffu;
+	r->rdx = value >> 32;
+	if (p)
+		r->rcx = aux;
+	r->rip += in.len;
+	t->regs_dirty = true;
+	t->pending_sig = 0;
+	return rec_resume_want(e, inf, t) < 0 ? 0 : 1;
+}

@@ -1,0 +1,361 @@
+/* replay: re-executing trapped syscalls from the log — matching each call against
+ * the next event, applying it by class, and reporting divergences. */
+#include "replay/record_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "core/log.h"
+
+const struct trace_ev *rpl_peek(struct rec_engine *e)
+{
+	for (;;) {
+		const struct trace_ev *ev = rec_branch_get(e->branch, e->cursor);
+		if (!ev)
+			return NULL;
+		/* Bookkeeping records carry nothing to replay. */
+		if (ev->type == TR_META || ev->type == TR_CHECKPOINT) {
+			e->cursor++;
+			continue;
+		}
+		return ev;
+	}
+}
+
+void rpl_format_call(struct sbuf *out, int nr, const uint64_t args[6])
+{
+	const struct sc_entry *se = sc_get(nr);
+	unsigned n = se ? se->nargs : 6;
+	if (se)
+		sbuf_printf(out, "%s(", se->name);
+	else
+		sbuf_printf(out, "syscall_%d(", nr);
+	for (unsigned i = 0; i < n; i++) {
+		if ((int64_t)args[i] > -4096 && (int64_t)args[i] < 65536)
+			sbuf_printf(out, "%s%" PRId64, i ? ", " : "", (int64_t)args[i]);
+		else
+			sbuf_printf(out, "%s%#" PRIx64, i ? ", " : "", args[i]);
+	}
+	sbuf_putc(out, ')');
+}
+
+/* The recorded event in words ("write(1, 0x4052a0, 6) = 6"). */
+static void format_event(struct sbuf *out, const struct trace_ev *ev)
+{
+	switch (ev->type) {
+	case TR_SYSCALL:
+		rpl_format_call(out, ev->sys.nr, ev->sys.args);
+		sbuf_printf(out, " = %" PRId64, ev->sys.ret);
+		break;
+	case TR_MMAP: {
+		uint64_t a[6] = { ev->mmap.addr, ev->mmap.len, ev->mmap.prot, ev->mmap.flags,
+				  (uint64_t)(int64_t)ev->mmap.fd, ev->mmap.offset };
+		rpl_format_call(out, 9, a);
+		sbuf_printf(out, " = %#" PRIx64, (uint64_t)ev->mmap.ret);
+		break;
+	}
+	case TR_TASK:
+		sbuf_printf(out, "%s %s", ev->task.kind == TRT_EXEC ? "exec" : "task event",
+			    ev->task.path ? ev->task.path : "");
+		break;
+	case TR_RDTSC:
+		sbuf_printf(out, "rdtsc at %#" PRIx64, ev->tsc.pc);
+		break;
+	case TR_SIGNAL:
+		sbuf_printf(out, "signal %d at pc %#" PRIx64, ev->sig.signo, ev->sig.pos.pc);
+		break;
+	case TR_END:
+		sbuf_puts(out, "the end of the program");
+		break;
+	default:
+		sbuf_puts(out, trace_type_name(ev->type));
+		break;
+	}
+	if (ev->tid)
+		sbuf_printf(out, " in thread %d", ev->tid);
+}
+
+int rpl_diverge(struct rec_engine *e, struct inferior *inf, struct task *t, const char *fmt, ...)
+{
+	struct sbuf msg = { 0 };
+	va_list ap;
+	va_start(ap, fmt);
+	sbuf_vprintf(&msg, fmt, ap);
+	va_end(ap);
+	uint64_t at = e->cursor;
+	snprintf(e->last_divergence, sizeof e->last_divergence, "replay diverged at event %"
+		 PRIu64 ": %s", at, sbuf_str(&msg));
+	pr_warn(LM_REPLAY, "%s", e->last_divergence);
+	struct stop st = { .reason = SR_ERROR, .print = SP_SRC_AND_LOC };
+	stop_fill_thread(&st, t);
+	snprintf(st.err, sizeof st.err, "Replay diverged at event %" PRIu64 " (see above).", at);
+	if (e->live_at_end) {
+		inf_notice(inf, "[%s]\n[the recorded future stays with the checkpoints taken in it; "
+			   "the program now runs live]", e->last_divergence);
+		rec_go_live(e, inf, NULL);
+		if (t->in_syscall && t->last_ev == TEV_SECCOMP) {
+			/* The call it stopped at runs live when resumed, and is recorded. */
+			struct rec_task *rt = rec_task_of(e, t);
+			struct user_regs_struct *r;
+			if (task_get_regs(t, &r) == 0) {
+				rt->pend = RP_RECORD;
+				rt->nr = (int)(int64_t)r->orig_rax;
+				rec_regs_args(r, rt->args);
+				free(rt->mmap_file);
+				rt->mmap_file = xstrdup("");
+			}
+		}
+	} else {
+		inf_notice(inf, "[%s]", e->last_divergence);
+	}
+	sbuf_free(&msg);
+	return rec_request_stop(e, &st);
+}
+
+static int end_of_log(struct rec_engine *e, struct inferior *inf, struct task *t)
+{
+	if (e->live_at_end)
+		return 0;
+	struct stop st = { .reason = SR_HISTORY_END, .print = SP_SRC_AND_LOC };
+	stop_fill_thread(&st, t);
+	return rec_request_stop(e, &st);
+}
+
+static void write_pieces(struct task *t, const struct trace_syscall *sys)
+{
+	for (size_t i = 0; i < sys->npieces; i++) {
+		const struct trace_piece *p = &sys->pieces[i];
+		uint64_t a = p->arg >= 0 ? sys->args[p->arg] : p->addr;
+		int r = proc_write(t->proc, RADDR(a), p->data, p->len);
+		if (r < 0)
+			pr_warn(LM_REPLAY, "tid %d: %s: out-buffer at %#" PRIx64 " not written: %s",
+				t->tid, sc_name(sys->nr), a, strerror(-r));
+	}
+}
+
+/* --autopilot: the program's recorded output, from its memory (deterministic here). */
+static void emit_output(struct rec_engine *e, struct task *t, const struct trace_syscall *sys)
+{
+	int fd = (int)sys->args[0];
+	if (e->emit_fd < 0 || sys->ret <= 0 || (fd != 1 && fd != 2))
+		return;
+	int out = fd == 1 ? STDOUT_FILENO : STDERR_FILENO;
+	uint64_t left = (uint64_t)sys->ret;
+	struct { uint64_t base, len; } iov[64];
+	size_t niov = 1;
+	if (sys->nr == 1) {
+		iov[0].base = sys->args[1];
+		iov[0].len = left;
+	} else {
+		niov = MIN(sys->args[2], ARRAY_SIZE(iov));
+		if (proc_read(t->proc, RADDR(sys->args[1]), iov, niov * sizeof iov[0]) < 0)
+			return;
+	}
+	for (size_t i = 0; i < niov && left; i++) {
+		uint64_t n = MIN(iov[i].len, left);
+		char *buf = xmalloc(n ? n : 1);
+		if (proc_read(t->proc, RADDR(iov[i].base), buf, n) == 0) {
+			size_t off = 0;
+			while (off < n) {
+				ssize_t w = write(out, buf + off, n - off);
+				if (w <= 0)
+					break;
+				off += (size_t)w;
+			}
+		}
+		free(buf);
+		left -= n;
+	}
+}
+
+/* Whether the call is executed in replay (then given the recorded result) rather
+ * than skipped. */
+static bool executes(int nr, const uint64_t args[6])
+{
+	switch (sc_class_of(nr)) {
+	case SC_STATE:
+	case SC_PROCESS:
+		return true;
+	case SC_SIGNAL:
+		return nr == 13;   /* rt_sigaction: the kernel delivers replayed signals */
+	case SC_MMAP:
+		return nr != 9;    /* shmdt, map_shadow_stack */
+	default:
+		break;
+	}
+	if (nr == 72) {        /* fcntl: descriptor-table changes run for real */
+		int cmd = (int)args[1];
+		return cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC || cmd == F_SETFD;
+	}
+	return false;
+}
+
+static bool args_match(int nr, const uint64_t a[6], const uint64_t b[6], int *which)
+{
+	const struct sc_entry *se = sc_get(nr);
+	unsigned n = se ? se->nargs : 6;
+	for (unsigned i = 0; i < n; i++)
+		if (a[i] != b[i]) {
+			*which = (int)i;
+			return false;
+		}
+	return true;
+}
+
+int rpl_sys_entry(struct rec_engine *e, struct inferior *inf, struct task *t, int nr)
+{
+	struct rec_task *rt = rec_task_of(e, t);
+	struct user_regs_struct *r;
+	if (task_get_regs(t, &r) < 0)
+		return 0;
+	uint64_t args[6];
+	rec_regs_args(r, args);
+	const struct trace_ev *ev = rpl_peek(e);
+	if (ev && ev->type == TR_END)
+		ev = NULL;   /* the process ends as recorded only by exiting */
+	if (!ev) {
+		if (!e->live_at_end)
+			return end_of_log(e, inf, t);
+		if (e->fdoffs.n) {
+			/* Offsets are fixed by injection, which needs the task outside the
+			 * call: back the call out; it is made again, live. */
+			if (target_settle(&inf->tg, t) < 0)
+				return 0;
+			rec_go_live(e, inf, "[replay reached the end of the recording; the program "
+				    "now runs live]");
+			return rec_resume_want(e, inf, t) < 0 ? 0 : 1;
+		}
+		rec_go_live(e, inf, "[replay reached the end of the recording; the program now "
+			    "runs live]");
+		return rec_sys_entry(e, inf, t, nr);
+	}
+	struct sbuf got = { 0 }, want = { 0 };
+	rpl_format_call(&got, nr, args);
+	format_event(&want, ev);
+	int res = 0;
+	bool exec_call = nr == 59 || nr == 322;
+	if (ev->tid != t->tid) {
+		res = rpl_diverge(e, inf, t, "thread %d made %s; the recording has %s", t->tid,
+				  sbuf_str(&got), sbuf_str(&want));
+		goto out;
+	}
+	if (ev->type == TR_TASK && ev->task.kind == TRT_EXEC && exec_call) {
+		/* The exec runs; its event is consumed at the exec stop. */
+		rt->pend = RP_NONE;
+		res = rec_resume_want(e, inf, t) < 0 ? 0 : 1;
+		goto out;
+	}
+	if (ev->type == TR_MMAP && nr == 9) {
+		uint64_t a[6] = { ev->mmap.addr, ev->mmap.len, ev->mmap.prot, ev->mmap.flags,
+				  (uint64_t)(int64_t)ev->mmap.fd, ev->mmap.offset };
+		int which;
+		if (!args_match(9, args, a, &which)) {
+			res = rpl_diverge(e, inf, t, "expected %s, got %s (argument %d differs)",
+					  sbuf_str(&want), sbuf_str(&got), which + 1);
+			goto out;
+		}
+		rt->event = e->cursor++;
+		r->orig_rax = (uint64_t)-1;
+		r->rax = (uint64_t)ev->mmap.ret;
+		t->regs_dirty = true;
+		if (ev->mmap.ret < 0) {
+			res = rec_resume_want(e, inf, t) < 0 ? 0 : 1;
+			goto out;
+		}
+		rt->pend = RP_REPLAY;
+		rt->mmap_inject = true;
+		rt->nr = nr;
+		memcpy(rt->args, args, sizeof args);
+		res = target_resume(&inf->tg, t, RESUME_SYSCALL) < 0 ? 0 : 1;
+		goto out;
+	}
+	if (ev->type != TR_SYSCALL || ev->sys.nr != nr) {
+		res = rpl_diverge(e, inf, t, "expected %s, got %s", sbuf_str(&want), sbuf_str(&got));
+		goto out;
+	}
+	int which;
+	if (!args_match(nr, args, ev->sys.args, &which)) {
+		res = rpl_diverge(e, inf, t, "expected %s, got %s (argument %d differs)",
+				  sbuf_str(&want), sbuf_str(&got), which + 1);
+		goto out;
+	}
+	const struct trace_syscall *sys = &ev->sys;
+	rt->event = e->cursor++;
+	rt->nr = nr;
+	memcpy(rt->args, args, sizeof args);
+	rt->mmap_inject = false;
+	rt->placeholder = -1;
+	rt->fds_pair = false;
+	if (nr == 60 || nr == 231) {
+		res = rec_resume_want(e, inf, t) < 0 ? 0 : 1;   /* exits, as recorded */
+		goto out;
+	}
+	bool run = sys->ret >= 0 || !exec_call ? executes(nr, args) : false;
+	if (run) {
+		rt->pend = RP_REPLAY;
+		res = target_resume(&inf->tg, t, RESUME_SYSCALL) < 0 ? 0 : 1;
+		goto out;
+	}
+	if (sys->ret >= 0 && sc_makes_fd(nr, sys->args, sys->ret) &&
+	    rpl_fd_rewrite(e, t, rt, r, sys)) {
+		rt->pend = RP_REPLAY;
+		res = target_resume(&inf->tg, t, RESUME_SYSCALL) < 0 ? 0 : 1;
+		goto out;
+	}
+	/* Skipped: the recorded result and memory, as the kernel left them. */
+	r->orig_rax = (uint64_t)-1;
+	r->rax = (uint64_t)sys->ret;
+	t->regs_dirty = true;
+	write_pieces(t, sys);
+	const struct sc_entry *se = sc_get(nr);
+	if (se && (se->flags & SCF_EMIT))
+		emit_output(e, t, sys);
+	rpl_fd_track(e, sys);
+	res = rec_resume_want(e, inf, t) < 0 ? 0 : 1;
+out:
+	sbuf_free(&got);
+	sbuf_free(&want);
+	return res;
+}
+
+int rpl_sys_exit(struct rec_engine *e, struct inferior *inf, struct task *t)
+{
+	struct rec_task *rt = rec_task_of(e, t);
+	rt->pend = RP_NONE;
+	const struct trace_ev *ev = rec_branch_get(e->branch, rt->event);
+	struct user_regs_struct *r;
+	if (!ev || task_get_regs(t, &r) < 0)
+		return 0;
+	if (rt->mmap_inject) {
+		rt->mmap_inject = false;
+		if (rpl_mmap_apply(e, inf, t, &ev->mmap) < 0)
+			return -1;
+		if (task_get_regs(t, &r) < 0)
+			return 0;
+		r->rax = (uint64_t)ev->mmap.ret;
+		t->regs_dirty = true;
+		return rec_resume_want(e, inf, t) < 0 ? 0 : 1;
+	}
+	const struct trace_syscall *sys = &ev->sys;
+	if (rt->placeholder >= 0 || rt->fds_pair) {
+		if (rpl_fd_check(e, inf, t, rt, sys) < 0)
+			return -1;
+		if (task_get_regs(t, &r) < 0)
+			return 0;
+	}
+	int64_t got = (int64_t)r->rax;
+	if ((got < 0) != (sys->ret < 0) && sc_class_of(rt->nr) == SC_STATE)
+		pr_info(LM_REPLAY, "tid %d: %s returned %" PRId64 " in replay, %" PRId64 " when "
+			"recorded", t->tid, sc_name(rt->nr), got, sys->ret);
+	r->rax = (uint64_t)sys->ret;
+	t->regs_dirty = true;
+	write_pieces(t, sys);
+	return rec_resume_want(e, inf, t) < 0 ? 0 : 1;
+}
