@@ -149,6 +149,7 @@ const struct sh_cmd sh_set_cmds[] = {
 	{ "unset", NULL, unset_env, "unset environment VAR." },
 	{ "auto-checkpoint", NULL, set_auto_checkpoint, "set auto-checkpoint on|off: a checkpoint at every stop (on by default)." },
 	{ "checkpoint-memory", NULL, set_checkpoint_memory, "set checkpoint-memory SIZE|unlimited: memory budget for checkpoints (1G by default).\nThe oldest automatic checkpoints are thinned first; named ones are kept." },
+	{ "record", NULL, set_record, "set record on|off: record the program's inputs so that restoring a checkpoint\nreplays them (on by default; off takes effect now and for the next run)." },
 	{ "checkpoint-files", NULL, set_checkpoint_files, "set checkpoint-files on|off: also save the contents of files open for writing." },
 	{ NULL, NULL, NULL, NULL },
 };

@@ -65,6 +65,10 @@ int set_auto_checkpoint(struct shell *sh, char *args);
 int set_checkpoint_memory(struct shell *sh, char *args);
 int set_checkpoint_files(struct shell *sh, char *args);
 
+/* cmd_record.c */
+int set_record(struct shell *sh, char *args);
+int cmd_info_record(struct shell *sh, char *args);
+
 /* cmd_set.c */
 extern const struct sh_cmd sh_set_cmds[];
 extern const struct sh_cmd sh_show_cmds[];

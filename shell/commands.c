@@ -26,6 +26,7 @@ const struct sh_cmd sh_info_cmds[] = {
 #if 0 /* needs core/sym values */
 	{ "display", NULL, cmd_info_display, "Expressions to display when program stops." },
 #endif
+	{ "record", "rec", cmd_info_record, "Status of the recording: mode (recording, replaying), events, branch,\nand the event each checkpoint was taken at." },
 	{ "checkpoints", "checkpoint", cmd_info_checkpoints, "List checkpoints: number, name, where, age and the memory each holds.\n* marks the checkpoint the program sits at." },
 	{ NULL, NULL, NULL, NULL },
 };
