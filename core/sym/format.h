@@ -45,7 +45,8 @@ void fmt_frame_vars(const struct sym_ctx *c, unsigned what, struct sbuf *out);
  *   backtrace:  "#1  0x000055555555516d in main () at ../src/loop.c:16"
  * `bt` selects the backtrace form (level, and the pc when the frame is not at
  * the start of a line). Frames without debug info: "puts () from /lib/.../libc.so.6";
- * signal trampolines: "<signal handler called>". c->frame must be f. */
+ * signal trampolines: "<signal handler called>". c->frame must be f, and
+ * c->caller its caller (for "x=x@entry=5" parameters) or NULL. */
 void fmt_frame_line(const struct sym_ctx *c, const struct unwind_frame *f, bool bt,
                     struct sbuf *out);
 

@@ -71,8 +71,21 @@ void fmt_frame_line(const struct sym_ctx *c, const struct unwind_frame *f, bool 
 		struct value_var_list l = { 0 };
 		if (value_frame_vars(&fc, VALUE_ARGS, &l) == 0)
 			for (size_t i = 0; i < l.n; i++) {
-				sbuf_printf(out, "%s%s=", i ? ", " : "", l.v[i].name);
-				print_var(&fc, l.v[i].value, true, out);
+				/* gdb's `print entry-values default` */
+				struct value *v = l.v[i].value, *ev = l.v[i].entry;
+				const char *nm = l.v[i].name;
+				sbuf_puts(out, i ? ", " : "");
+				if (ev && !v->optimized_out && value_fetch(&fc, v) == 0 && v->len == ev->len &&
+				    !memcmp(v->bytes, ev->bytes, v->len)) {
+					sbuf_printf(out, "%s=%s@entry=", nm, nm);
+					print_var(&fc, v, true, out);
+				} else if (ev && v->optimized_out) {
+					sbuf_printf(out, "%s@entry=", nm);
+					print_var(&fc, ev, true, out);
+				} else {
+					sbuf_printf(out, "%s=", nm);
+					print_var(&fc, v, true, out);
+				}
 			}
 		value_var_list_free(&l);
 	}

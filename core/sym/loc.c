@@ -359,7 +359,29 @@ int loc_eval_ops(const struct loc_ctx *c, Dwarf_Attribute *attr, const Dwarf_Op 
 		case DW_OP_GNU_reinterpret:
 			break;   /* integers of at most 64 bits: a no-op for our untyped stack */
 		case DW_OP_entry_value:
-		case DW_OP_GNU_entry_value:
+		case DW_OP_GNU_entry_value: {
+			/* DW_OP_entry_value(DW_OP_regN): the register at function entry,
+			 * as the caller's call site recorded it */
+			Dwarf_Attribute sub;
+			Dwarf_Op *sops;
+			size_t sn;
+			int reg = -1;
+			if (attr && dwarf_getlocation_attr(attr, op, &sub) == 0 &&
+			    dwarf_getlocation(&sub, &sops, &sn) == 0 && sn == 1) {
+				if (sops[0].atom >= DW_OP_reg0 && sops[0].atom <= DW_OP_reg31)
+					reg = sops[0].atom - DW_OP_reg0;
+				else if (sops[0].atom == DW_OP_regx)
+					reg = (int)sops[0].number;
+			}
+			uint64_t ev;
+			if (reg >= 0 && loc_entry_value(c, reg, &ev) == 0) {
+				e = push(m, ev);
+				break;
+			}
+			loc_free(out);
+			out->kind = LOC_NONE;
+			return 0;
+		}
 		case DW_OP_GNU_parameter_ref:
 		case DW_OP_implicit_pointer:
 		case DW_OP_GNU_implicit_pointer:
@@ -466,4 +488,81 @@ void loc_free(struct loc *l)
 	free(l->pieces);
 	l->pieces = NULL;
 	l->npieces = 0;
+}
+
+/* Depth-first search of a function's DIE tree for the call site returning to
+ * ret (a DWARF address). */
+static bool find_call_site(Dwarf_Die *parent, uint64_t ret, Dwarf_Die *out)
+{
+	Dwarf_Die ch;
+	if (dwarf_child(parent, &ch) != 0)
+		return false;
+	do {
+		int tag = dwarf_tag(&ch);
+		if (tag == DW_TAG_call_site || tag == DW_TAG_GNU_call_site) {
+			Dwarf_Attribute a;
+			Dwarf_Addr pc;
+			if ((dwarf_attr(&ch, DW_AT_call_return_pc, &a) || dwarf_attr(&ch, DW_AT_low_pc, &a)) &&
+			    dwarf_formaddr(&a, &pc) == 0 && pc == ret) {
+				*out = ch;
+				return true;
+			}
+		} else if (tag == DW_TAG_lexical_block || tag == DW_TAG_inlined_subroutine) {
+			if (find_call_site(&ch, ret, out))
+				return true;
+		}
+	} while (dwarf_siblingof(&ch, &ch) == 0);
+	return false;
+}
+
+int loc_entry_value(const struct loc_ctx *c, int reg, uint64_t *val)
+{
+	const struct unwind_frame *cf = c->caller;
+	if (!cf || !c->st || cf->signal_frame)
+		return -ENOENT;
+	struct sym_mod *m = sym_mod_at(c->st, cf->lookup_pc);
+	if (!m || !sym_mod_dwarf(m))
+		return -ENOENT;
+	int ci = sym_cu_at(m, cf->lookup_pc - m->bias);
+	Dwarf_Die cud, *scopes = NULL, site;
+	if (ci < 0 || !sym_cu_die(m, (uint32_t)ci, &cud))
+		return -ENOENT;
+	int n = dwarf_getscopes(&cud, cf->lookup_pc - m->bias, &scopes);
+	int fn = -1;
+	for (int i = n - 1; i >= 0; i--)
+		if (dwarf_tag(&scopes[i]) == DW_TAG_subprogram)
+			fn = i;
+	int e = -ENOENT;
+	if (fn >= 0 && find_call_site(&scopes[fn], cf->pc - m->bias, &site)) {
+		Dwarf_Die p;
+		if (dwarf_child(&site, &p) == 0)
+			do {
+				int tag = dwarf_tag(&p);
+				if (tag != DW_TAG_call_site_parameter && tag != DW_TAG_GNU_call_site_parameter)
+					continue;
+				Dwarf_Attribute la, va;
+				Dwarf_Op *ops;
+				size_t no;
+				if (!dwarf_attr(&p, DW_AT_location, &la) || dwarf_getlocation(&la, &ops, &no) != 0 ||
+				    no != 1)
+					continue;
+				int r = ops[0].atom == DW_OP_regx ? (int)ops[0].number
+				      : ops[0].atom >= DW_OP_reg0 && ops[0].atom <= DW_OP_reg31
+				        ? ops[0].atom - DW_OP_reg0 : -1;
+				if (r != reg)
+					continue;
+				if (!dwarf_attr(&p, DW_AT_call_value, &va) &&
+				    !dwarf_attr(&p, DW_AT_GNU_call_site_value, &va))
+					break;
+				if (dwarf_getlocation(&va, &ops, &no) != 0)
+					break;
+				struct loc_ctx cc = { .acc = c->acc, .frame = cf, .func = &scopes[fn],
+				                      .bias = m->bias, .st = c->st };
+				if (loc_eval_value(&cc, &va, ops, no, val, NULL) == 0)
+					e = 0;
+				break;
+			} while (dwarf_siblingof(&p, &p) == 0);
+	}
+	free(scopes);
+	return e;
 }

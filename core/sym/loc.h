@@ -50,6 +50,10 @@ struct loc_ctx {
 	uint64_t bias;                      /* module bias: relocates DW_OP_addr */
 	bool has_object;                    /* DW_OP_push_object_address */
 	uint64_t object_addr;
+	/* For DW_OP_entry_value: the calling frame and the symbols to find its call
+	 * site (DW_TAG_call_site parameters). NULL: entry values are optimized out. */
+	struct symtab *st;
+	const struct unwind_frame *caller;
 };
 
 /* Evaluate an expression. attr is the attribute it came from (for implicit
@@ -64,5 +68,8 @@ int loc_eval_attr(const struct loc_ctx *c, Dwarf_Attribute *attr, struct loc *ou
 int loc_eval_value(const struct loc_ctx *c, Dwarf_Attribute *attr, const Dwarf_Op *ops,
                    size_t n, uint64_t *val, char **err);
 void loc_free(struct loc *l);
+/* The value DWARF register reg had when the frame's function was entered, from
+ * the caller's call site (DW_AT_call_value). 0, or -ENOENT if not recorded. */
+int loc_entry_value(const struct loc_ctx *c, int reg, uint64_t *val);
 
 #endif

@@ -175,7 +175,8 @@ static struct type *resolve_dynamic(const struct sym_ctx *c, struct sym_mod *m,
 			bound = -1;
 		value_free(bv);
 	} else if (dwarf_getlocation(&a, &ops, &n) == 0) {
-		struct loc_ctx lc = { .acc = c->acc, .frame = c->frame, .func = func, .bias = m->bias };
+		struct loc_ctx lc = { .acc = c->acc, .frame = c->frame, .func = func, .bias = m->bias,
+	                      .st = c->st, .caller = c->caller };
 		uint64_t x;
 		if (loc_eval_value(&lc, &a, ops, n, &x, NULL) == 0)
 			bound = (int64_t)x;
@@ -194,7 +195,8 @@ struct value *value_of_var_die(const struct sym_ctx *c, struct sym_mod *m, Dwarf
 		return const_value(m, t, &a);
 	if (!dwarf_attr(var, DW_AT_location, &a))
 		return value_optimized_out(t);
-	struct loc_ctx lc = { .acc = c->acc, .frame = c->frame, .func = func, .bias = m->bias };
+	struct loc_ctx lc = { .acc = c->acc, .frame = c->frame, .func = func, .bias = m->bias,
+	                      .st = c->st, .caller = c->caller };
 	struct loc l;
 	char *msg = NULL;
 	if (loc_eval_attr(&lc, &a, &l, &msg) < 0) {
@@ -453,10 +455,41 @@ struct value *value_static_member(const struct sym_ctx *c, struct type *t,
 	return v ? v : value_optimized_out(f->type);
 }
 
-static void push_var(struct value_var_list *out, const char *name, struct value *v)
+static void push_var(struct value_var_list *out, const char *name, struct value *v,
+                     struct value *entry)
 {
-	struct value_var x = { name, v };
+	struct value_var x = { name, v, entry };
 	vec_push(out, x);
+}
+
+/* gdb's read_variable_at_entry: when the parameter's location at the pc is a
+ * plain register, its value at entry is what the caller's call site put there. */
+static struct value *param_entry(const struct sym_ctx *c, struct sym_mod *m, Dwarf_Die *d)
+{
+	Dwarf_Attribute a;
+	Dwarf_Op *ops;
+	size_t n;
+	if (!c->caller || !c->frame || !dwarf_attr(d, DW_AT_location, &a))
+		return NULL;
+	unsigned form = dwarf_whatform(&a);
+	if (form == DW_FORM_sec_offset || form == DW_FORM_loclistx) {
+		if (dwarf_getlocation_addr(&a, c->frame->lookup_pc - m->bias, &ops, &n, 1) <= 0)
+			return NULL;
+	} else if (dwarf_getlocation(&a, &ops, &n) != 0) {
+		return NULL;
+	}
+	if (n != 1)
+		return NULL;
+	int reg = ops[0].atom == DW_OP_regx ? (int)ops[0].number
+	        : ops[0].atom >= DW_OP_reg0 && ops[0].atom <= DW_OP_reg31 ? ops[0].atom - DW_OP_reg0 : -1;
+	struct loc_ctx lc = { .acc = c->acc, .frame = c->frame, .bias = m->bias, .st = c->st,
+	                      .caller = c->caller };
+	uint64_t x;
+	if (reg < 0 || reg > 16 || loc_entry_value(&lc, reg, &x) < 0)
+		return NULL;
+	struct value *v = value_new(die_type(m, d));
+	memcpy(v->bytes, &x, MIN(8, v->len));
+	return v;
 }
 
 int value_frame_vars(const struct sym_ctx *c, unsigned what, struct value_var_list *out)
@@ -484,7 +517,8 @@ int value_frame_vars(const struct sym_ctx *c, unsigned what, struct value_var_li
 			/* a local extern declaration is not a local */
 			if (!arg && dwarf_attr(&ch, DW_AT_declaration, &a))
 				continue;
-			push_var(out, pool_intern(&c->st->pool, n), value_of_var_die(c, s.m, &ch, ff, NULL));
+			push_var(out, pool_intern(&c->st->pool, n), value_of_var_die(c, s.m, &ch, ff, NULL),
+			         arg ? param_entry(c, s.m, &ch) : NULL);
 		} while (dwarf_siblingof(&ch, &ch) == 0);
 	}
 	free(s.dies);
@@ -493,8 +527,10 @@ int value_frame_vars(const struct sym_ctx *c, unsigned what, struct value_var_li
 
 void value_var_list_free(struct value_var_list *l)
 {
-	for (size_t i = 0; i < l->n; i++)
+	for (size_t i = 0; i < l->n; i++) {
 		value_free(l->v[i].value);
+		value_free(l->v[i].entry);
+	}
 	vec_free(l);
 }
 

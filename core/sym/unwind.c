@@ -298,6 +298,16 @@ int unwind_backtrace(struct symtab *st, const struct sym_access *acc, unsigned m
 	}
 	if (!c.stop)
 		fp_fallback(&c, acc);
+	/* gdb's rule for registers the CFI does not mention: the caller sees the
+	 * callee's value ("same value"), so `p $rax` in an outer frame and entry
+	 * values computed from caller-saved registers agree with gdb. */
+	for (size_t i = c.first + 1; i < out->n; i++)
+		for (int k = 0; k < UNWIND_NREGS; k++)
+			if (!(out->v[i].valid & (1u << k)) && (out->v[i - 1].valid & (1u << k))) {
+				out->v[i].regs[k] = out->v[i - 1].regs[k];
+				out->v[i].valid |= 1u << k;
+				out->v[i].same_value |= 1u << k;
+			}
 	/* A frame whose CFA CFI could not give: the caller's stack pointer is it. */
 	for (size_t i = c.first; i + 1 < out->n; i++)
 		if (!out->v[i].cfa && (out->v[i + 1].valid & (1u << UNWIND_REG_RSP)))

@@ -27,6 +27,8 @@ struct unwind_frame {
 	bool interrupted;        /* frame 0, or interrupted by a signal: pc is exact */
 	bool by_fp;              /* reached through the frame-pointer fallback */
 	uint32_t valid;          /* bit i set: regs[i] known ("<not saved>" otherwise) */
+	uint32_t same_value;     /* bit i set: regs[i] not restored by the CFI, taken
+	                            from the inner frame as gdb does */
 	uint64_t regs[UNWIND_NREGS];
 };
 

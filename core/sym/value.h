@@ -20,6 +20,8 @@ struct sym_ctx {
 	struct symtab *st;
 	const struct sym_access *acc;
 	const struct unwind_frame *frame;
+	const struct unwind_frame *caller;  /* the frame's caller (entry values,
+	                                       "x@entry"), NULL if unknown */
 };
 
 enum value_lval {
@@ -99,6 +101,8 @@ struct value *value_lookup(const struct sym_ctx *c, const char *name, char **err
 struct value_var {
 	const char *name;
 	struct value *value;
+	struct value *entry;    /* parameters: the value at function entry, from the
+	                           caller's call site; NULL if not known */
 };
 struct value_var_list {
 	struct value_var *v;

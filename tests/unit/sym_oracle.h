@@ -13,137 +13,11 @@
 
 #ifndef PROGS_DIR
 #define PROGS_DIR "tests/progs"
-/* ---- live debuggees: launch a fixture under the engine and stop it somewhere */
-#ifdef SYM_ORACLE_LIVE
-#include <criterion/criterion.h>
-
-#include "core/sym/access.h"
-#include "core/sym/symtab.h"
-#include "core/target.h"
-
-struct live {
-	struct target tg;
-	struct proc *p;
-	struct task *t;
-	struct symtab *st;
-	struct sym_access acc;
-	uint64_t dl_bp;
-	bool past_start;
-};
-
-/* Launch PROGS_DIR/name stopped at its first instruction, with a pid symtab. */
-static inline void live_start(struct live *L, const char *name)
-{
-	memset(L, 0, sizeof *L);
-	cr_assert_eq(target_init(&L->tg), 0);
-	char *path = oracle_prog(name);
-	char *argv[] = { path, NULL };
-	struct launch_spec ls = { .argv = argv, .exitkill = true };
-	int e = target_launch(&L->tg, &ls, &L->p);
-	cr_assert_eq(e, 0, "launch %s: %s", path, strerror(-e));
-	free(path);
-	L->t = proc_main_task(L->p);
-	cr_assert_eq(symtab_open_pid(L->p->pid, &L->st), 0);
-	sym_access_for_task(L->t, &L->acc);
-	if (symtab_dl_breakpoint(L->st, &L->dl_bp) == 0)
-		cr_assert_eq(proc_bp_insert(L->p, L->dl_bp), 0);
-}
-
-/* Continue until the breakpoint at addr is hit (count times), handling library
- * loads (the loader's breakpoint refreshes the symtab). */
-static inline void live_cont_to(struct live *L, uint64_t addr, int count)
-{
-	cr_assert_eq(proc_bp_insert(L->p, addr), 0);
-	for (;;) {
-		struct tev ev;
-		/* step over a breakpoint site at the pc first */
-		uint64_t pc = task_pc(L->t);
-		if (proc_bp_find(L->p, pc)) {
-			proc_bp_remove(L->p, pc);
-			cr_assert_eq(target_resume(&L->tg, L->t, RESUME_STEP), 0);
-			cr_assert_eq(target_wait_task(&L->tg, L->t, &ev), 1);
-			proc_bp_insert(L->p, pc);
-		}
-		target_resume_all(&L->tg, NULL);
-		int r = target_wait(&L->tg, &ev, 10000);
-		cr_assert_eq(r, 1, "target_wait: %d", r);
-		if (ev.kind == TEV_BREAKPOINT && ev.addr == addr && --count == 0)
-			break;
-		if (ev.kind == TEV_BREAKPOINT && ev.addr == L->dl_bp) {
-			bool changed;
-			symtab_refresh(L->st, NULL, &changed);
-			continue;
-		}
-		cr_assert(ev.kind != TEV_EXITED, "the program exited before reaching %#lx", addr);
-		if (ev.kind == TEV_SIGNAL)
-			continue;   /* delivered at the next resume */
-	}
-	proc_bp_remove(L->p, addr);
-	L->t = proc_main_task(L->p);
-	sym_access_for_task(L->t, &L->acc);
-}
-
-/* Run to the first location of spec, resolved once the program reached main
- * (its libraries are loaded then), or after later library loads. */
-static inline void live_run_to(struct live *L, const char *spec, int count)
-{
-	struct sym_loc_list l = { 0 };
-	if (!L->past_start && strcmp(spec, "main")) {
-		cr_assert_eq(symtab_resolve(L->st, "main", NULL, 0, 0, &l, NULL), 0);
-		uint64_t m = l.v[0].addr;
-		sym_loc_list_free(&l);
-		live_cont_to(L, m, 1);
-		bool changed;
-		symtab_refresh(L->st, NULL, &changed);
-	}
-	L->past_start = true;
-	for (int tries = 0; symtab_resolve(L->st, spec, NULL, 0, 0, &l, NULL) < 0; tries++) {
-		cr_assert(L->dl_bp && tries < 20, "cannot resolve %s", spec);
-		live_cont_to(L, L->dl_bp, 1);
-		bool changed;
-		symtab_refresh(L->st, NULL, &changed);
-	}
-	uint64_t a = l.v[0].addr;
-	sym_loc_list_free(&l);
-	live_cont_to(L, a, count);
-}
-
-static inline void live_stop(struct live *L)
-{
-	symtab_free(L->st);
-	target_fini(&L->tg);
-}
-
-/* gdb stopped at the count-th hit of `break spec`, then the commands. */
-static inline char *oracle_gdb_at(const char *prog, const char *spec, int count,
-                                  const char *const *cmds)
-{
-	size_t ncmds = 0;
-	while (cmds[ncmds])
-		ncmds++;
-	const char **all = xcalloc(ncmds + 8, sizeof *all);
-	size_t n = 0;
-	char *b = xasprintf("break %s", spec);
-	char *c = count > 1 ? xasprintf("continue %d", count - 1) : NULL;
-	all[n++] = b;
-	all[n++] = "run";
-	if (c)
-		all[n++] = c;
-	all[n++] = "echo @@start\n";
-	for (size_t i = 0; cmds[i]; i++)
-		all[n++] = cmds[i];
-	all[n] = NULL;
-	char *path = oracle_prog(prog);
-	char *out = oracle_gdb(path, all);
-	free(path);
-	free(b);
-	free(c);
-	free(all);
-	return out;
-}
-#endif
 
 #endif
+
+/* The debuggees' whole environment, the same under gdb and under rewind. */
+#define ORACLE_ENV "LANG=C"
 
 static inline char *oracle_prog(const char *name)
 {
@@ -167,12 +41,12 @@ static inline void oracle_quote(struct sbuf *b, const char *s)
 static inline char *oracle_gdb(const char *prog, const char *const *cmds)
 {
 	struct sbuf cmd = { 0 };
-	/* the debuggee must see the environment the engine gives it (no LINES or
-	 * COLUMNS, no shell) so that stack addresses agree */
+	/* the debuggee sees exactly the environment live_start() gives it (and no
+	 * shell) so that stack addresses agree */
 	sbuf_puts(&cmd, "gdb -nx -batch -ex 'set width 0' -ex 'set height 0' "
 	                "-ex 'set confirm off' -ex 'set debuginfod enabled off' "
-	                "-ex 'set startup-with-shell off' -ex 'unset environment LINES' "
-	                "-ex 'unset environment COLUMNS' "
+	                "-ex 'set startup-with-shell off' -ex 'unset environment' "
+	                "-ex 'set environment " ORACLE_ENV "' "
 	                "-ex 'handle SIGUSR1 nostop noprint pass' ");
 	for (size_t i = 0; cmds[i]; i++) {
 		sbuf_puts(&cmd, "-ex ");
@@ -283,7 +157,8 @@ static inline void live_start(struct live *L, const char *name)
 	cr_assert_eq(target_init(&L->tg), 0);
 	char *path = oracle_prog(name);
 	char *argv[] = { path, NULL };
-	struct launch_spec ls = { .argv = argv, .exitkill = true };
+	char *envp[] = { ORACLE_ENV, NULL };
+	struct launch_spec ls = { .argv = argv, .envp = envp, .exitkill = true };
 	int e = target_launch(&L->tg, &ls, &L->p);
 	cr_assert_eq(e, 0, "launch %s: %s", path, strerror(-e));
 	free(path);

@@ -27,7 +27,8 @@ static void sess_start(struct session *S, const char *prog, const char *spec, in
 	live_run_to(&S->L, spec, count);
 	cr_assert_eq(unwind_backtrace(S->L.st, &S->L.acc, 0, 0, &S->frames), 0);
 	S->hist = expr_history_new();
-	S->env.ctx = (struct sym_ctx){ S->L.st, &S->L.acc, &S->frames.v[0] };
+	S->env.ctx = (struct sym_ctx){ S->L.st, &S->L.acc, &S->frames.v[0],
+	                               S->frames.n > 1 ? &S->frames.v[1] : NULL };
 	S->env.hist = S->hist;
 }
 
@@ -91,6 +92,7 @@ static char *our_command(struct session *S, const char *cmd)
 		for (size_t i = 0; i < S->frames.n; i++) {
 			struct sym_ctx fc = S->env.ctx;
 			fc.frame = &S->frames.v[i];
+			fc.caller = i + 1 < S->frames.n ? &S->frames.v[i + 1] : NULL;
 			if (i)
 				sbuf_putc(&out, '\n');
 			fmt_frame_line(&fc, &S->frames.v[i], true, &out);

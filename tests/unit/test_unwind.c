@@ -105,7 +105,7 @@ Test(unwind, simple_c)
 
 Test(unwind, through_signal_frame)
 {
-	check_backtrace("sigprog", "on_usr1", 1, 8);
+	check_backtrace("sigprog", "on_usr1", 1, 7);
 }
 
 Test(unwind, recursion_in_static_binary)
