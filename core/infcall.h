@@ -140,6 +140,27 @@ int infcall_run(struct inferior *inf, struct task *t, const struct infcall_fn *f
 		const struct infcall_arg *args, size_t nargs, uint8_t *result, size_t result_len,
 		struct infcall_outcome *out, struct sbuf *err);
 
+/* ---- `print f(x)`: the expression evaluator's call hook (core/sym/expr.h) ---- */
+
+struct sym_ctx;
+struct value;
+
+/* What the hook needs: set expr_env.call = infcall_expr_call and
+ * expr_env.call_arg = a struct infcall_expr. */
+struct infcall_expr {
+	struct inferior *inf;
+	struct task *t;                 /* the thread that makes the call (the selected one) */
+	const struct sym_ctx *ctx;      /* where argument values are read; names functions */
+};
+
+/* Call fn (a function, or a pointer to one) with args as gdb does: arguments are
+ * converted to the prototype's parameter types, references and arrays not in
+ * memory (string literals) are passed by address of a copy, and the DWARF types
+ * become infcall types. Returns 0 with *out (a value of the return type; caller
+ * frees), or -errno with *err (malloc'd, gdb's wording where gdb has one). */
+int infcall_expr_call(void *arg, struct value *fn, struct value **args, size_t nargs,
+		      struct value **out, char **err);
+
 /* ---- the agent ---- */
 
 /* Path of librewind-agent.so: $REWIND_AGENT if set, else next to the running

@@ -5,6 +5,9 @@
  * Stops, threads and registers are in test_infcall_stop.c. */
 #include "infcall_harness.h"
 
+#include "core/sym/expr.h"
+#include "core/sym/format.h"
+
 /* ---- the agent's environment ---- */
 
 Test(infcall, agent_env)
@@ -418,5 +421,58 @@ Test(infcall, same_values_as_gdb, .fini = teardown)
 	CALL(cf_str_len, &infcall_s32, 0, &i, A(infcall_ptr, uint64_t, sym("cf_hello")));
 	snprintf(mine, sizeof mine, "%d", i);
 	cr_assert_str_eq(mine, g[8]);
+	finish("counter=0 twice=42 worker=0 buf=\n");
+}
+
+/* ---- `print f(x)` through core/sym's evaluator ---- */
+
+Test(infcall, print_through_the_evaluator, .fini = teardown)
+{
+	start("call_abi", true, NULL);
+	struct task *t = stop_at("cf_stop_here");
+	struct symtab *st;
+	cr_assert_eq(symtab_open_pid(inf.main->pid, &st), 0);
+	struct sym_access acc;
+	sym_access_for_task(t, &acc);
+	struct infcall_expr ie = { &inf, t, NULL };
+	struct expr_env env = { .ctx = { st, &acc, NULL, NULL }, .call = infcall_expr_call,
+				.call_arg = &ie };
+	ie.ctx = &env.ctx;
+	/* What gdb 13 prints for the same expressions. */
+	static const struct { const char *expr, *want; } cases[] = {
+		{ "cf_add_ints(40, 2)", "42" },
+		{ "cf_make_small(3, -4)", "{a = 3, b = -4}" },
+		{ "cf_mixed(7, 0.5, -3, 0.25, 65, 3.0)", "7028.421875" },
+		{ "cf_next_char('y')", "122 'z'" },
+		{ "cf_big_make(100).v[4]", "116" },
+		{ "cf_sum_small(cf_make_small(5, 6))", "56" },
+		{ "cf_str_len(\"hello, world\")", "12" },
+		{ "cf_ld_mul(1.5, -3.25)", "-4.875" },
+		{ "cf_vsum(cf_kinds_ld, 0.5, (long double)1e10, 3)", "20000000009.5" },
+		{ "cf_scale_float(1.5, -3)", "-4.5" },
+		{ "cf_gap_swap(cf_gap_swap(cf_gap_swap(*(struct cf_gap *)&cf_buf)))", "{a = 0, b = 0}" },
+		{ "cf_add_ints(1)", "error: Too few arguments in function call." },
+		{ "cf_crash(0)", "error: \nProgram received signal SIGSEGV, Segmentation fault.\n" },
+	};
+	struct fmt_opts o;
+	fmt_opts_default(&o);
+	for (size_t i = 0; i < NARGS(cases); i++) {
+		struct value *v = NULL;
+		char *err = NULL;
+		struct sbuf out = { 0 };
+		if (expr_eval(&env, cases[i].expr, &v, &err) < 0)
+			sbuf_printf(&out, "error: %s", err);
+		else
+			cr_assert_eq(fmt_value(&env.ctx, v, &o, &out, &err), 0, "%s", err);
+		if (!strncmp(cases[i].want, "error: ", 7))
+			cr_assert(!strncmp(sbuf_str(&out), cases[i].want, strlen(cases[i].want)),
+				  "%s: %s", cases[i].expr, sbuf_str(&out));
+		else
+			cr_assert_str_eq(sbuf_str(&out), cases[i].want, "%s", cases[i].expr);
+		value_free(v);
+		free(err);
+		sbuf_free(&out);
+	}
+	symtab_free(st);
 	finish("counter=0 twice=42 worker=0 buf=\n");
 }
