@@ -296,7 +296,8 @@ static void look(struct visible *v)
 	cr_assert_eq(read_file(path, &text, NULL), 0);
 	v->sig[0] = 0;
 	for (char *l = strtok(text, "\n"); l; l = strtok(NULL, "\n")) {
-		if (!strncmp(l, "Sig", 3) || !strncmp(l, "ShdPnd", 6)) {
+		/* SigQ counts the user's queued signals system-wide: not the program's. */
+		if ((!strncmp(l, "Sig", 3) && strncmp(l, "SigQ", 4)) || !strncmp(l, "ShdPnd", 6)) {
 			strncat(v->sig, l, sizeof v->sig - strlen(v->sig) - 2);
 			strcat(v->sig, "\n");
 		}
