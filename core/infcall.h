@@ -131,11 +131,14 @@ struct infcall_outcome {
  *   -EINVAL   a type or argument rewind cannot pass (nothing ran);
  *   -ENOTSUP  the call needs the agent and it is not there (nothing ran);
  *   -EBUSY    a thread is running, or t cannot be redirected (exiting);
+ *   -EFAULT   t's stack cannot hold the call (nothing ran);
  *   -ECANCELED the function stopped (breakpoint, signal, interrupt): abandoned;
- *   -ESRCH    the thread or process exited (or exec'd) during the call.
+ *   -ESRCH    the thread or process exited (or exec'd) during the call; the exit
+ *             (exec) events are queued in inf->tg for the run loop to report.
  * t is left with the registers, extended state, signal mask and pending signal it
  * had, unless it no longer exists. Other threads never run; threads the function
- * creates stay stopped until the program is resumed. */
+ * creates stay stopped until the program is resumed. The call runs outside
+ * inf->policy: a recorder or replayer does not see its events. */
 int infcall_run(struct inferior *inf, struct task *t, const struct infcall_fn *fn,
 		const struct infcall_arg *args, size_t nargs, uint8_t *result, size_t result_len,
 		struct infcall_outcome *out, struct sbuf *err);
