@@ -1,6 +1,7 @@
 #include "inject.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -127,6 +128,13 @@ int inject_syscall(struct target *tg, struct task *t, long nr, const uint64_t ar
 		case TEV_EXITED: case TEV_THREAD_EXITED:
 			return -ESRCH;
 		case TEV_SIGNAL:
+			if (t->pending_sig == SIGTRAP && task_pc(t) == insn) {
+				/* A breakpoint trap queued before we took over (its pc was set
+				 * back onto the int3, which it will hit again): drop it. */
+				t->pending_sig = 0;
+				e = task_resume(t, RESUME_STEP);
+				continue;
+			}
 			pr_err(LM_CORE, "tid %d: signal %d while injecting syscall %ld at %#lx",
 			       t->tid, t->pending_sig, nr, (unsigned long)insn);
 			t->pending_sig = 0;

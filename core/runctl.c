@@ -130,6 +130,11 @@ int run_resume(struct inferior *inf, struct run *r)
 		for (struct task *t = p->tasks; t; t = t->next) {
 			if (t->state != TS_STOPPED || !t->stepover)
 				continue;
+			bool queued = false;
+			for (size_t i = 0; i < inf->tg.queue.n && !queued; i++)
+				queued = inf->tg.queue.v[i].task == t;
+			if (queued)
+				continue;   /* its event comes first; it steps off later */
 			int e = step_off_breakpoint(inf, t);
 			if (e < 0 && e != -ESRCH && !err)
 				err = e;

@@ -248,6 +248,12 @@ static void classify_trap(struct task *t, const siginfo_t *si, struct tev *ev)
 		task_set_pc(t, pc - 1);
 		return;
 	}
+	if (si->si_code == SI_KERNEL && proc_bp_find(p, pc)) {
+		/* The stale trap of an int3 hit whose pc rewind_pending_traps set back. */
+		ev->kind = TEV_BREAKPOINT;
+		ev->addr = pc;
+		return;
+	}
 	if (si->si_code == TRAP_HWBKPT || si->si_code == TRAP_TRACE || si->si_code == TRAP_BRKPT) {
 		uint64_t dr6 = 0;
 		task_get_dr(t, 6, &dr6);
@@ -319,6 +325,9 @@ static bool classify_stop(struct target *tg, struct task *t, pid_t tid, int stat
 	ev->proc = t->proc;
 	t->state = TS_STOPPED;
 	t->status = status;
+	/* Any ptrace stop clears a pending PTRACE_INTERRUPT trap (kernel/signal.c,
+	 * ptrace_stop: "any trap clears pending STOP trap"). */
+	t->interrupt_sent = false;
 	task_invalidate(t);
 
 	int sig = WSTOPSIG(status);
@@ -393,7 +402,6 @@ static bool classify_stop(struct target *tg, struct task *t, pid_t tid, int stat
 			ev->kind = TEV_GROUP_STOP;
 			return true;
 		}
-		t->interrupt_sent = false;
 		ev->kind = TEV_INTERRUPT;
 		ev->sig = 0;
 		return true;
@@ -469,15 +477,6 @@ int target_wait_task(struct target *tg, struct task *t, struct tev *ev)
 {
 	pid_t tid = t->tid;
 	for (;;) {
-		/* A queued event of this task comes first. */
-		for (size_t i = 0; i < tg->queue.n; i++)
-			if (tg->queue.v[i].tid == tid) {
-				*ev = tg->queue.v[i];
-				memmove(tg->queue.v + i, tg->queue.v + i + 1,
-					(tg->queue.n - i - 1) * sizeof *ev);
-				tg->queue.n--;
-				return 1;
-			}
 		int status;
 		pid_t pid = waitpid(tid, &status, __WALL);
 		if (pid < 0) {
@@ -574,6 +573,45 @@ int target_resume_all(struct target *tg, struct task *except)
 	return err;
 }
 
+/* Is a SIGTRAP pending for this very thread (not yet reported)? */
+static bool sigtrap_pending(pid_t tid)
+{
+	char path[64], *text;
+	snprintf(path, sizeof path, "/proc/%d/status", tid);
+	if (read_file(path, &text, NULL) < 0)
+		return false;
+	bool pend = false;
+	char *s = strstr(text, "\nSigPnd:");
+	if (s) {
+		unsigned long long m = strtoull(s + 8, NULL, 16);
+		pend = m & (1ull << (SIGTRAP - 1));
+	}
+	free(text);
+	return pend;
+}
+
+/* A thread interrupted just after executing an int3 can report the interrupt first
+ * with the SIGTRAP still queued and its pc one past the int3. Put its pc back on the
+ * int3: it hits the breakpoint again when resumed, and the stale SIGTRAP, delivered
+ * then with pc on the site, is classified as that hit (classify_trap). */
+static void rewind_pending_traps(struct target *tg)
+{
+	for (struct proc *p = tg->procs; p; p = p->next) {
+		if (p->dead || p->snapshot)
+			continue;
+		for (struct task *t = p->tasks; t; t = t->next) {
+			if (t->state != TS_STOPPED || t->last_ev != TEV_INTERRUPT)
+				continue;
+			uint64_t pc = task_pc(t);
+			if (!pc || !proc_bp_find(p, pc - 1) || !sigtrap_pending(t->tid))
+				continue;
+			pr_debug(LM_CORE, "tid %d: int3 at %#lx hit while stopping; pc set back", t->tid,
+				 (unsigned long)(pc - 1));
+			task_set_pc(t, pc - 1);
+		}
+	}
+}
+
 int target_stop_all(struct target *tg)
 {
 	for (struct proc *p = tg->procs; p; p = p->next) {
@@ -604,6 +642,7 @@ int target_stop_all(struct target *tg)
 		}
 		target_queue_push(tg, &ev);
 	}
+	rewind_pending_traps(tg);
 	return 0;
 }
 

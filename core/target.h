@@ -88,7 +88,8 @@ void target_forget(struct target *tg, struct proc *p);
  * Returns 1 with *ev filled, 0 on timeout, -EINTR when woken (wake_fd or SIGINT),
  * -EDEADLK when no task is running and the queue is empty. */
 int target_wait(struct target *tg, struct tev *ev, int timeout_ms);
-/* Wait for an event of one task only, queueing events of others. */
+/* Wait for the next fresh event of one task (after resuming it), queueing events
+ * of others. Events of t already in the queue stay there for target_wait(). */
 int target_wait_task(struct target *tg, struct task *t, struct tev *ev);
 
 /* Interrupt every running task of every live, non-snapshot proc and wait until all
