@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "infcall.h"
 #include "log.h"
 
 static void default_signals(struct inferior *inf)
@@ -225,13 +226,21 @@ int inf_launch(struct inferior *inf, struct sbuf *err)
 	}
 	if (inf_alive(inf))
 		inf_kill(inf);
+	/* The agent (inferior calls, in-process syscall logging) rides in LD_PRELOAD. */
+	char **env = NULL;
+	if (!inf->no_agent && infcall_agent_env(inf->envp, &env) < 0) {
+		pr_info(LM_CORE, "no rewind agent found: calls with struct arguments will not work");
+		env = NULL;
+	}
 	struct launch_spec ls = {
-		.argv = inf->argv, .envp = inf->envp, .cwd = inf->cwd,
+		.argv = inf->argv, .envp = env ? env : inf->envp, .cwd = inf->cwd,
 		.keep_aslr = inf->keep_aslr, .exitkill = true,
 		.child_setup = inf->child_setup, .child_arg = inf->child_arg,
 	};
 	struct proc *p;
 	int e = target_launch(&inf->tg, &ls, &p);
+	if (env)
+		infcall_env_free(env);
 	if (e < 0) {
 		if (err)
 			sbuf_printf(err, "Cannot run %s: %s.", inf->argv[0], strerror(-e));

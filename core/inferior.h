@@ -115,6 +115,7 @@ struct inferior {
 	char **envp;                  /* NULL: rewind's environment */
 	char *cwd;
 	bool keep_aslr;
+	bool no_agent;                /* set agent off: do not preload librewind-agent.so */
 	int (*child_setup)(void *arg);/* runs in the child before exec (recorder's filter) */
 	void *child_arg;
 	struct sig_disp sigs[NSIG];

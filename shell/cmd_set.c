@@ -130,6 +130,15 @@ static int set_follow_fork(struct shell *sh, char *args)
 	return 0;
 }
 
+static int set_agent(struct shell *sh, char *args)
+{
+	bool on;
+	if (set_bool(sh, args, &on, "agent") < 0)
+		return -1;
+	sh_inf(sh)->no_agent = !on;
+	return 0;
+}
+
 static int set_listsize(struct shell *sh, char *args) { (void)sh; (void)args; return 0; }
 
 const struct sh_cmd sh_set_cmds[] = {
@@ -147,6 +156,7 @@ const struct sh_cmd sh_set_cmds[] = {
 	{ "disable-randomization", NULL, set_disable_randomization, "Set disabling of debuggee's virtual address space randomization (on by default)." },
 	{ "follow-fork-mode", NULL, set_follow_fork, "Set debugger response to a program call of fork or vfork (parent)." },
 	{ "unset", NULL, unset_env, "unset environment VAR." },
+	{ "agent", NULL, set_agent, "set agent on|off: preload rewind's agent library into the program (on by default).\nIt makes inferior calls with structs, floats and varargs follow the ABI exactly." },
 	{ "auto-checkpoint", NULL, set_auto_checkpoint, "set auto-checkpoint on|off: a checkpoint at every stop (on by default)." },
 	{ "checkpoint-memory", NULL, set_checkpoint_memory, "set checkpoint-memory SIZE|unlimited: memory budget for checkpoints (1G by default).\nThe oldest automatic checkpoints are thinned first; named ones are kept." },
 	{ "record", NULL, set_record, "set record on|off: record the program's inputs so that restoring a checkpoint\nreplays them (on by default; off takes effect now and for the next run)." },
