@@ -190,7 +190,8 @@ static struct value *arith(struct ev *e, int op, struct value *a, struct value *
 				return fail(e, xstrdup("First argument of `-' is a pointer and second argument "
 				                       "is neither\nan integer nor a pointer of the same type."));
 			}
-			return value_from_long(type_long(), (x - y) / (int64_t)(sz ? sz : 1));
+			return value_from_long(type_long(), (int64_t)((uint64_t)x - (uint64_t)y) /
+			                                        (int64_t)(sz ? sz : 1));
 		}
 		struct value *p = ta->kind == TY_PTR ? a : b, *i = ta->kind == TY_PTR ? b : a;
 		if (op == '-' && p == b)
@@ -204,7 +205,8 @@ static struct value *arith(struct ev *e, int op, struct value *a, struct value *
 		uint64_t sz = type_size(pt->target ? pt->target : type_void());
 		if (!sz)
 			sz = 1;
-		int64_t r = op == '+' ? base + k * (int64_t)sz : base - k * (int64_t)sz;
+		uint64_t off = (uint64_t)k * sz;
+		int64_t r = (int64_t)(op == '+' ? (uint64_t)base + off : (uint64_t)base - off);
 		return value_from_long(p->type, r);
 	}
 	bool cmp = op == '<' || op == '>' || op == 'L' || op == 'G' || op == 'E' || op == 'N';

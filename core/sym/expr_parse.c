@@ -306,13 +306,12 @@ static int parse_escape(const char **pp)
 	case 'v': c = '\v'; break;
 	case 'e': c = 27; break;
 	case 'x': {
-		int v = 0, k = 0;
-		while (isxdigit((unsigned char)*p) && k < 8) {
-			v = v * 16 + (isdigit((unsigned char)*p) ? *p - '0' : (tolower(*p) - 'a' + 10));
+		unsigned v = 0;
+		while (isxdigit((unsigned char)*p)) {   /* gdb reads every hex digit */
+			v = v * 16 + (unsigned)(isdigit((unsigned char)*p) ? *p - '0' : (tolower(*p) - 'a' + 10));
 			p++;
-			k++;
 		}
-		c = v & 0xff;
+		c = (int)(v & 0xff);
 		break;
 	}
 	default:

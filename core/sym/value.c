@@ -430,12 +430,8 @@ struct value *value_deref(const struct sym_ctx *c, struct value *v, char **err)
 		return value_coerce_ref(c, v);
 	if (t->kind == TY_FUNC)
 		return value_copy(v);
-	if (t->kind == TY_ARRAY) {
-		struct value *p = value_coerce_array(c, v);
-		struct value *r = p ? value_deref(c, p, err) : NULL;
-		value_free(p);
-		return r;
-	}
+	if (t->kind == TY_ARRAY)
+		return value_index(c, v, 0, err);   /* *array is its first element */
 	if (t->kind != TY_PTR || type_strip(t->target)->kind == TY_VOID) {
 		set_err(err, xstrdup("Attempt to take contents of a non-pointer value."));
 		return NULL;
