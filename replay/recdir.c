@@ -385,8 +385,10 @@ char *recdir_file(const struct recdir *rd, const char *name)
 
 static bool same_version(const struct stored *s, const struct stat *st)
 {
+	/* A hard link is the same inode, whose ctime the link itself (and every other
+	 * recording's) changes: its identity is device, inode, size and mtime. */
 	return s->dev == st->st_dev && s->ino == st->st_ino && s->size == (uint64_t)st->st_size &&
-	       s->mtime_ns == ts_ns(st->st_mtim) && s->ctime_ns == ts_ns(st->st_ctim);
+	       s->mtime_ns == ts_ns(st->st_mtim) && (s->link || s->ctime_ns == ts_ns(st->st_ctim));
 }
 
 static int copy_file(const char *src, const struct stat *before, const char *dst)
