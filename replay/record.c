@@ -75,6 +75,7 @@ void rec_free(struct rec_engine *e, struct inferior *inf)
 	vec_free(&e->writes);
 	vec_free(&e->write_pids);
 	rec_branch_unref(e->branch);
+	rec_branch_unref(e->loaded);
 	if (e->prog_built)
 		seccomp_prog_free(&e->prog);
 	if (e->tmpdir) {
@@ -82,7 +83,12 @@ void rec_free(struct rec_engine *e, struct inferior *inf)
 			recdir_close(e->rd);
 		remove_tree(e->tmpdir);
 		free(e->tmpdir);
+	} else if (e->offline && e->rd) {
+		recdir_close(e->rd);   /* opened by rec_load */
 	}
+	vec_free(&e->tidmap);
+	free(e->rd_abs);
+	free(e->scratch_path);
 	free(e);
 }
 
@@ -98,27 +104,19 @@ enum rec_mode rec_mode(const struct rec_engine *e)
 
 uint64_t rec_log_len(const struct rec_engine *e)
 {
+	if (e->disk)
+		return e->cursor;
 	return e->branch ? rec_branch_len(e->branch) : 0;
+}
+
+const char *rec_last_divergence(const struct rec_engine *e)
+{
+	return e->last_divergence;
 }
 
 uint64_t rec_event_now(const struct rec_engine *e)
 {
 	return e->cursor;
-}
-
-void rec_set_sink(struct rec_engine *e, struct trace_writer *w, struct recdir *rd)
-{
-	e->tw = w;
-	if (rd) {
-		if (e->tmpdir) {
-			if (e->rd)
-				recdir_close(e->rd);
-			remove_tree(e->tmpdir);
-			free(e->tmpdir);
-			e->tmpdir = NULL;
-		}
-		e->rd = rd;
-	}
 }
 
 void rec_describe(const struct rec_engine *e, struct sbuf *out)
@@ -269,6 +267,32 @@ static void log_meta(struct rec_engine *e, struct inferior *inf, struct proc *p)
 	free(env);
 }
 
+/* A loaded recording: replay it from its start in the freshly launched program. */
+static int start_offline(struct rec_engine *e, struct inferior *inf, struct sbuf *err)
+{
+	struct proc *p = inf->main;
+	struct task *t = proc_main_task(p);
+	int r = rec_vdso_patch(p);
+	if (r < 0) {
+		sbuf_printf(err, "cannot patch the vDSO of the replayed process: %s", strerror(-r));
+		return r;
+	}
+	if ((r = rec_stack_apply(e, t, 0, err)) < 0)
+		return r;
+	rec_branch_unref(e->branch);
+	e->branch = rec_branch_ref(e->loaded);
+	e->cursor = 0;
+	e->fdoffs.n = 0;
+	e->tidmap.n = 0;
+	drop_tasks(e);
+	rpl_map_tid(e, e->rec_pid, p->pid);
+	e->mode = REC_REPLAYING;
+	inf->policy = &e->policy;
+	pr_info(LM_REPLAY, "replaying %" PRIu64 " events as pid %d (recorded as %d)",
+		rec_branch_len(e->branch), p->pid, e->rec_pid);
+	return 0;
+}
+
 int rec_start(struct rec_engine *e, struct inferior *inf, struct sbuf *err)
 {
 	if (!e->enabled || !inf_alive(inf))
@@ -277,7 +301,9 @@ int rec_start(struct rec_engine *e, struct inferior *inf, struct sbuf *err)
 		sbuf_puts(err, "the program was started without the recording filter");
 		return -EINVAL;
 	}
-	int r = ensure_recdir(e, inf, err);
+	if (e->offline)
+		return start_offline(e, inf, err);
+	int r = e->disk ? 0 : ensure_recdir(e, inf, err);
 	if (r < 0)
 		return r;
 	struct proc *p = inf->main;
@@ -288,6 +314,24 @@ int rec_start(struct rec_engine *e, struct inferior *inf, struct sbuf *err)
 	new_history(e);
 	e->mode = REC_RECORDING;
 	inf->policy = &e->policy;
+	if (e->disk) {
+		/* The executable, and the stack the kernel built for it (event 0). */
+		char path[64], exe[4096];
+		snprintf(path, sizeof path, "/proc/%d/exe", p->pid);
+		ssize_t n = readlink(path, exe, sizeof exe - 1);
+		const char *stored;
+		if (n > 0) {
+			exe[n] = 0;
+			if ((r = recdir_store(e->rd, exe, &stored)) < 0) {
+				sbuf_printf(err, "cannot store a copy of %s: %s", exe, strerror(-r));
+				return r;
+			}
+		}
+		if ((r = rec_stack_save(e, proc_main_task(p), 0)) < 0) {
+			sbuf_printf(err, "cannot keep the program's initial stack: %s", strerror(-r));
+			return r;
+		}
+	}
 	log_meta(e, inf, p);
 	pr_info(LM_REPLAY, "recording pid %d (branch %u)", p->pid, rec_branch_id(e->branch));
 	return 0;
@@ -320,6 +364,17 @@ void rec_set_enabled(struct rec_engine *e, struct inferior *inf, bool on)
 int rec_log(struct rec_engine *e, struct inferior *inf, struct trace_ev *ev)
 {
 	(void)inf;
+	if (e->disk) {
+		/* Straight to the trace; nothing kept in memory. */
+		int w = trace_write(e->tw, ev, NULL);
+		if (w < 0) {
+			pr_err(LM_REPLAY, "trace: event %" PRIu64 " not written: %s", e->cursor,
+			       strerror(-w));
+			return w;
+		}
+		e->cursor++;
+		return 0;
+	}
 	if (e->branch && rec_branch_len(e->branch) > e->cursor)
 		rec_branch_truncate(e->branch, e->cursor);   /* never happens while recording */
 	int r = rec_branch_append(e->branch, ev);
@@ -447,6 +502,8 @@ static int on_exec(struct rec_engine *e, struct inferior *inf, struct task *t)
 		const char *stored = NULL;
 		if (e->rd && exe[0])
 			recdir_store(e->rd, exe, &stored);
+		if (e->disk)
+			rec_stack_save(e, t, e->cursor);
 		struct trace_ev ev = { .type = TR_TASK, .tid = t->tid };
 		ev.task.kind = TRT_EXEC;
 		ev.task.other = t->tid;
@@ -460,8 +517,17 @@ static int on_exec(struct rec_engine *e, struct inferior *inf, struct task *t)
 	if (!ev || ev->type != TR_TASK || ev->task.kind != TRT_EXEC)
 		return rpl_diverge(e, inf, t, "the program executed a new program; the recording "
 				   "has %s here", ev ? trace_type_name(ev->type) : "nothing");
-	e->cursor++;
+	uint64_t at = e->cursor++;
 	rt->pend = RP_NONE;
+	if (e->offline) {
+		struct sbuf err = { 0 };
+		if (rec_stack_apply(e, t, at, &err) < 0) {
+			int x = rpl_diverge(e, inf, t, "%s", sbuf_str(&err));
+			sbuf_free(&err);
+			return x;
+		}
+		sbuf_free(&err);
+	}
 	return 0;
 }
 
@@ -642,6 +708,13 @@ void rec_before_resume(struct rec_engine *e, struct inferior *inf)
 	if (!state_changed(e, inf))
 		return;
 	uint64_t at = e->cursor;
+	if (e->mode == REC_REPLAYING && e->offline) {
+		/* A recording from disk has no live world to continue in: replay goes on
+		 * with the changed state and stops at the first divergence it causes. */
+		inf_notice(inf, "[the program's state was changed at event %" PRIu64 " of the replay; "
+			   "replay continues and stops at the first divergence]", at);
+		return;
+	}
 	if (e->mode == REC_REPLAYING) {
 		uint64_t left = rec_branch_len(e->branch) - at;
 		char msg[300];

@@ -70,9 +70,40 @@ int rec_start_attached(struct rec_engine *e, struct inferior *inf, struct sbuf *
 /* The program is gone (killed, detached or exited): the log stays for checkpoints. */
 void rec_program_gone(struct rec_engine *e, struct inferior *inf);
 
-/* Also write every recorded event to w (a disk recording; rec_record.c) and store
- * mapped files in rd. Either may be NULL. Takes neither. */
-void rec_set_sink(struct rec_engine *e, struct trace_writer *w, struct recdir *rd);
+/* ---- recordings on disk (recording_disk.c) ---- */
+
+/* Record to disk: every event goes to w (none is kept in memory), executables and
+ * mapped files are stored in rd with the initial stack of every exec. Takes
+ * neither; call before rec_start. */
+void rec_set_disk(struct rec_engine *e, struct trace_writer *w, struct recdir *rd);
+
+/* What rec_load() found in a recording. */
+struct rec_loaded {
+	char *dir;                 /* absolute path of the recording */
+	char *exe;                 /* the program as recorded, and its stored copy */
+	char *stored_exe;
+	char **argv, **env;        /* NULL-terminated, as recorded */
+	char *cwd;
+	pid_t pid;                 /* the recorded process id */
+	uint64_t events;           /* readable events */
+	bool finished;             /* an END record was read */
+	int status;                /* its wait status */
+	char damage[300];          /* why reading stopped early ("" if it did not) */
+};
+
+/* Load the recording in dir for replay: every readable event goes into a branch the
+ * next launch replays from its start (offline: executables and mapped files from the
+ * stored copies; at the end of the log the replay stops, SR_HISTORY_END). A damaged
+ * or interrupted trace loads up to its first bad record (out->damage says where and
+ * why; the replay stops there with SR_ERROR). Returns 0, or -errno with err filled
+ * (-EPROTONOSUPPORT: written by a newer rewind; -ENOENT: no recording). */
+int rec_load(struct rec_engine *e, const char *dir, struct rec_loaded *out, struct sbuf *err);
+void rec_loaded_free(struct rec_loaded *l);
+/* Replay: re-emit the program's recorded writes to descriptors 1 and 2 on rewind's
+ * own stdout and stderr (`replay --autopilot`). */
+void rec_set_emit(struct rec_engine *e, bool on);
+/* The last divergence report ("" if none). */
+const char *rec_last_divergence(const struct rec_engine *e);
 
 /* Events of the current branch so far, and the current event number (the index of
  * the next event to record or replay). */

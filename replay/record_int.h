@@ -76,6 +76,14 @@ struct rec_engine {
 	struct stop stop;
 
 	bool live_at_end;           /* at the end of the log: go live (else stop there) */
+	bool disk;                  /* recording to disk: events not kept in memory */
+	bool offline;               /* replaying a loaded recording */
+	struct rec_branch *loaded;  /* the loaded recording's events */
+	char *rd_abs;               /* absolute path of rd (injected opens need one) */
+	pid_t rec_pid;              /* the loaded recording's process id */
+	VEC(pid_t) tidmap;          /* offline: pairs (recorded tid, live tid) */
+	char damage[300];           /* the loaded trace ended early: why */
+	char *scratch_path;         /* rec_stored_path()'s result */
 	int emit_fd;                /* replay: re-emit recorded program output here, -1 */
 	bool warned[SC_TABLE_SIZE]; /* "replay may differ" notices, once per syscall */
 	uint64_t ioctl_warned[16];
@@ -103,6 +111,18 @@ int rec_sys_exit(struct rec_engine *e, struct inferior *inf, struct task *t);
 /* A faulting rdtsc/rdtscp at t's pc (SIGSEGV, si_code SI_KERNEL): 1 if it was one
  * and has been emulated (recorded or replayed), 0 if not an rdtsc, <0 error. */
 int rec_tsc_fault(struct rec_engine *e, struct inferior *inf, struct task *t);
+
+/* ---- recording_disk.c ---- */
+/* Keep t's stack (from rsp to the top of its mapping) as the image of the exec
+ * logged as event `event`. */
+int rec_stack_save(struct rec_engine *e, struct task *t, uint64_t event);
+/* Write that image back into t (just after the same exec) and set its rsp. */
+int rec_stack_apply(struct rec_engine *e, struct task *t, uint64_t event, struct sbuf *err);
+/* Absolute path of the stored copy of orig (valid until the next call), or NULL. */
+const char *rec_stored_path(struct rec_engine *e, const char *orig);
+/* Offline: the live tid that plays recorded tid rec (0 if none). */
+pid_t rpl_live_tid(struct rec_engine *e, pid_t rec);
+void rpl_map_tid(struct rec_engine *e, pid_t rec, pid_t live);
 
 /* ---- record_vdso.c ---- */
 /* Patch the vDSO time functions of p into real syscalls. Returns the number of

@@ -14,6 +14,27 @@
 
 #include "core/log.h"
 
+void rpl_map_tid(struct rec_engine *e, pid_t rec, pid_t live)
+{
+	for (size_t i = 0; i + 1 < e->tidmap.n; i += 2)
+		if (e->tidmap.v[i] == rec) {
+			e->tidmap.v[i + 1] = live;
+			return;
+		}
+	vec_push(&e->tidmap, rec);
+	vec_push(&e->tidmap, live);
+}
+
+pid_t rpl_live_tid(struct rec_engine *e, pid_t rec)
+{
+	if (!e->offline)
+		return rec;   /* in a session, restored processes keep their tids */
+	for (size_t i = 0; i + 1 < e->tidmap.n; i += 2)
+		if (e->tidmap.v[i] == rec)
+			return e->tidmap.v[i + 1];
+	return 0;
+}
+
 const struct trace_ev *rpl_peek(struct rec_engine *e)
 {
 	for (;;) {
@@ -92,7 +113,7 @@ int rpl_diverge(struct rec_engine *e, struct inferior *inf, struct task *t, cons
 	uint64_t at = e->cursor;
 	snprintf(e->last_divergence, sizeof e->last_divergence, "replay diverged at event %"
 		 PRIu64 ": %s", at, sbuf_str(&msg));
-	pr_warn(LM_REPLAY, "%s", e->last_divergence);
+	pr_info(LM_REPLAY, "%s", e->last_divergence);
 	struct stop st = { .reason = SR_ERROR, .print = SP_SRC_AND_LOC };
 	stop_fill_thread(&st, t);
 	snprintf(st.err, sizeof st.err, "Replay diverged at event %" PRIu64 " (see above).", at);
@@ -125,7 +146,37 @@ static int end_of_log(struct rec_engine *e, struct inferior *inf, struct task *t
 		return 0;
 	struct stop st = { .reason = SR_HISTORY_END, .print = SP_SRC_AND_LOC };
 	stop_fill_thread(&st, t);
+	if (e->damage[0]) {
+		/* Not the end of the run: the end of what could be read. */
+		st.reason = SR_ERROR;
+		snprintf(st.err, sizeof st.err, "The recording is damaged; replay stopped at event "
+			 "%" PRIu64 ".", e->cursor);
+		inf_notice(inf, "[replay stopped at event %" PRIu64 ": %s]", e->cursor, e->damage);
+	}
 	return rec_request_stop(e, &st);
+}
+
+/* Offline: an exec must run the stored copy of the program it ran when recorded.
+ * The path goes below the stack's red zone (the exec replaces that memory). */
+static int exec_stored(struct rec_engine *e, struct inferior *inf, struct task *t,
+		       struct user_regs_struct *r, const struct trace_ev *ev)
+{
+	const char *path = rec_stored_path(e, ev->task.path);
+	if (!path)
+		return rpl_diverge(e, inf, t, "no stored copy of %s, which the program executed",
+				   ev->task.path);
+	size_t len = strlen(path) + 1;
+	uint64_t at = (r->rsp - 128 - len) & ~(uint64_t)15;
+	if (proc_write_raw(t->proc, RADDR(at), path, len) < 0)
+		return rpl_diverge(e, inf, t, "cannot stage the path of %s for exec", path);
+	if (r->orig_rax == 322) {   /* execveat(dirfd, path, argv, envp, flags) */
+		r->orig_rax = 59;
+		r->rsi = r->rdx;
+		r->rdx = r->r10;
+	}
+	r->rdi = at;
+	t->regs_dirty = true;
+	return 0;
 }
 
 static void write_pieces(struct task *t, const struct trace_syscall *sys)
@@ -241,7 +292,7 @@ int rpl_sys_entry(struct rec_engine *e, struct inferior *inf, struct task *t, in
 	format_event(&want, ev);
 	int res = 0;
 	bool exec_call = nr == 59 || nr == 322;
-	if (ev->tid != t->tid) {
+	if (rpl_live_tid(e, ev->tid) != t->tid) {
 		res = rpl_diverge(e, inf, t, "thread %d made %s; the recording has %s", t->tid,
 				  sbuf_str(&got), sbuf_str(&want));
 		goto out;
@@ -249,6 +300,10 @@ int rpl_sys_entry(struct rec_engine *e, struct inferior *inf, struct task *t, in
 	if (ev->type == TR_TASK && ev->task.kind == TRT_EXEC && exec_call) {
 		/* The exec runs; its event is consumed at the exec stop. */
 		rt->pend = RP_NONE;
+		if (e->offline && exec_stored(e, inf, t, r, ev) < 0) {
+			res = -1;
+			goto out;
+		}
 		res = rec_resume_want(e, inf, t) < 0 ? 0 : 1;
 		goto out;
 	}

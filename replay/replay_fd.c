@@ -232,10 +232,11 @@ int rpl_mmap_apply(struct rec_engine *e, struct inferior *inf, struct task *t,
 			m->fd);
 		return 0;
 	}
-	char *path = xasprintf("%s/%s", recdir_path(e->rd), file);
+	char *path = xasprintf("%s/%s", e->rd_abs ? e->rd_abs : recdir_path(e->rd), file);
 	size_t plen = strlen(path) + 1;
 	int r = 0;
-	if (plen > len || proc_write_raw(t->proc, RADDR(at), path, plen) < 0) {
+	if (plen > ((len + 4095) & ~(uint64_t)4095) ||
+	    proc_write_raw(t->proc, RADDR(at), path, plen) < 0) {
 		r = rpl_diverge(e, inf, t, "cannot stage the path of %s in the replayed process", path);
 		goto out;
 	}
