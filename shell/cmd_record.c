@@ -1,10 +1,29 @@
-/* Record and replay in the shell: `set record on|off`, `info record`. */
+/* Record and replay from the command line and the shell:
+ *   rewind record [-o DIR] [--] PROG [ARGS...]     a whole run, to disk
+ *   rewind replay [--autopilot] [-ex CMD]... [-x FILE] [--batch] [DIR|NAME]
+ *   rewind ls                                      the recordings under the default root
+ *   rewind dump [-n MAX] [DIR|NAME]                the events of a recording
+ * and, in the shell, `set record on|off` and `info record`. */
+#include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cmds.h"
+#include "replay/recdir.h"
 #include "replay/record.h"
+#include "replay/trace.h"
+#include "symbols.h"
+
+#define REWIND_VERSION "0.1.0"
+
+/* ---- in the shell ---- */
 
 int set_record(struct shell *sh, char *args)
 {
@@ -40,4 +59,426 @@ int cmd_info_record(struct shell *sh, char *args)
 			sh_out(sh, "  checkpoint %d: event %" PRId64 "\n", c->id, ev);
 	}
 	return 0;
+}
+
+/* ---- helpers ---- */
+
+/* PROG as execve will find it: a path with '/', or the first match in PATH. */
+static char *find_program(const char *prog)
+{
+	if (strchr(prog, '/'))
+		return access(prog, F_OK) == 0 ? xstrdup(prog) : NULL;
+	char *path = xstrdup(getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
+	char *found = NULL;
+	for (char *save, *d = strtok_r(path, ":", &save); d && !found; d = strtok_r(NULL, ":", &save)) {
+		char *cand = xasprintf("%s/%s", *d ? d : ".", prog);
+		if (access(cand, X_OK) == 0)
+			found = cand;
+		else
+			free(cand);
+	}
+	free(path);
+	return found;
+}
+
+/* Every signal reaches the program without stopping it (record, autopilot). */
+static void quiet_signals(struct inferior *inf)
+{
+	for (int s = 1; s < NSIG; s++)
+		inf->sigs[s] = (struct sig_disp){ false, false, true };
+}
+
+static void print_notices(struct inferior *inf)
+{
+	char *n;
+	while ((n = inf_take_notice(inf))) {
+		fprintf(stderr, "rewind: %s\n", n);
+		free(n);
+	}
+}
+
+static int wait_status(const struct stop *st)
+{
+	if (st->reason == SR_KILLED)
+		return st->sig & 0x7f;
+	return (st->code & 0xff) << 8;
+}
+
+/* ---- rewind record ---- */
+
+static int record_usage(void)
+{
+	fprintf(stderr, "usage: rewind record [-o DIR] [--] PROG [ARGS...]\n");
+	return 2;
+}
+
+int subcmd_record(int argc, char **argv)
+{
+	const char *out = NULL;
+	int i = 1;
+	for (; i < argc; i++) {
+		if (!strcmp(argv[i], "--")) {
+			i++;
+			break;
+		}
+		if ((!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) && i + 1 < argc)
+			out = argv[++i];
+		else if (argv[i][0] == '-')
+			return fprintf(stderr, "rewind record: unknown option \"%s\"\n", argv[i]),
+			       record_usage();
+		else
+			break;
+	}
+	if (i >= argc)
+		return record_usage();
+	char *prog = find_program(argv[i]);
+	if (!prog) {
+		fprintf(stderr, "rewind record: %s: No such file or directory\n", argv[i]);
+		return 127;
+	}
+	struct recdir *rd;
+	int e = recdir_create(NULL, out, argv[i], &rd);
+	if (e < 0) {
+		fprintf(stderr, "rewind record: cannot create the recording%s%s: %s\n",
+			out ? " " : "", out ? out : "", e == -EEXIST ? "it holds a recording already" :
+			e == -EPERM ? "not a private directory of yours" : strerror(-e));
+		free(prog);
+		return 2;
+	}
+	char *tpath = recdir_file(rd, "trace");
+	struct trace_info ti = { .rewind_version = REWIND_VERSION };
+	struct trace_writer *tw;
+	e = trace_writer_create(tpath, &ti, &tw);
+	free(tpath);
+	if (e < 0) {
+		fprintf(stderr, "rewind record: cannot create the trace in %s: %s\n", recdir_path(rd),
+			strerror(-e));
+		recdir_close(rd);
+		free(prog);
+		return 2;
+	}
+	extern char **environ;
+	char cwd[4096];
+	if (!getcwd(cwd, sizeof cwd))
+		strcpy(cwd, "/");
+	size_t envc = 0;
+	while (environ[envc])
+		envc++;
+	struct recdir_meta m = { .rewind_version = REWIND_VERSION, .program = prog, .cwd = cwd,
+				 .start = (int64_t)time(NULL), .argv = argv + i,
+				 .argc = (size_t)(argc - i), .env = environ, .envc = envc };
+	recdir_write_meta(rd, &m);
+
+	struct session *s = xcalloc(1, sizeof *s);
+	session_init(s);
+	s->ckpts.auto_on = false;
+	quiet_signals(&s->inf);
+	char **pargv = argv + i;
+	char *saved0 = pargv[0];
+	pargv[0] = prog;
+	inf_set_program(&s->inf, pargv);
+	pargv[0] = saved0;
+	rec_set_disk(s->rec, tw, rd);
+	signal(SIGINT, SIG_IGN);   /* ^C is the program's; the recording ends with it */
+	struct sbuf err = { 0 };
+	int status = 0;
+	bool ok = session_launch(s, &err) == 0;
+	if (!ok)
+		fprintf(stderr, "rewind record: %s\n", sbuf_str(&err));
+	struct stop st = { .reason = SR_NONE };
+	while (ok) {
+		struct sess_args a = { .sig = -1 };
+		session_exec(s, SC_CONTINUE, &a, &st);
+		print_notices(&s->inf);
+		if (st.reason == SR_EXITED || st.reason == SR_KILLED) {
+			status = wait_status(&st);
+			break;
+		}
+		if (st.reason == SR_ERROR) {
+			fprintf(stderr, "rewind record: %s\n", st.err);
+			ok = false;
+		}
+	}
+	sbuf_free(&err);
+	uint64_t events = rec_log_len(s->rec);
+	if (!ok && inf_alive(&s->inf))
+		session_kill(s);
+	session_fini(s);
+	free(s);
+	e = trace_writer_close(tw);
+	if (e < 0)
+		fprintf(stderr, "rewind record: the trace may be incomplete: %s\n", strerror(-e));
+	m.finished = ok;
+	m.status = status;
+	recdir_write_meta(rd, &m);
+	fprintf(stderr, "rewind: recorded %s (%" PRIu64 " events) in %s\n"
+		"rewind: replay it with: rewind replay %s\n", argv[i], events, recdir_path(rd),
+		recdir_path(rd));
+	recdir_close(rd);
+	free(prog);
+	if (!ok)
+		return 2;
+	return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+}
+
+/* ---- rewind replay ---- */
+
+static int replay_usage(void)
+{
+	fprintf(stderr, "usage: rewind replay [--autopilot] [-ex CMD]... [-x FILE] [--batch] "
+		"[DIR|NAME]\n");
+	return 2;
+}
+
+/* Load the recording into s and make its program the one `run` starts. Returns 0
+ * or an exit status (the error printed). */
+static int replay_load(struct session *s, const char *name, struct rec_loaded *L, char **dirp)
+{
+	char *dir;
+	if (recdir_resolve(NULL, name, &dir) < 0) {
+		fprintf(stderr, "rewind replay: no recording %s\n", name ? name : "(latest)");
+		return 2;
+	}
+	struct sbuf err = { 0 };
+	int e = rec_load(s->rec, dir, L, &err);
+	if (e < 0) {
+		fprintf(stderr, "rewind replay: %s\n", sbuf_str(&err));
+		sbuf_free(&err);
+		free(dir);
+		return 2;
+	}
+	if (L->damage[0])
+		fprintf(stderr, "rewind: %s: %s; replay stops there\n", dir, L->damage);
+	size_t n = 0;
+	while (L->argv[n])
+		n++;
+	char **pargv = xcalloc(n + 2, sizeof *pargv);
+	pargv[0] = L->stored_exe;
+	for (size_t k = 1; k < n; k++)
+		pargv[k] = L->argv[k];
+	inf_set_program(&s->inf, pargv);
+	free(pargv);
+	s->inf.envp = L->env;
+	struct stat sb;
+	free(s->inf.cwd);
+	s->inf.cwd = xstrdup(L->cwd && stat(L->cwd, &sb) == 0 ? L->cwd : "/");
+	*dirp = dir;
+	return 0;
+}
+
+/* Start the replay: the program stops at its first instruction. */
+static int replay_launch(struct session *s)
+{
+	struct sbuf err = { 0 };
+	int e = session_launch(s, &err);
+	if (e < 0)
+		fprintf(stderr, "rewind replay: %s\n", sbuf_str(&err));
+	sbuf_free(&err);
+	return e < 0 ? 2 : 0;
+}
+
+static int autopilot(const char *name)
+{
+	struct session *s = xcalloc(1, sizeof *s);
+	session_init(s);
+	s->ckpts.auto_on = false;
+	quiet_signals(&s->inf);
+	rec_set_emit(s->rec, true);
+	struct rec_loaded L;
+	char *dir = NULL;
+	int rc = replay_load(s, name, &L, &dir);
+	if (!rc && (rc = replay_launch(s)))
+		rec_loaded_free(&L);
+	if (rc) {
+		free(dir);
+		session_fini(s);
+		free(s);
+		return rc;
+	}
+	struct stop st;
+	for (;;) {
+		struct sess_args a = { .sig = -1 };
+		session_exec(s, SC_CONTINUE, &a, &st);
+		fflush(stdout);
+		print_notices(&s->inf);
+		if (st.reason == SR_EXITED || st.reason == SR_KILLED || st.reason == SR_ERROR ||
+		    st.reason == SR_HISTORY_END)
+			break;
+	}
+	uint64_t at = rec_event_now(s->rec);
+	if (st.reason == SR_EXITED || st.reason == SR_KILLED) {
+		int status = wait_status(&st);
+		bool same = !L.finished || status == L.status;
+		fprintf(stderr, "rewind: replayed %s to its end (%" PRIu64 " events)%s\n", dir, at,
+			same ? "" : "; the exit status differs from the recording's");
+		rc = same ? (WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status)) : 125;
+	} else if (st.reason == SR_HISTORY_END) {
+		fprintf(stderr, "rewind: replay reached the end of the recording (event %" PRIu64
+			"); the recording ended before the program did\n", at);
+		rc = 0;
+	} else {
+		fprintf(stderr, "rewind: %s\n", st.err);
+		rc = 125;
+	}
+	if (inf_alive(&s->inf))
+		session_kill(s);
+	session_fini(s);
+	free(s);
+	rec_loaded_free(&L);
+	free(dir);
+	return rc;
+}
+
+/* The shell on a recording: the program stands at its first instruction; its
+ * recorded output is shown as the replay passes it. */
+static int replay_shell(const char *name, char **cmds, size_t ncmds, bool batch)
+{
+	struct shell *sh = xcalloc(1, sizeof *sh);
+	session_init(&sh->sess);
+	sh->batch = batch;
+	sym_install(sh);
+	sh_inf(sh)->notice_fn = sh_notice;
+	sh_inf(sh)->notice_ctx = sh;
+	rec_set_emit(sh->sess.rec, true);   /* the recorded output shows, as rr does */
+	struct rec_loaded L;
+	char *dir = NULL;
+	int rc = replay_load(&sh->sess, name, &L, &dir);
+	if (!rc) {
+		sym_program_changed(sh);
+		if ((rc = replay_launch(&sh->sess)))
+			rec_loaded_free(&L);
+	}
+	if (rc) {
+		free(dir);
+		session_fini(&sh->sess);
+		free(sh);
+		return rc;
+	}
+	sh_out(sh, "Replaying %s (%" PRIu64 " events): %s", dir, L.events, L.exe);
+	for (size_t k = 1; L.argv[k]; k++)
+		sh_out(sh, " %s", L.argv[k]);
+	sh_out(sh, "\n");
+	sh_print_location(sh, sh_inf(sh)->cur, SP_SRC_AND_LOC, true);
+	for (size_t k = 0; k < ncmds && !sh->quit; k++) {
+		if (cmds[k][0] == '\x01')
+			sh_source(sh, cmds[k] + 1);
+		else
+			sh_execute(sh, cmds[k]);
+	}
+	if (!batch && !sh->quit)
+		sh_repl(sh);
+	rc = sh->exit_code;
+	if (batch && sh->failed && !rc)
+		rc = 1;
+	if (inf_alive(sh_inf(sh)))
+		session_kill(&sh->sess);
+	session_fini(&sh->sess);
+	fflush(stdout);
+	free(sh->last_line);
+	free(sh->list_file);
+	free(sh);
+	rec_loaded_free(&L);
+	free(dir);
+	return rc;
+}
+
+int subcmd_replay(int argc, char **argv)
+{
+	bool auto_ = false, batch = false;
+	const char *name = NULL;
+	VEC(char *) cmds = { 0 };
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--autopilot") || !strcmp(a, "-a"))
+			auto_ = true;
+		else if ((!strcmp(a, "-ex") || !strcmp(a, "--ex")) && i + 1 < argc)
+			vec_push(&cmds, argv[++i]);
+		else if ((!strcmp(a, "-x") || !strcmp(a, "--command")) && i + 1 < argc)
+			vec_push(&cmds, xasprintf("\x01%s", argv[++i]));
+		else if (!strcmp(a, "--batch") || !strcmp(a, "-batch"))
+			batch = true;
+		else if (a[0] == '-' && a[1])
+			return fprintf(stderr, "rewind replay: unknown option \"%s\"\n", a), replay_usage();
+		else if (!name)
+			name = a;
+		else
+			return replay_usage();
+	}
+	int rc = auto_ ? autopilot(name) : replay_shell(name, cmds.v, cmds.n, batch);
+	for (size_t k = 0; k < cmds.n; k++)
+		if (cmds.v[k][0] == '\x01')
+			free(cmds.v[k]);
+	vec_free(&cmds);
+	return rc;
+}
+
+/* ---- rewind ls, rewind dump ---- */
+
+int subcmd_ls(int argc, char **argv)
+{
+	(void)argv;
+	if (argc > 1) {
+		fprintf(stderr, "usage: rewind ls\n");
+		return 2;
+	}
+	struct recdir_entry *v;
+	size_t n;
+	int e = recdir_list(NULL, &v, &n);
+	if (e < 0) {
+		fprintf(stderr, "rewind ls: %s\n", strerror(-e));
+		return 1;
+	}
+	if (!n) {
+		char *root = NULL;
+		recdir_default_root(&root);
+		printf("No recordings%s%s.\n", root ? " in " : "", root ? root : "");
+		free(root);
+		return 0;
+	}
+	struct sbuf b = { 0 };
+	recdir_format_list(&b, v, n);
+	fputs(sbuf_str(&b), stdout);
+	sbuf_free(&b);
+	recdir_list_free(v, n);
+	return 0;
+}
+
+int subcmd_dump(int argc, char **argv)
+{
+	const char *name = NULL;
+	uint64_t max = 0;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-n") && i + 1 < argc)
+			max = strtoull(argv[++i], NULL, 10);
+		else if (argv[i][0] == '-' && argv[i][1])
+			return fprintf(stderr, "usage: rewind dump [-n MAX] [DIR|NAME]\n"), 2;
+		else
+			name = argv[i];
+	}
+	char *dir;
+	if (recdir_resolve(NULL, name, &dir) < 0) {
+		fprintf(stderr, "rewind dump: no recording %s\n", name ? name : "(latest)");
+		return 2;
+	}
+	char *path = xasprintf("%s/trace", dir);
+	struct trace_reader *r;
+	struct trace_error te = { 0 };
+	int e = trace_reader_open(path, &r, &te);
+	if (e < 0) {
+		fprintf(stderr, "rewind dump: %s: %s\n", path, te.msg[0] ? te.msg : strerror(-e));
+		free(path);
+		free(dir);
+		return 2;
+	}
+	struct sbuf b = { 0 };
+	trace_dump_info(&b, trace_reader_info(r));
+	fputs(sbuf_str(&b), stdout);
+	sbuf_reset(&b);
+	e = trace_dump(r, &b, max);
+	fputs(sbuf_str(&b), stdout);
+	sbuf_free(&b);
+	trace_reader_close(r);
+	free(path);
+	free(dir);
+	return e == 0 || e == 1 ? 0 : 1;
 }
