@@ -1,0 +1,401 @@
+/* `rewind run`: the session driver. It launches the command with the nested-tracer
+ * seccomp filter, feeds every event to core/nest, and serves checkpoint requests:
+ * quiesce (nest), snapshot of every process (core/snapshot), the emulation state and
+ * the terminal's settings; restore puts the three back and tells the foreground
+ * program to redraw (SIGWINCH). */
+#include "supervise_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/nest.h"
+#include "core/snapshot.h"
+#include "replay/seccomp.h"
+
+/* One checkpoint of the session. */
+struct sv_ckpt {
+	int id;
+	char *name;
+	struct snapshot *snap;
+	struct nest_state *ns;
+	bool has_tio;
+	struct termios tio;
+	pid_t fg;                     /* foreground process group then */
+	uint64_t taken_ns;
+	unsigned nprocs;
+	bool answer;                  /* asked for from inside: answer again at restore */
+	struct sockaddr_un client;
+	socklen_t clientlen;
+	struct sv_ckpt *next;
+};
+
+struct sv {
+	struct target tg;
+	struct nest *nest;
+	struct sv_ctl ctl;
+	bool ctl_open;
+	struct seccomp_prog prog;
+	pid_t top;
+	int tty;                      /* the controlling terminal, -1 if none */
+	struct sv_ckpt *ckpts;
+	int next_id;
+	bool done;
+	int status;
+};
+
+static int child_setup(void *arg)
+{
+	return seccomp_install(arg);
+}
+
+static int build_filter(struct seccomp_prog *prog)
+{
+	struct seccomp_rule rules[16];
+	for (size_t i = 0; i < nest_ntrapped; i++)
+		rules[i] = (struct seccomp_rule){ .nr = nest_trapped[i],
+						  .data = (uint16_t)nest_trapped[i], .skip_arg = -1 };
+	struct seccomp_opts o = { .rules = rules, .nrules = nest_ntrapped, .trace_foreign = true };
+	return seccomp_build(&o, prog);
+}
+
+static struct sv_ckpt *find_ckpt(struct sv *s, const char *what)
+{
+	char *end;
+	long id = strtol(what, &end, 10);
+	for (struct sv_ckpt *c = s->ckpts; c; c = c->next)
+		if ((*what && !*end && c->id == id) || (c->name && !strcmp(c->name, what)))
+			return c;
+	return NULL;
+}
+
+static void free_ckpt(struct sv *s, struct sv_ckpt *c)
+{
+	snap_drop(&s->tg, c->snap);
+	nest_state_free(c->ns);
+	free(c->name);
+	free(c);
+}
+
+/* Unlink and free dead incarnations (a restore leaves them in the list). */
+static void forget_dead(struct sv *s)
+{
+	for (struct proc *p = s->tg.procs, *n; p; p = n) {
+		n = p->next;
+		if (p->dead && !p->snapshot)
+			target_forget(&s->tg, p);
+	}
+}
+
+static unsigned live_procs(struct sv *s)
+{
+	unsigned k = 0;
+	for (struct proc *p = s->tg.procs; p; p = p->next)
+		k += !p->dead && !p->snapshot;
+	return k;
+}
+
+static void checkpoint(struct sv *s, const char *name, bool force, const struct sv_req *r,
+		       bool inside, struct sbuf *out, bool *ok)
+{
+	if (name && find_ckpt(s, name)) {
+		sbuf_printf(out, "a checkpoint named \"%s\" exists already", name);
+		return;
+	}
+	struct sbuf why = { 0 };
+	struct snapshot *snap = NULL;
+	uint64_t t0 = now_ns();
+	int e = nest_quiesce(s->nest, &why);
+	struct sv_ckpt *c = xcalloc(1, sizeof *c);
+	c->has_tio = s->tty >= 0 && tcgetattr(s->tty, &c->tio) == 0;
+	c->fg = s->tty >= 0 ? tcgetpgrp(s->tty) : -1;
+	if (e == 0) {
+		struct snap_opts o = { .force = force };
+		e = snap_take(&s->tg, &o, &snap, &why);
+		nest_prepared(s->nest);
+		if (e == 0)
+			c->ns = nest_save(s->nest);
+	}
+	nest_resume_all(s->nest);
+	if (e < 0) {
+		sbuf_printf(out, "cannot checkpoint: %s%s%s", strerror(-e), why.len ? "\n" : "",
+			    sbuf_str(&why));
+		sbuf_free(&why);
+		free(c);
+		return;
+	}
+	c->id = s->next_id++;
+	c->name = name ? xstrdup(name) : NULL;
+	c->snap = snap;
+	c->taken_ns = now_ns();
+	c->nprocs = live_procs(s);
+	if (inside) {
+		c->answer = true;
+		c->client = r->from;
+		c->clientlen = r->fromlen;
+	}
+	struct sv_ckpt **pp = &s->ckpts;
+	while (*pp)
+		pp = &(*pp)->next;
+	*pp = c;
+	sbuf_printf(out, "checkpoint %d%s%s%s taken (%u processes, %.1f ms)", c->id,
+		    name ? " (" : "", name ? name : "", name ? ")" : "", c->nprocs,
+		    (double)(c->taken_ns - t0) / 1e6);
+	if (why.len)
+		sbuf_printf(out, "\nmarked: %s", sbuf_str(&why));
+	sbuf_free(&why);
+	*ok = true;
+}
+
+static void restore(struct sv *s, const char *what, struct sbuf *out, bool *ok)
+{
+	struct sv_ckpt *c = find_ckpt(s, what);
+	if (!c) {
+		sbuf_printf(out, "no checkpoint %s", what);
+		return;
+	}
+	struct sbuf why = { 0 };
+	uint64_t t0 = now_ns();
+	int e = snap_restore(&s->tg, c->snap, &why);
+	forget_dead(s);
+	if (e < 0) {
+		sbuf_printf(out, "cannot restore checkpoint %d: %s\n%s", c->id, strerror(-e),
+			    sbuf_str(&why));
+		sbuf_free(&why);
+		return;
+	}
+	nest_load(s->nest, c->ns, &why);
+	if (c->has_tio) {
+		/* The terminal as the programs left it then, the same foreground job, and a
+		 * nudge to redraw (readline, full-screen programs). */
+		tcsetattr(s->tty, TCSANOW, &c->tio);
+		if (c->fg > 0 && tcsetpgrp(s->tty, c->fg) < 0)
+			pr_debug(LM_NEST, "tcsetpgrp %d: %s", c->fg, strerror(errno));
+	}
+	nest_resume_all(s->nest);
+	if (c->has_tio && c->fg > 0)
+		kill(-c->fg, SIGWINCH);
+	if (c->answer) {
+		char id[16];
+		snprintf(id, sizeof id, "%d", c->id);
+		svc_send(&s->ctl, &c->client, c->clientlen, "restored", id);
+	}
+	sbuf_printf(out, "restored checkpoint %d%s%s%s (%.1f ms)", c->id, c->name ? " (" : "",
+		    c->name ? c->name : "", c->name ? ")" : "", (double)(now_ns() - t0) / 1e6);
+	if (why.len)
+		sbuf_printf(out, "\n%s", sbuf_str(&why));
+	sbuf_free(&why);
+	*ok = true;
+}
+
+static void list(struct sv *s, struct sbuf *out)
+{
+	uint64_t now = now_ns();
+	if (!s->ckpts)
+		sbuf_puts(out, "no checkpoints");
+	for (struct sv_ckpt *c = s->ckpts; c; c = c->next)
+		sbuf_printf(out, "%s%-3d %-16s %8.1fs ago  %u processes  %.1f MiB%s", c == s->ckpts ?
+			    "" : "\n", c->id, c->name ? c->name : "-",
+			    (double)(now - c->taken_ns) / 1e9, c->nprocs,
+			    (double)snap_private_bytes(c->snap) / (1 << 20),
+			    snap_marks(c->snap) ? "  (marked)" : "");
+}
+
+/* Serve one request. */
+static void serve(struct sv *s, struct sv_req *r)
+{
+	char *save, *magic = strtok_r(r->text, " \n", &save);
+	char *pid = strtok_r(NULL, " \n", &save), *cmd = strtok_r(NULL, " \n", &save);
+	char *arg = strtok_r(NULL, "\n", &save);
+	struct sbuf out = { 0 };
+	bool ok = false;
+	if (arg)
+		arg = str_trim(arg);
+	if (arg && !*arg)
+		arg = NULL;
+	if (!magic || strcmp(magic, SV_MAGIC) || !pid || !cmd) {
+		svc_send(&s->ctl, &r->from, r->fromlen, "error", "malformed request");
+		return;
+	}
+	struct proc *asker = target_find_proc(&s->tg, (pid_t)atoi(pid));
+	bool inside = asker && !asker->snapshot;
+	pr_debug(LM_NEST, "control: %s %s from %s", cmd, arg ? arg : "", pid);
+	if (!strcmp(cmd, "ping")) {
+		sbuf_printf(&out, "rewind run, pid %d, command pid %d", (int)getpid(), (int)s->top);
+		ok = true;
+	} else if (!strcmp(cmd, "checkpoint") || !strcmp(cmd, "checkpoint!")) {
+		checkpoint(s, arg, cmd[10] == '!', r, inside, &out, &ok);
+	} else if (!strcmp(cmd, "restore") && arg) {
+		restore(s, arg, &out, &ok);
+		if (ok && inside)
+			goto done;   /* the asker is gone (its restored self may hear "restored") */
+	} else if (!strcmp(cmd, "list")) {
+		list(s, &out);
+		ok = true;
+	} else if (!strcmp(cmd, "delete") && arg) {
+		struct sv_ckpt *c = find_ckpt(s, arg);
+		if (!c) {
+			sbuf_printf(&out, "no checkpoint %s", arg);
+		} else {
+			for (struct sv_ckpt **pp = &s->ckpts; *pp; pp = &(*pp)->next)
+				if (*pp == c) {
+					*pp = c->next;
+					break;
+				}
+			sbuf_printf(&out, "deleted checkpoint %d", c->id);
+			free_ckpt(s, c);
+			ok = true;
+		}
+	} else if (!strcmp(cmd, "status")) {
+		sbuf_printf(&out, "%u processes, %d checkpoints\n", live_procs(s),
+			    s->next_id - 1);
+		nest_describe(s->nest, &out);
+		ok = true;
+	} else {
+		sbuf_printf(&out, "unknown request \"%s\" (checkpoint [NAME], restore N|NAME, list, "
+			    "delete N|NAME, status)", cmd);
+	}
+	svc_send(&s->ctl, &r->from, r->fromlen, ok ? "ok" : "error", sbuf_str(&out));
+done:
+	sbuf_free(&out);
+}
+
+static void serve_all(struct sv *s)
+{
+	struct sv_req r;
+	while (svc_pop(&s->ctl, &r))
+		serve(s, &r);
+}
+
+/* Nothing runs (every task held for a tracer, or listening): wait for a request. */
+static void idle(struct sv *s)
+{
+	struct pollfd pfd[2] = { { s->tg.wake_fd, POLLIN, 0 }, { s->tg.sigfd, POLLIN, 0 } };
+	if (poll(pfd, 2, 1000) > 0 && (pfd[0].revents & POLLIN)) {
+		uint64_t v;
+		if (read(s->tg.wake_fd, &v, sizeof v) < 0)
+			pr_debug(LM_NEST, "wake fd: %s", strerror(errno));
+	}
+}
+
+static void loop(struct sv *s)
+{
+	while (!s->done) {
+		struct tev ev;
+		int r = target_wait(&s->tg, &ev, -1);
+		if (r == -EINTR || r == -EDEADLK) {
+			if (r == -EDEADLK) {
+				if (!live_procs(s))
+					break;
+				idle(s);
+			}
+			serve_all(s);
+			continue;
+		}
+		if (r < 0) {
+			pr_err(LM_NEST, "waiting for the session's processes: %s", strerror(-r));
+			break;
+		}
+		if (r == 0)
+			continue;
+		nest_handle(s->nest, &ev);
+		if (ev.kind == TEV_EXITED && ev.proc && !ev.proc->snapshot) {
+			if (ev.proc->pid == s->top) {
+				s->status = ev.status;
+				s->done = true;
+			}
+			target_forget(&s->tg, ev.proc);
+		}
+		serve_all(s);
+	}
+}
+
+int sv_run(const struct sv_opts *o, int *status, struct sbuf *err)
+{
+	struct sv *s = xcalloc(1, sizeof *s);
+	char path[256];
+	int e;
+	s->next_id = 1;
+	s->tty = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if ((e = target_init(&s->tg)) < 0) {
+		sbuf_printf(err, "cannot initialise: %s", strerror(-e));
+		goto out;
+	}
+	nest_new(&s->tg, &s->nest);
+	if ((e = build_filter(&s->prog)) < 0) {
+		sbuf_printf(err, "cannot build the seccomp filter: %s", strerror(-e));
+		goto out;
+	}
+	if (o->control) {
+		snprintf(path, sizeof path, "%s", o->control);
+	} else {
+		char dir[200];
+		if ((e = sv_control_dir(dir, sizeof dir)) < 0) {
+			sbuf_printf(err, "no directory for the control socket: %s", strerror(-e));
+			goto out;
+		}
+		snprintf(path, sizeof path, "%s/%d.sock", dir, (int)getpid());
+	}
+	if ((e = svc_open(&s->ctl, path, s->tg.wake_fd, err)) < 0)
+		goto out;
+	s->ctl_open = true;
+	/* The command gets the terminal; rewind ignores what the keyboard sends it, and
+	 * may set the terminal from the background. */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	signal(SIGTTOU, SIG_IGN);
+	signal(SIGTTIN, SIG_IGN);
+	extern char **environ;
+	VEC(char *) env = { 0 };
+	for (char **v = environ; *v; v++)
+		if (strncmp(*v, SV_ENV "=", sizeof SV_ENV))
+			vec_push(&env, *v);
+	char *mine = xasprintf("%s=%s", SV_ENV, path);
+	vec_push(&env, mine);
+	vec_push(&env, NULL);
+	struct launch_spec ls = { .argv = o->argv, .envp = env.v, .keep_aslr = true,
+				  .exitkill = true, .child_setup = child_setup,
+				  .child_arg = &s->prog };
+	struct proc *top = NULL;
+	e = target_launch(&s->tg, &ls, &top);
+	free(mine);
+	vec_free(&env);
+	if (e < 0) {
+		sbuf_printf(err, "%s: %s", o->argv[0], strerror(-e));
+		goto out;
+	}
+	s->top = top->pid;
+	nest_adopt(s->nest, top);
+	if (o->ready)
+		o->ready(o->ctx, top->pid, path);
+	nest_resume_all(s->nest);
+	loop(s);
+	*status = s->status;
+	/* What the command left running goes on, untraced. */
+	for (struct proc *p = s->tg.procs; p; p = p->next)
+		if (!p->dead && !p->snapshot)
+			target_detach(&s->tg, p);
+	e = 0;
+out:
+	while (s->ckpts) {
+		struct sv_ckpt *c = s->ckpts;
+		s->ckpts = c->next;
+		free_ckpt(s, c);
+	}
+	if (s->ctl_open)
+		svc_close(&s->ctl);
+	nest_free(s->nest);
+	target_fini(&s->tg);
+	seccomp_prog_free(&s->prog);
+	if (s->tty >= 0)
+		close(s->tty);
+	free(s);
+	return e;
+}
