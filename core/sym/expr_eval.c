@@ -356,15 +356,16 @@ static struct value *eval_hist(struct ev *e, int64_t k)
 	const struct expr_history *h = e->env->hist;
 	size_t count = h ? h->vals.n : 0;
 	int64_t idx = k > 0 ? k : (int64_t)count + k;
-	if (k > 0 && (size_t)k > count)
-		return fail(e, xasprintf("History has not yet reached $%ld.", (long)k));
-	if (idx <= 0 || (size_t)idx > count) {
-		if (k == 0 || count == 0)
-			return value_new(type_void());   /* empty history: $ is void */
-		return fail(e, xasprintf("History has not yet reached $$%ld.", (long)-k));
+	if (idx <= 0) {
+		if (k == 0)
+			return fail(e, xstrdup("The history is empty."));
+		return fail(e, xasprintf("History does not go back to $$%ld.", (long)-k));
 	}
+	if ((size_t)idx > count)
+		return fail(e, xasprintf("History has not yet reached $%ld.", (long)idx));
 	struct value *v = value_copy(h->vals.v[idx - 1]);
 	v->lval = LV_NONE;
+	v->readonly = true;
 	return v;
 }
 
@@ -384,6 +385,8 @@ static struct value *assign(struct ev *e, struct value *lhs, struct value *rhs)
 		struct value *nv = value_cast(e->c, rhs, lhs->type, NULL);
 		return nv ? nv : value_copy(lhs);
 	}
+	if (lhs->readonly)
+		return fail(e, xstrdup("Left operand of assignment is not a modifiable lvalue."));
 	if (lhs->lval == LV_NONE)
 		return fail(e, xstrdup("Left operand of assignment is not an lvalue."));
 	return value_assign(e->c, lhs, rhs, e->err);

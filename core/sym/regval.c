@@ -70,7 +70,7 @@ struct value *value_of_register(const struct sym_ctx *c, const char *name, char 
 	uint64_t x = 0;
 	bool have = false;
 	unsigned level = c->frame ? c->frame->level : 0;
-	if (c->frame && dw >= 0 && dw < UNWIND_NREGS)
+	if (level > 0 && dw >= 0 && dw < UNWIND_NREGS)
 		have = unwind_reg(c->frame, dw, &x) == 0;
 	if (!have && level == 0) {
 		struct user_regs_struct r;

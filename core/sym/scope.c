@@ -20,7 +20,12 @@ static bool reg_bytes(const struct sym_ctx *c, int reg, uint8_t *buf, size_t *le
 		return false;
 	if (reg >= 0 && reg < UNWIND_NREGS) {
 		uint64_t x;
-		if (unwind_reg(c->frame, reg, &x) < 0)
+		struct user_regs_struct r;
+		int off = regs_dwarf_to_gpr_off(reg);
+		/* frame 0 reads the registers as they are now (after assignments) */
+		if (c->frame->level == 0 && c->acc && off >= 0 && c->acc->get_regs(c->acc->ctx, &r) == 0)
+			x = *regs_gpr(&r, (size_t)off);
+		else if (unwind_reg(c->frame, reg, &x) < 0)
 			return false;
 		memcpy(buf, &x, 8);
 		*len = 8;

@@ -45,6 +45,7 @@ struct value {
 	size_t len;
 	const char *conv;           /* LV_CONV: the variable's name */
 	const char *regname;        /* $reg values: the name, for assignment */
+	bool readonly;              /* value history entries: not assignable */
 };
 
 struct value *value_new(struct type *t);

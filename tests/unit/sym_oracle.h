@@ -13,7 +13,10 @@
 
 #ifndef PROGS_DIR
 #define PROGS_DIR "tests/progs"
+#endif
 
+#if defined(SYM_ORACLE_SESSION) && !defined(SYM_ORACLE_LIVE)
+#define SYM_ORACLE_LIVE
 #endif
 
 /* The debuggees' whole environment, the same under gdb and under rewind. */
@@ -261,6 +264,142 @@ static inline char *oracle_gdb_at(const char *prog, const char *spec, int count,
 	free(all);
 	return out;
 }
+#endif
+
+/* ---- a debugging session at a stop: what the shell does for print, ptype,
+ * whatis, info locals/args and bt, compared command by command with gdb */
+#ifdef SYM_ORACLE_SESSION
+#include "core/sym/expr.h"
+#include "core/sym/format.h"
+#include "core/sym/unwind.h"
+
+/* What the shell does for `print[/F] EXPR`, `ptype`, `whatis`: our text. */
+struct session {
+	struct live L;
+	struct unwind_list frames;
+	struct expr_history *hist;
+	struct expr_env env;
+};
+
+static inline void sess_start(struct session *S, const char *prog, const char *spec, int count)
+{
+	memset(S, 0, sizeof *S);
+	live_start(&S->L, prog);
+	live_run_to(&S->L, spec, count);
+	cr_assert_eq(unwind_backtrace(S->L.st, &S->L.acc, 0, 0, &S->frames), 0);
+	S->hist = expr_history_new();
+	S->env.ctx = (struct sym_ctx){ S->L.st, &S->L.acc, &S->frames.v[0],
+	                               S->frames.n > 1 ? &S->frames.v[1] : NULL };
+	S->env.hist = S->hist;
+}
+
+static inline void sess_stop(struct session *S)
+{
+	expr_history_free(S->hist);
+	unwind_list_free(&S->frames);
+	live_stop(&S->L);
+}
+
+static inline char *our_command(struct session *S, const char *cmd)
+{
+	struct sbuf out = { 0 };
+	char *err = NULL;
+	const char *arg = strchr(cmd, ' ') ? strchr(cmd, ' ') + 1 : "";
+	if (!strncmp(cmd, "print", 5)) {
+		struct fmt_opts o;
+		fmt_opts_default(&o);
+		if (cmd[5] == '/')
+			fmt_parse_format(cmd + 6, &o, NULL);
+		struct value *v;
+		if (expr_eval(&S->env, arg, &v, &err) == 0) {
+			struct sbuf txt = { 0 };
+			if (fmt_value(&S->env.ctx, v, &o, &txt, &err) == 0) {
+				int n = expr_history_add(S->hist, &S->env.ctx, v);
+				(void)n;
+				sbuf_puts(&out, sbuf_str(&txt));
+			}
+			sbuf_free(&txt);
+			value_free(v);
+		}
+	} else if (!strncmp(cmd, "ptype", 5) || !strncmp(cmd, "whatis", 6)) {
+		bool pt = cmd[0] == 'p';
+		struct type *t = NULL;
+		struct expr_env env = S->env;
+		env.no_side_effects = true;
+		int e = expr_parse_type(&env, arg, &t, &err);
+		bool is_type = e == 0;
+		if (e == -ENOENT) {
+			struct value *v;
+			if (expr_eval(&env, arg, &v, &err) == 0) {
+				t = v->type;
+				value_free(v);
+			}
+		}
+		if (t) {
+			sbuf_puts(&out, "type = ");
+			if (pt) {
+				fmt_ptype(&S->env.ctx, t, &out);
+			} else {
+				if (is_type && t->kind == TY_TYPEDEF)
+					t = t->target;   /* whatis TYPEDEF unrolls one level */
+				fmt_whatis(t, &out);
+			}
+		}
+	} else if (!strcmp(cmd, "info locals") || !strcmp(cmd, "info args")) {
+		fmt_frame_vars(&S->env.ctx, cmd[5] == 'l' ? VALUE_LOCALS : VALUE_ARGS, &out);
+		while (out.len && out.s[out.len - 1] == '\n')
+			out.s[--out.len] = 0;
+	} else if (!strcmp(cmd, "bt")) {
+		for (size_t i = 0; i < S->frames.n; i++) {
+			struct sym_ctx fc = S->env.ctx;
+			fc.frame = &S->frames.v[i];
+			fc.caller = i + 1 < S->frames.n ? &S->frames.v[i + 1] : NULL;
+			if (i)
+				sbuf_putc(&out, '\n');
+			fmt_frame_line(&fc, &S->frames.v[i], true, &out);
+		}
+	} else if (!strcmp(cmd, "frame")) {
+		fmt_frame_line(&S->env.ctx, &S->frames.v[0], true, &out);
+	}
+	if (err) {
+		sbuf_reset(&out);
+		sbuf_puts(&out, err);
+		free(err);
+	}
+	return sbuf_steal(&out) ?: xstrdup("");
+}
+
+/* Run gdb with the commands at the same stop; compare every answer. */
+static inline void check_commands(const char *prog, const char *spec, int count,
+                           const char *const *cmds)
+{
+	const char *gcmds[256];
+	char *marks[128];
+	size_t n = 0, k = 0;
+	for (; cmds[k] && n < 250; k++) {
+		marks[k] = xasprintf("echo @@%zu\\n", k);
+		gcmds[n++] = marks[k];
+		gcmds[n++] = cmds[k];
+	}
+	gcmds[n] = NULL;
+	char *out = oracle_gdb_at(prog, spec, count, gcmds);
+	struct session S;
+	sess_start(&S, prog, spec, count);
+	for (size_t i = 0; i < k; i++) {
+		char tag[16];
+		snprintf(tag, sizeof tag, "%zu", i);
+		char *want = oracle_after(out, tag);
+		cr_assert_not_null(want, "gdb output lacks %s:\n%s", cmds[i], out);
+		char *got = our_command(&S, cmds[i]);
+		cr_expect_str_eq(got, want, "%s: `%s'\n  ours: %s\n  gdb:  %s", prog, cmds[i], got, want);
+		free(got);
+		free(want);
+		free(marks[i]);
+	}
+	sess_stop(&S);
+	free(out);
+}
+
 #endif
 
 #endif

@@ -1,0 +1,209 @@
+/* Expressions with side effects and state, against gdb at the same stop:
+ * assignment to memory, bitfields, registers and convenience variables, value
+ * history, increments, compound assignment; then the evaluator's own contracts
+ * (conditions, no-side-effect mode, errors, evaluation before the program runs). */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SYM_ORACLE_SESSION
+#include "sym_oracle.h"
+
+Test(expr, assignments_like_gdb)
+{
+	const char *cmds[] = {
+		"print global_counter = 5", "print global_counter", "print global_counter += 3",
+		"print global_counter++", "print ++global_counter", "print global_counter--",
+		"print global_counter", "print gbits.b = -7", "print gbits", "print gbits.a = 6",
+		"print gbits", "print count *= 3", "print count", "print local_buf[1] = 'z'",
+		"print local_buf", "print *head = nodes[2]", "print *head", "print head->next = 0",
+		"print nodes[0]", "print the_shape.area *= 2", "print gdouble = 1", "print gdouble",
+		"print gfloat = gdouble / 3", "print gcolor = GREEN", "print gcolor = 2",
+		"print gchar = 66", "print gchar", "print gptr = greeting + 1", "print gptr",
+		"print $rax = 5", "print $rax", "print $eax = -1", "print $rax", "print $al = 7",
+		"print $rax", "print $ax", "print scale = -0.5", "print scale", "print tag = 'q'",
+		"print tag", "print inner = 123", "print inner + local_i", "print 1 = 2",
+		"print count + 1 = 3", "print gbool = 0", "print gbool",
+		NULL,
+	};
+	check_commands("types", "types.c:64", 1, cmds);
+}
+
+Test(expr, history_and_convenience_like_gdb)
+{
+	const char *cmds[] = {
+		"print $", "print $$", "print 10", "print 20", "print $", "print $$", "print $$2",
+		"print $1", "print $1 + $2", "print $foo", "print $foo = 3", "print $foo * 2",
+		"print $foo++", "print $foo", "print $bar = nodes", "print $bar[1].value",
+		"print $1 = 7", "print $ + 1", "print $$0", "print $7", "print $9999",
+		"print $s = \"abc\"", "print sizeof($s)", "print $s[1]", "print $cnt = count",
+		"print $cnt += 10", "print count", "print $_", "print $pc == $rip",
+		"print $sp == $rsp", "print (long)$fp == (long)$rbp",
+		NULL,
+	};
+	check_commands("types", "types.c:64", 1, cmds);
+}
+
+Test(expr, registers_in_outer_frames)
+{
+	struct session S;
+	sess_start(&S, "types", "bump", 1);
+	cr_assert_geq(S.frames.n, 2);
+	/* frame 1 (main): $pc is the return address, $sp its CFA-derived sp */
+	struct expr_env env = S.env;
+	env.ctx.frame = &S.frames.v[1];
+	env.ctx.caller = S.frames.n > 2 ? &S.frames.v[2] : NULL;
+	struct value *v;
+	char *err = NULL;
+	cr_assert_eq(expr_eval(&env, "$pc", &v, &err), 0, "%s", err);
+	int64_t pc;
+	cr_assert_eq(value_as_long(&env.ctx, v, &pc, NULL), 0);
+	cr_expect_eq((uint64_t)pc, S.frames.v[1].pc);
+	value_free(v);
+	/* locals of the outer frame are readable there (r in main) */
+	cr_assert_eq(expr_eval(&env, "r", &v, &err), 0, "%s", err);
+	value_free(v);
+	/* writing a register of an outer frame is refused */
+	cr_expect_neq(expr_eval(&env, "$rax = 1", &v, &err), 0);
+	cr_expect_str_eq(err, "Attempt to assign to an unmodifiable value.");
+	free(err);
+	sess_stop(&S);
+}
+
+Test(expr, conditions_and_side_effect_free_mode)
+{
+	struct session S;
+	sess_start(&S, "types", "bump", 1);
+	char *err = NULL;
+	cr_expect_eq(expr_eval_cond(&S.env, "by == 1", &err), 1);
+	cr_expect_eq(expr_eval_cond(&S.env, "by != 1 || global_counter < 0", &err), 0);
+	cr_expect_eq(expr_eval_cond(&S.env, "nodes[0].next->value == 2 && gptr[0] == 'h'", &err), 1);
+	cr_expect_lt(expr_eval_cond(&S.env, "nosuch > 1", &err), 0);
+	cr_expect_str_eq(err, "No symbol \"nosuch\" in current context.");
+	free(err);
+	err = NULL;
+	cr_expect_lt(expr_eval_cond(&S.env, "the_shape", &err), 0, "a struct is not a condition");
+	free(err);
+	err = NULL;
+	/* whatis/ptype evaluate without side effects */
+	struct expr_env env = S.env;
+	env.no_side_effects = true;
+	struct value *v;
+	int64_t before, after;
+	cr_assert_eq(expr_eval(&S.env, "global_counter", &v, &err), 0);
+	value_as_long(&S.env.ctx, v, &before, NULL);
+	value_free(v);
+	cr_assert_eq(expr_eval(&env, "global_counter++", &v, &err), 0);
+	cr_expect_eq(type_strip(v->type)->kind, TY_INT);
+	value_free(v);
+	cr_assert_eq(expr_eval(&env, "global_counter = 99", &v, &err), 0);
+	value_free(v);
+	cr_assert_eq(expr_eval(&S.env, "global_counter", &v, &err), 0);
+	value_as_long(&S.env.ctx, v, &after, NULL);
+	value_free(v);
+	cr_expect_eq(before, after, "no write happened");
+	/* calls need the session's call hook */
+	cr_expect_neq(expr_eval(&S.env, "bump(1)", &v, &err), 0);
+	cr_expect_str_eq(err, "You can't do that without a process to debug.");
+	free(err);
+	sess_stop(&S);
+}
+
+static int fake_call(void *arg, struct value *fn, struct value **args, size_t n,
+                     struct value **out, char **err)
+{
+	int *calls = arg;
+	(*calls)++;
+	cr_assert_eq(fn->lval, LV_MEM);
+	cr_assert_eq(n, 2);
+	int64_t a, b;
+	value_as_long(NULL, args[0], &a, NULL);
+	value_as_long(NULL, args[1], &b, NULL);
+	*out = value_from_long(type_int(), a * 10 + b);
+	return 0;
+}
+
+Test(expr, before_run_and_call_hook)
+{
+	/* no process: globals come from the file, like gdb before `run` */
+	char *path = oracle_prog("types");
+	struct symtab *st;
+	cr_assert_eq(symtab_open_file(path, &st, NULL), 0);
+	struct expr_env env = { .ctx = { .st = st } };
+	const char *cmds[][2] = {
+		{ "global_counter", "7" }, { "matrix", "{{1, 2, 3}, {4, 5, 6}}" },
+		{ "gbits", "{a = 5, b = -3, c = 1, full = 42}" }, { "zeros[3] + 1", "1" },
+		{ "sizeof(struct shape)", "88" }, { "greeting", "\"hello\"" }, { "gcolor", "BLUE" },
+		{ "gdouble * 2", "7" }, { "RED + BLUE", "2" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++) {
+		struct value *v;
+		char *err = NULL;
+		cr_assert_eq(expr_eval(&env, cmds[i][0], &v, &err), 0, "%s: %s", cmds[i][0], err);
+		struct fmt_opts o;
+		fmt_opts_default(&o);
+		struct sbuf b = { 0 };
+		cr_assert_eq(fmt_value(&env.ctx, v, &o, &b, &err), 0, "%s", err);
+		cr_expect_str_eq(sbuf_str(&b), cmds[i][1], "%s", cmds[i][0]);
+		sbuf_free(&b);
+		value_free(v);
+	}
+	/* gdb says the same before run */
+	const char *g[] = { "print global_counter", "print gbits", "print $pc", NULL };
+	char *out = oracle_gdb(path, g);
+	cr_expect(strstr(out, "$2 = {a = 5, b = -3, c = 1, full = 42}"), "%s", out);
+	char *err = NULL;
+	struct value *v;
+	cr_expect_neq(expr_eval(&env, "$pc", &v, &err), 0);
+	cr_expect_str_eq(err, "No registers.");
+	cr_expect(strstr(out, "No registers."), "%s", out);
+	free(err);
+	err = NULL;
+	/* a call goes through the hook */
+	int calls = 0;
+	env.call = fake_call;
+	env.call_arg = &calls;
+	cr_assert_eq(expr_eval(&env, "bump(4, 2) + 1", &v, &err), 0, "%s", err);
+	int64_t r;
+	value_as_long(&env.ctx, v, &r, NULL);
+	cr_expect_eq(r, 43);
+	cr_expect_eq(calls, 1);
+	value_free(v);
+	free(out);
+	symtab_free(st);
+	free(path);
+}
+
+Test(expr, parse_errors)
+{
+	static const char *const bad[][2] = {
+		{ "1 +", "A syntax error in expression, near `'." },
+		{ ")", "A syntax error in expression, near `)'." },
+		{ "1 2", "A syntax error in expression, near `2'." },
+		{ "a[1", "A syntax error in expression, near `'." },
+		{ "#", "Invalid character '#' in expression." },
+		{ "'ab", "Unmatched single quote." },
+		{ "\"abc", "Unterminated string in expression." },
+		{ "08", "Invalid number \"08\"." },
+		{ "", "A syntax error in expression, near `'." },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct expr_node *n = NULL;
+		char *err = NULL;
+		cr_expect_eq(expr_parse(NULL, bad[i][0], &n, &err), -EINVAL, "%s", bad[i][0]);
+		cr_expect_null(n);
+		cr_expect_str_eq(err ? err : "", bad[i][1], "%s", bad[i][0]);
+		free(err);
+	}
+	/* the same messages from gdb */
+	char *path = oracle_prog("types");
+	const char *g[] = { "print 1 +", "print )", "print 1 2", "print #", "print 08", NULL };
+	char *out = oracle_gdb(path, g);
+	for (size_t i = 0; i < 3; i++)
+		cr_expect(strstr(out, bad[i][1]), "gdb: %s", out);
+	cr_expect(strstr(out, bad[4][1]), "gdb: %s", out);
+	cr_expect(strstr(out, bad[7][1]), "gdb: %s", out);
+	free(out);
+	free(path);
+}
