@@ -155,6 +155,10 @@ int inf_continue(struct inferior *inf, int sig, struct stop *st);
 int inf_stepi(struct inferior *inf, bool over_calls, struct stop *st);
 int inf_step(struct inferior *inf, bool over_calls, struct stop *st);
 int inf_finish(struct inferior *inf, struct stop *st);
+/* finish an outer frame: run until the frame whose CFA is cfa returns to ret_pc
+ * (func_lo: the function that frame runs, for the returned value). */
+int inf_finish_frame(struct inferior *inf, uint64_t ret_pc, uint64_t cfa, uint64_t func_lo,
+		     struct stop *st);
 /* until without argument: like next, but never stops in a loop going backwards. */
 int inf_until_next(struct inferior *inf, struct stop *st);
 /* until/advance LOCATION: run to addr or until the current frame returns. */

@@ -6,6 +6,9 @@
 #include <string.h>
 
 #include "log.h"
+#include "sym/access.h"
+#include "sym/expr.h"
+#include "sym/unwind.h"
 
 struct infsym {
 	struct symtab *file_st;
@@ -179,6 +182,47 @@ static uint64_t func_body(struct inferior *inf, struct task *t, uint64_t lo)
 	return a;
 }
 
+static int frame_info(struct inferior *inf, struct task *t, uint64_t *cfa, uint64_t *caller_pc,
+		      uint64_t *caller_cfa)
+{
+	struct symtab *st = st_of_task(inf, t);
+	struct sym_access acc;
+	if (!st)
+		return -ENOENT;
+	sym_access_for_task(t, &acc);
+	*caller_pc = 0;
+	*caller_cfa = 0;
+	int e = unwind_frame_info(st, &acc, cfa, caller_pc, caller_cfa);
+	return e == -ENOENT ? 0 : e;
+}
+
+static int eval_cond(struct inferior *inf, struct task *t, const char *cond, struct sbuf *err)
+{
+	struct symtab *st = st_of_task(inf, t);
+	struct sym_access acc;
+	struct unwind_list frames = { 0 };
+	if (!st)
+		return -ENOENT;
+	sym_access_for_task(t, &acc);
+	if (unwind_backtrace(st, &acc, 2, 0, &frames) < 0 || !frames.n) {
+		unwind_list_free(&frames);
+		sbuf_puts(err, "Cannot unwind the stopped thread.");
+		return -EIO;
+	}
+	struct expr_env env = { 0 };
+	env.ctx.st = st;
+	env.ctx.acc = &acc;
+	env.ctx.frame = &frames.v[0];
+	env.ctx.caller = frames.n > 1 ? &frames.v[1] : NULL;
+	char *msg = NULL;
+	int r = expr_eval_cond(&env, cond, &msg);
+	if (r < 0 && msg)
+		sbuf_puts(err, msg);
+	free(msg);
+	unwind_list_free(&frames);
+	return r;
+}
+
 static void fini(struct inferior *inf)
 {
 	struct infsym *c = ctx(inf);
@@ -203,6 +247,8 @@ static const struct inf_symops ops = {
 	.has_line_info = has_line_info,
 	.func_range = func_range,
 	.func_body = func_body,
+	.frame_info = frame_info,
+	.eval_cond = eval_cond,
 };
 
 void infsym_install(struct inferior *inf)

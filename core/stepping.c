@@ -258,6 +258,14 @@ int inf_finish(struct inferior *inf, struct stop *st)
 		return error_stop(st, -EINVAL, "%s", "\"finish\" not meaningful in the outermost frame.");
 	if (so->func_range)
 		so->func_range(inf, t, task_pc(t), &flo, &fhi);
+	return inf_finish_frame(inf, cpc, cfa, flo, st);
+}
+
+int inf_finish_frame(struct inferior *inf, uint64_t cpc, uint64_t cfa, uint64_t flo, struct stop *st)
+{
+	if (need_stopped(inf, st) < 0)
+		return -ESRCH;
+	struct task *t = inf->cur;
 	struct breakpoint *b = run_internal_bp(inf, t, BPI_FINISH, cpc, cfa);
 	enum ev_result er = run_to_internal(inf, t, b, NULL, st);
 	if (bp_find(&inf->bps, b->id))

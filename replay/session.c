@@ -179,7 +179,10 @@ int session_exec(struct session *s, enum sess_cmd cmd, const struct sess_args *a
 	case SC_NEXTI: e = inf_stepi(inf, true, st); break;
 	case SC_STEP: e = inf_step(inf, false, st); break;
 	case SC_NEXT: e = inf_step(inf, true, st); break;
-	case SC_FINISH: e = inf_finish(inf, st); break;
+	case SC_FINISH:
+		e = a->frame_cfa ? inf_finish_frame(inf, a->addr, a->frame_cfa, a->func, st)
+				 : inf_finish(inf, st);
+		break;
 	case SC_UNTIL: e = inf_until_next(inf, st); break;
 	case SC_RUN_TO: e = inf_run_to(inf, a->addr, a->until_frame, st); break;
 	}

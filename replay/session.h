@@ -31,6 +31,9 @@ struct sess_args {
 	int sig;               /* continue: signal to deliver (-1: as pending) */
 	uint64_t addr;         /* SC_RUN_TO */
 	bool until_frame;      /* SC_RUN_TO: also stop when the current frame returns */
+	uint64_t frame_cfa;    /* SC_FINISH of an outer frame: its CFA (addr: return pc,
+	                          func: its function); 0 = finish frame 0 */
+	uint64_t func;
 };
 
 struct rec_engine;

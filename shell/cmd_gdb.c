@@ -21,6 +21,7 @@
 #include "core/infsym.h"
 #include "core/log.h"
 #include "gdbplug/gdbserver.h"
+#include "replay/record.h"
 #include "replay/session.h"
 #include "subcmds.h"
 
@@ -29,14 +30,16 @@ int gdb_main(int argc, char **argv);
 
 static const char gdbserver_usage[] =
 	"usage: rewind gdbserver (--stdio | --listen [HOST]:PORT) [--multi] [--detach-on-exit]\n"
-	"                        [--] PROG [ARGS...]\n"
+	"                        [--no-record] [--] PROG [ARGS...]\n"
 	"       rewind gdbserver (--stdio | --listen [HOST]:PORT) --attach PID\n"
 	"  --stdio           talk to gdb on stdin/stdout (target remote | rewind gdbserver --stdio ...);\n"
 	"                    the program's stdin is /dev/null and its stdout goes to stderr\n"
 	"  --listen H:P      wait for gdb on a TCP port (port 0: any; the port is printed)\n"
 	"  --multi           extended-remote: start PROG on gdb's `run`, stay up after it exits\n"
 	"  --detach-on-exit  when gdb goes away, detach the program instead of killing it\n"
-	"  --attach PID      debug a running process (detached, not killed, at the end)\n";
+	"  --attach PID      debug a running process (detached, not killed, at the end)\n"
+	"  --no-record       do not record the program's inputs (recording is on by default:\n"
+	"                    restoring a checkpoint then replays them)\n";
 
 /* The program as the shell finds it: a path, or a name searched in PATH. */
 static char *find_program(const char *name)
@@ -56,40 +59,36 @@ static char *find_program(const char *name)
 	return found ? found : xstrdup(name);
 }
 
-/* In stdio mode fds 0 and 1 carry the protocol and fd 2 goes to gdb (a socket pair,
- * which a checkpoint cannot restore). The program gets /dev/null for input and the
- * terminal for output when there is one, else a pipe the server copies to its stderr.
- * The server leaves gdb's process group, so the terminal's ^C reaches gdb only (which
- * sends it as a packet), as gdbserver does; the program stays in the server's group:
- * were it a group leader, its checkpoints (members of its group) would keep its pid
- * busy and a restore could not give the pid back. */
-struct stdio_child {
-	int in, out;
-};
-
-static int stdio_child_setup(void *arg)
-{
-	struct stdio_child *c = arg;
-	if (dup2(c->in, 0) < 0 || dup2(c->out, 1) < 0 || dup2(c->out, 2) < 0)
-		return -errno;
-	return 0;
-}
-
-/* Returns 0, with *pump the read end to copy from (-1 when the terminal is used). */
-static int stdio_child_fds(struct stdio_child *c, int *pump)
+/* In stdio mode the protocol moves off fds 0 and 1, which the program inherits with
+ * fd 2: /dev/null for input, and for output the terminal when there is one, else a
+ * pipe the server copies to its own former stderr (gdb's; a socket pair, which a
+ * checkpoint could not restore). The server leaves gdb's process group, so the
+ * terminal's ^C reaches gdb only (which sends it as a packet), as with gdbserver; the
+ * program stays in the server's group: were it a group leader, its checkpoints
+ * (members of its group) would keep its pid busy and a restore could not give it back.
+ * Returns 0, with the protocol fds, gdb's stderr and the pipe to copy (-1: none). */
+static int stdio_setup(int *in, int *out, int *err_to, int *pump)
 {
 	*pump = -1;
-	c->in = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (c->in < 0)
+	*in = fcntl(0, F_DUPFD_CLOEXEC, 3);
+	*out = fcntl(1, F_DUPFD_CLOEXEC, 3);
+	*err_to = fcntl(2, F_DUPFD_CLOEXEC, 3);
+	if (*in < 0 || *out < 0 || *err_to < 0)
 		return -errno;
-	c->out = open("/dev/tty", O_WRONLY | O_CLOEXEC | O_NOCTTY);
-	if (c->out >= 0)
-		return 0;
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0)
+	int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	int tty = open("/dev/tty", O_WRONLY | O_CLOEXEC | O_NOCTTY);
+	int p[2] = { -1, -1 };
+	if (tty < 0 && pipe2(p, O_CLOEXEC) < 0)
 		return -errno;
+	int w = tty >= 0 ? tty : p[1];
+	if (nul < 0 || dup2(nul, 0) < 0 || dup2(w, 1) < 0 || dup2(w, 2) < 0)
+		return -errno;
+	close(nul);
+	close(w);
 	*pump = p[0];
-	c->out = p[1];
+	signal(SIGINT, SIG_IGN);   /* gdb turns the terminal's ^C into a packet */
+	if (getpgrp() != getpid())
+		setpgid(0, 0);
 	return 0;
 }
 
@@ -145,12 +144,15 @@ int gdbserver_main(int argc, char **argv)
 	bool use_stdio = false;
 	struct gs_opts o = { 0 };
 	pid_t pid = 0;
+	bool record = true;
 	int i = 1;
 	for (; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--")) {
 			i++;
 			break;
+		} else if (!strcmp(a, "--no-record")) {
+			record = false;
 		} else if (!strcmp(a, "--stdio") || !strcmp(a, "-")) {
 			use_stdio = true;
 		} else if (!strcmp(a, "--listen") && i + 1 < argc) {
@@ -182,19 +184,10 @@ int gdbserver_main(int argc, char **argv)
 		return 2;
 	}
 	int in = -1, out = -1;
-	struct stdio_child child = { -1, -1 };
-	o.output_fd = -1;
-	o.output_to = 2;
-	if (use_stdio) {
-		in = 0;
-		out = 1;
-		if (stdio_child_fds(&child, &o.output_fd) < 0) {
-			fprintf(stderr, "rewind gdbserver: cannot set up stdio: %s\n", strerror(errno));
-			return 1;
-		}
-		signal(SIGINT, SIG_IGN);   /* gdb turns the terminal's ^C into a packet */
-		if (getpgrp() != getpid())
-			setpgid(0, 0);
+	o.output_fd = o.output_to = -1;
+	if (use_stdio && stdio_setup(&in, &out, &o.output_to, &o.output_fd) < 0) {
+		fprintf(stderr, "rewind gdbserver: cannot set up stdio: %s\n", strerror(errno));
+		return 1;
 	}
 	struct session *s = xcalloc(1, sizeof *s);
 	if (session_init(s) < 0) {
@@ -202,10 +195,8 @@ int gdbserver_main(int argc, char **argv)
 		return 1;
 	}
 	infsym_install(&s->inf);
-	if (use_stdio) {
-		s->inf.child_setup = stdio_child_setup;
-		s->inf.child_arg = &child;
-	}
+	if (!record)
+		rec_set_enabled(s->rec, &s->inf, false);
 	int code = 0;
 	struct sbuf err = { 0 };
 	if (i < argc) {
@@ -260,22 +251,22 @@ out:
 	sbuf_free(&err);
 	session_fini(s);
 	free(s);
-	if (listen_on && in >= 0)
+	if (in >= 0)
 		close(in);
-	if (child.in >= 0)
-		close(child.in);
-	if (child.out >= 0)
-		close(child.out);
+	if (out >= 0 && out != in)
+		close(out);
 	if (o.output_fd >= 0)
 		close(o.output_fd);
+	if (o.output_to >= 0)
+		close(o.output_to);
 	return code;
 }
 
 /* ---- rewind gdb ---- */
 
 static const char gdb_usage[] =
-	"usage: rewind gdb [GDB OPTIONS...] [--] PROG [ARGS...]\n"
-	"       rewind gdb [GDB OPTIONS...] --attach PID\n"
+	"usage: rewind gdb [--no-record] [GDB OPTIONS...] [--] PROG [ARGS...]\n"
+	"       rewind gdb [--no-record] [GDB OPTIONS...] --attach PID\n"
 	"Starts gdb connected to `rewind gdbserver`, with the rewind plugin loaded (\"help rewind\").\n"
 	"Use gdb as usual: break, run, next, print, watch... plus rewind checkpoint/restart.\n"
 	"REWIND_GDB names another gdb binary.\n";
@@ -337,6 +328,7 @@ int gdb_main(int argc, char **argv)
 {
 	VEC(char *) user = { 0 };
 	pid_t pid = 0;
+	bool record = true;
 	int i = 1;
 	for (; i < argc; i++) {
 		const char *a = argv[i];
@@ -356,6 +348,10 @@ int gdb_main(int argc, char **argv)
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			fputs(gdb_usage, stdout);
 			return 0;
+		}
+		if (!strcmp(a, "--no-record")) {
+			record = false;
+			continue;
 		}
 		if (a[0] != '-')
 			break;
@@ -377,11 +373,15 @@ int gdb_main(int argc, char **argv)
 	struct sbuf target = { 0 };
 	sbuf_puts(&target, "target extended-remote | ");
 	sh_quote(&target, self);
+	if (!record)
+		sbuf_puts(&target, " gdbserver --no-record");
+	else
+		sbuf_puts(&target, " gdbserver");
 	if (pid) {
-		sbuf_printf(&target, " gdbserver --stdio --attach %d", pid);
+		sbuf_printf(&target, " --stdio --attach %d", pid);
 	} else {
 		char *prog = find_program(argv[i]);
-		sbuf_puts(&target, " gdbserver --stdio --multi -- ");
+		sbuf_puts(&target, " --stdio --multi -- ");
 		sh_quote(&target, prog);
 		argv[i] = prog;
 	}

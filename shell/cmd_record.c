@@ -108,13 +108,31 @@ static int wait_status(const struct stop *st)
 
 static int record_usage(void)
 {
-	fprintf(stderr, "usage: rewind record [-o DIR] [--] PROG [ARGS...]\n");
+	fprintf(stderr, "usage: rewind record [-o DIR] [--] PROG [ARGS...]\n"
+		"       rewind record [-o DIR] --pid PID\n");
 	return 2;
+}
+
+/* argv of a running process, from /proc (NULL-terminated, malloc'd strings). */
+static char **proc_argv(pid_t pid, size_t *argc)
+{
+	char path[64], *text = NULL;
+	size_t len = 0;
+	snprintf(path, sizeof path, "/proc/%d/cmdline", pid);
+	VEC(char *) v = { 0 };
+	if (read_file(path, &text, &len) == 0)
+		for (size_t i = 0; i < len; i += strlen(text + i) + 1)
+			vec_push(&v, xstrdup(text + i));
+	free(text);
+	*argc = v.n;
+	vec_push(&v, NULL);
+	return v.v;
 }
 
 int subcmd_record(int argc, char **argv)
 {
 	const char *out = NULL;
+	pid_t pid = 0;
 	int i = 1;
 	for (; i < argc; i++) {
 		if (!strcmp(argv[i], "--")) {
@@ -123,19 +141,44 @@ int subcmd_record(int argc, char **argv)
 		}
 		if ((!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) && i + 1 < argc)
 			out = argv[++i];
+		else if ((!strcmp(argv[i], "--pid") || !strcmp(argv[i], "-p")) && i + 1 < argc)
+			pid = (pid_t)atoi(argv[++i]);
 		else if (argv[i][0] == '-')
 			return fprintf(stderr, "rewind record: unknown option \"%s\"\n", argv[i]),
 			       record_usage();
 		else
 			break;
 	}
-	if (i >= argc)
+	char **pidargv = NULL;
+	size_t pidargc = 0;
+	if (pid > 0) {
+		if (i < argc)
+			return record_usage();
+		pidargv = proc_argv(pid, &pidargc);
+		if (!pidargc) {
+			fprintf(stderr, "rewind record: no process %d\n", pid);
+			free(pidargv);
+			return 2;
+		}
+		argv = pidargv;
+		argc = (int)pidargc;
+		i = 0;
+	} else if (i >= argc) {
 		return record_usage();
-	char *prog = find_program(argv[i]);
+	}
+	char *prog = pid > 0 ? NULL : find_program(argv[i]);
+	if (pid > 0) {
+		char path[64], exe[4096];
+		snprintf(path, sizeof path, "/proc/%d/exe", pid);
+		ssize_t n = readlink(path, exe, sizeof exe - 1);
+		exe[n > 0 ? n : 0] = 0;
+		prog = n > 0 ? xstrdup(exe) : NULL;
+	}
 	if (!prog) {
 		fprintf(stderr, "rewind record: %s: No such file or directory\n", argv[i]);
 		return 127;
 	}
+	int rc = 0;
 	struct recdir *rd;
 	int e = recdir_create(NULL, out, argv[i], &rd);
 	if (e < 0) {
@@ -182,7 +225,16 @@ int subcmd_record(int argc, char **argv)
 	signal(SIGINT, SIG_IGN);   /* ^C is the program's; the recording ends with it */
 	struct sbuf err = { 0 };
 	int status = 0;
-	bool ok = session_launch(s, &err) == 0;
+	bool ok;
+	if (pid > 0) {
+		/* From now on the process cannot run without rewind: traced syscalls fail
+		 * with ENOSYS when no tracer is there. The recording runs to its end. */
+		ok = session_attach(s, pid, &err) == 0 && rec_start_attached(s->rec, &s->inf, &err) == 0;
+		if (ok)
+			fprintf(stderr, "rewind: recording process %d from now on until it exits\n", pid);
+	} else {
+		ok = session_launch(s, &err) == 0;
+	}
 	if (!ok)
 		fprintf(stderr, "rewind record: %s\n", sbuf_str(&err));
 	struct stop st = { .reason = SR_NONE };
@@ -201,8 +253,8 @@ int subcmd_record(int argc, char **argv)
 	}
 	sbuf_free(&err);
 	uint64_t events = rec_log_len(s->rec);
-	if (!ok && inf_alive(&s->inf))
-		session_kill(s);
+	if (!ok && inf_alive(&s->inf) && pid <= 0)
+		session_kill(s);   /* an attached process is detached by session_fini */
 	session_fini(s);
 	free(s);
 	e = trace_writer_close(tw);
@@ -216,9 +268,13 @@ int subcmd_record(int argc, char **argv)
 		recdir_path(rd));
 	recdir_close(rd);
 	free(prog);
+	for (size_t k = 0; pidargv && k < pidargc; k++)
+		free(pidargv[k]);
+	free(pidargv);
 	if (!ok)
 		return 2;
-	return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+	rc = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+	return rc;
 }
 
 /* ---- rewind replay ---- */

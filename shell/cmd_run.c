@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cmds.h"
+#include "frames.h"
 #include "symbols.h"
 
 static unsigned parse_count(struct shell *sh, char *args, bool *ok)
@@ -206,15 +207,34 @@ int cmd_finish(struct shell *sh, char *args)
 	(void)args;
 	if (!sh_need_process(sh))
 		return -1;
-	struct inferior *inf = sh_inf(sh);
-	if (sh->frame != 0)
-		return sh_error(sh, "\"finish\" from a selected outer frame is not supported; select frame 0.");
-	struct sbuf where = { 0 };
-	if (!sh->batch && sym_frame_line(sh, inf->cur, 0, true, &where) == 0)
-		sh_out(sh, "Run till exit from #0  %s\n", sbuf_str(&where));
-	sbuf_free(&where);
+	struct sess_args a = { .sig = -1 };
+	struct fctx f;
+	if (fctx_open(sh, NULL, sh->frame, &f) < 0)
+		return -1;
+	struct sym_addr_info ai;
+	bool is_main = symtab_describe(f.ctx.st, f.ctx.frame->lookup_pc, &ai) == 0 && ai.func &&
+		       !strcmp(ai.func, "main");
+	if (is_main || !f.ctx.caller || !f.ctx.caller->pc) {
+		fctx_close(&f);
+		return sh_error(sh, "\"finish\" not meaningful in the outermost frame.");
+	}
+	if (sh->frame > 0) {
+		a.addr = f.ctx.caller->pc;
+		a.frame_cfa = f.ctx.frame->cfa;
+		a.func = ai.func_lo;
+	}
+	if (!sh->batch) {
+		struct sbuf where = { 0 };
+		struct sym_ctx c = f.ctx;
+		fmt_frame_line(&c, c.frame, true, &where);
+		sh_out(sh, "Run till exit from %s\n", sbuf_str(&where));
+		sbuf_free(&where);
+	}
+	fctx_close(&f);
 	struct stop st;
-	int e = session_exec(&sh->sess, SC_FINISH, NULL, &st);
+	int e = session_exec(&sh->sess, SC_FINISH, &a, &st);
+	if (st.reason == SR_FINISHED && sh->frame > 0)
+		st.finish_func = a.func;
 	sh->frame = 0;
 	return report(sh, e, &st);
 }

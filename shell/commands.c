@@ -10,22 +10,14 @@ const struct sh_cmd sh_info_cmds[] = {
 	{ "threads", NULL, cmd_info_threads, "Display currently known threads." },
 	{ "signals", "handle", cmd_info_signals, "What debugger does when program gets various signals." },
 	{ "inferiors", NULL, cmd_info_inferiors, "Print a list of inferiors being managed." },
-#if 0 /* needs core/sym values */
 	{ "locals", NULL, cmd_info_locals, "All local variables of current stack frame." },
-#endif
-#if 0 /* needs core/sym values */
 	{ "args", NULL, cmd_info_args, "All argument variables of current stack frame." },
-#endif
-#if 0 /* needs core/sym values */
 	{ "frame", "f", cmd_info_frame, "All about the selected stack frame." },
-#endif
 	{ "line", NULL, cmd_info_line, "Core addresses of the code for a source line." },
 	{ "symbol", NULL, cmd_info_symbol, "Describe what symbol is at location ADDR." },
 	{ "sharedlibrary", "dll", cmd_info_sharedlibrary, "Status of loaded shared object libraries." },
 	{ "source", NULL, cmd_info_source, "Information about the current source file." },
-#if 0 /* needs core/sym values */
 	{ "display", NULL, cmd_info_display, "Expressions to display when program stops." },
-#endif
 	{ "record", "rec", cmd_info_record, "Status of the recording: mode (recording, replaying), events, branch,\nand the event each checkpoint was taken at." },
 	{ "checkpoints", "checkpoint", cmd_info_checkpoints, "List checkpoints: number, name, where, age and the memory each holds.\n* marks the checkpoint the program sits at." },
 	{ NULL, NULL, NULL, NULL },
@@ -62,43 +54,21 @@ const struct sh_cmd sh_commands[] = {
 	{ "ignore", NULL, cmd_ignore, "Set ignore-count of breakpoint number N to COUNT." },
 	{ "clear", NULL, cmd_clear, "Clear breakpoint at specified location." },
 	/* data */
-#if 0 /* needs core/sym values */
 	{ "print", "p inspect", cmd_print, "Print value of expression EXP.\nprint[/FMT] EXP: FMT is one of x d u o t c a s f z.\n$N refers to value history, $ to the last value." },
-#endif
-#if 0 /* needs core/sym values */
 	{ "output", NULL, cmd_output, "Like print, but without the $N = and the newline." },
-#endif
-#if 0 /* needs core/sym values */
 	{ "call", NULL, cmd_call, "Call a function in the program.\ncall FUNC(ARGS): prints the returned value unless void." },
-#endif
 	{ "x", NULL, cmd_x, "Examine memory: x/FMT ADDRESS.\nFMT is a repeat count, a format letter (x d u o t c a s i f) and a size letter (b h w g)." },
-#if 0 /* needs core/sym values */
 	{ "ptype", NULL, cmd_ptype, "Print definition of type TYPE, or of the type of an expression." },
-#endif
-#if 0 /* needs core/sym values */
 	{ "whatis", NULL, cmd_whatis, "Print data type of expression EXP." },
-#endif
-#if 0 /* needs core/sym values */
 	{ "display", NULL, cmd_display, "Print value of expression EXP each time the program stops." },
-#endif
-#if 0 /* needs core/sym values */
 	{ "undisplay", NULL, cmd_undisplay, "Cancel some expressions to be displayed when program stops." },
-#endif
 	{ "disassemble", "disas", cmd_disassemble, "Disassemble a specified section of memory.\ndisassemble [ADDR | START,END | START,+LEN]; the current function by default." },
 	{ "list", "l", cmd_list, "List specified function or line.\nlist [LINE | FILE:LINE | FUNCTION | FIRST,LAST]", true },
 	/* stack */
-#if 0 /* needs core/sym values */
 	{ "backtrace", "bt where", cmd_backtrace, "Print backtrace of all stack frames.\nbacktrace [N | -N | full]" },
-#endif
-#if 0 /* needs core/sym values */
 	{ "frame", "f", cmd_frame, "Select and print a stack frame.\nframe [N]" },
-#endif
-#if 0 /* needs core/sym values */
 	{ "up", NULL, cmd_up, "Select and print stack frame that called this one.\nup [N]" },
-#endif
-#if 0 /* needs core/sym values */
 	{ "down", "do dow", cmd_down, "Select and print stack frame called by this one.\ndown [N]" },
-#endif
 	/* checkpoints */
 	{ "checkpoint", NULL, cmd_checkpoint, "Checkpoint the program: checkpoint [-f] [NAME].\nA checkpoint is a forked copy of the stopped program (all threads and child\nprocesses); restart N returns to it any number of times. -f takes it even when\nsome resources (a TCP connection, a device) cannot be restored." },
 	{ "bookmark", NULL, cmd_bookmark, "Name the current state: bookmark NAME (restart NAME returns to it)." },

@@ -101,7 +101,6 @@ void sh_print_stop(struct shell *sh, const struct stop *st)
 			sh_out(sh, "\n%s %d: %s\n", kind, b->id, b->expr);
 			print_watch_values(sh, st, b);
 		}
-		sh_out(sh, "\n");
 		break;
 	}
 	case SR_WATCH_SCOPE:

@@ -9,6 +9,7 @@
 #include "cmds.h"
 #include "core/infsym.h"
 #include "core/regs.h"
+#include "frames.h"
 #include "symbols.h"
 
 static struct symtab *st_for(struct shell *sh, struct task *t)
@@ -45,22 +46,15 @@ void sym_program_changed(struct shell *sh)
 
 int sym_frame_line(struct shell *sh, struct task *t, unsigned level, bool with_args, struct sbuf *out)
 {
-	(void)level;
 	(void)with_args;
-	struct symtab *st = st_for(sh, t);
+	struct fctx f;
 	uint64_t pc = t && t->state == TS_STOPPED ? task_pc(t) : 0;
-	struct sym_addr_info ai;
-	if (!st || symtab_describe(st, pc, &ai) < 0 || !ai.func) {
+	if (!t || fctx_open(sh, t, level, &f) < 0) {
 		sbuf_printf(out, "0x%016" PRIx64 " in ?? ()", pc);
 		return 0;
 	}
-	if (ai.file && ai.line) {
-		sbuf_printf(out, "%s () at %s:%d", ai.func, ai.file, ai.line);
-	} else {
-		sbuf_printf(out, "0x%016" PRIx64 " in %s ()", pc, ai.func);
-		if (ai.module && !ai.has_dwarf)
-			sbuf_printf(out, " from %s", ai.module);
-	}
+	fmt_frame_line(&f.ctx, f.ctx.frame, false, out);
+	fctx_close(&f);
 	return 0;
 }
 
