@@ -13,6 +13,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "core/inject.h"
 #include "core/log.h"
 #include "replay/recdir.h"
 
@@ -277,7 +278,11 @@ static int start_offline(struct rec_engine *e, struct inferior *inf, struct sbuf
 		sbuf_printf(err, "cannot patch the vDSO of the replayed process: %s", strerror(-r));
 		return r;
 	}
-	if ((r = rec_stack_apply(e, t, 0, err)) < 0)
+	if (rec_image_exists(e))
+		r = rec_image_restore(e, inf, err);   /* recorded from an attach */
+	else
+		r = rec_stack_apply(e, t, 0, err);
+	if (r < 0)
 		return r;
 	rec_branch_unref(e->branch);
 	e->branch = rec_branch_ref(e->loaded);
@@ -334,6 +339,98 @@ int rec_start(struct rec_engine *e, struct inferior *inf, struct sbuf *err)
 	}
 	log_meta(e, inf, p);
 	pr_info(LM_REPLAY, "recording pid %d (branch %u)", p->pid, rec_branch_id(e->branch));
+	return 0;
+}
+
+/* The filter and the rdtsc trap, put into a running process by injection. */
+static int install_attached(struct rec_engine *e, struct inferior *inf, struct sbuf *err)
+{
+	struct target *tg = &inf->tg;
+	struct proc *p = inf->main;
+	struct task *t = proc_main_task(p);
+	size_t plen = e->prog.len * 8;
+	int64_t at, x;
+	int r = inject_syscall6(tg, t, 9, &at, 0, plen + 16, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1, 0);
+	if (r < 0 || at < 0) {
+		sbuf_printf(err, "cannot map memory in process %d: %s", p->pid,
+			    strerror(r < 0 ? -r : (int)-at));
+		return r < 0 ? r : (int)at;
+	}
+	struct { uint16_t len; uint16_t pad[3]; uint64_t filter; } fprog = {
+		(uint16_t)e->prog.len, { 0 }, (uint64_t)at + 16 };
+	proc_write_raw(p, RADDR((uint64_t)at), &fprog, sizeof fprog);
+	proc_write_raw(p, RADDR((uint64_t)at + 16), e->prog.insns, plen);
+	/* seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, prog) */
+	r = inject_syscall6(tg, t, 317, &x, 1, 1, (uint64_t)at, 0, 0, 0);
+	if (r == 0 && x == -EACCES) {
+		int64_t y;
+		inject_syscall6(tg, t, 157, &y, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0);
+		r = inject_syscall6(tg, t, 317, &x, 1, 1, (uint64_t)at, 0, 0, 0);
+	}
+	int64_t y;
+	inject_syscall6(tg, t, 11, &y, (uint64_t)at, plen + 16, 0, 0, 0, 0);
+	if (r < 0 || x != 0) {
+		sbuf_printf(err, "cannot install the recording filter in process %d: %s", p->pid,
+			    strerror(r < 0 ? -r : x > 0 ? ESRCH : (int)-x));
+		return r < 0 ? r : -EPERM;
+	}
+	for (struct task *o = p->tasks; o; o = o->next) {
+		if (o->state != TS_STOPPED)
+			continue;
+		r = inject_syscall6(tg, o, 157, &x, PR_SET_TSC, PR_TSC_SIGSEGV, 0, 0, 0, 0);
+		if (r < 0 || x < 0) {
+			sbuf_printf(err, "cannot trap rdtsc in thread %d: %s", o->tid,
+				    strerror(r < 0 ? -r : (int)-x));
+			return r < 0 ? r : (int)x;
+		}
+	}
+	return 0;
+}
+
+int rec_start_attached(struct rec_engine *e, struct inferior *inf, struct sbuf *err)
+{
+	if (!e->enabled || !inf_alive(inf))
+		return 0;
+	int r = build_prog(e, err);
+	if (r == 0 && !e->disk)
+		r = ensure_recdir(e, inf, err);
+	if (r < 0)
+		return r;
+	struct proc *p = inf->main;
+	for (struct task *t = p->tasks; t; t = t->next)
+		if (t->state == TS_STOPPED && (r = target_settle(&inf->tg, t)) < 0) {
+			sbuf_printf(err, "cannot bring thread %d out of its syscall: %s", t->tid,
+				    strerror(-r));
+			return r;
+		}
+	if ((r = install_attached(e, inf, err)) < 0)
+		return r;
+	r = rec_vdso_patch(p);
+	if (r < 0)
+		inf_notice(inf, "[record: the vDSO could not be patched (%s); time calls through it "
+			   "are not recorded]", strerror(-r));
+	if (e->disk) {
+		char path[64], exe[4096];
+		snprintf(path, sizeof path, "/proc/%d/exe", p->pid);
+		ssize_t n = readlink(path, exe, sizeof exe - 1);
+		const char *stored;
+		if (n > 0) {
+			exe[n] = 0;
+			if ((r = recdir_store(e->rd, exe, &stored)) < 0) {
+				sbuf_printf(err, "cannot store a copy of %s: %s", exe, strerror(-r));
+				return r;
+			}
+		}
+		/* The attach point is the recording's first snapshot. */
+		if ((r = rec_image_save(e, inf, err)) < 0)
+			return r;
+	}
+	new_history(e);
+	e->mode = REC_RECORDING;
+	inf->policy = &e->policy;
+	log_meta(e, inf, p);
+	pr_info(LM_REPLAY, "recording attached pid %d", p->pid);
 	return 0;
 }
 

@@ -118,6 +118,10 @@ int rec_tsc_fault(struct rec_engine *e, struct inferior *inf, struct task *t);
 int rec_stack_save(struct rec_engine *e, struct task *t, uint64_t event);
 /* Write that image back into t (just after the same exec) and set its rsp. */
 int rec_stack_apply(struct rec_engine *e, struct task *t, uint64_t event, struct sbuf *err);
+/* recording_image.c: the process state at an attach (DIR/image). */
+int rec_image_save(struct rec_engine *e, struct inferior *inf, struct sbuf *err);
+bool rec_image_exists(struct rec_engine *e);
+int rec_image_restore(struct rec_engine *e, struct inferior *inf, struct sbuf *err);
 /* Absolute path of the stored copy of orig (valid until the next call), or NULL. */
 const char *rec_stored_path(struct rec_engine *e, const char *orig);
 /* Offline: the live tid that plays recorded tid rec (0 if none). */

@@ -101,6 +101,8 @@ static int collect_pieces(struct rec_engine *e, struct inferior *inf, struct tas
 {
 	struct sc_spans sp = { 0 };
 	int r = sc_outs(rt->nr, rt->args, ret, read_mem, t->proc, &sp);
+	if (r == -ENOTSUP && rt->nr == 219 && ret >= 0)
+		r = 0;   /* a restarted sleep that completed wrote nothing */
 	if (r == -ENOTSUP) {
 		if (rt->nr == 16) {
 			/* One notice per unknown ioctl request. */
