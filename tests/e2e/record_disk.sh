@@ -126,6 +126,23 @@ out=$("$REWIND" replay --autopilot "$TMP/r7" 2>&1 </dev/null); rc=$?
 expect_eq "newer version: refused" "$rc" 2
 expect "newer version: says so" "$out" 'recorded by a newer rewind.*upgrade rewind to replay it'
 
+# Attach: record a running process from now on; the replay restores the process as it
+# was at the attach point (from the recording's image) and reproduces what followed.
+"$PROGS/rr_ticker" 30 >"$TMP/tick.out" & tp=$!
+sleep 0.4
+"$REWIND" record -o "$TMP/r8" --pid $tp >/dev/null 2>"$TMP/r8.err"; rc=$?
+wait $tp
+expect_eq "record --pid: the process's exit code" "$rc" 7
+expect "record --pid: says so" "$(cat "$TMP/r8.err")" "^rewind: recording process $tp from now on until it exits\$"
+"$REWIND" replay --autopilot "$TMP/r8" </dev/null >"$TMP/tick.rep" 2>"$TMP/r8.rerr"; rc=$?
+expect_eq "replay of an attach recording: exit code" "$rc" 7
+n=$(grep -c . "$TMP/tick.rep")
+if [ "$n" -gt 0 ] && [ "$n" -lt 30 ] && tail -n "$n" "$TMP/tick.out" | cmp -s - "$TMP/tick.rep"; then
+  ok "replay of an attach recording reproduces what followed the attach ($n lines)"
+else
+  fail "replay of an attach recording reproduces what followed the attach" "$(cat "$TMP/tick.rep" "$TMP/r8.rerr")"
+fi
+
 # Missing recordings are named.
 out=$(rw replay --autopilot "$TMP/nothing-here")
 expect "replay of a missing recording says so" "$out" 'no recording'
