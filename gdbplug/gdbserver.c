@@ -174,22 +174,43 @@ static void supported(struct gdbserver *g, const struct rsp_packet *p)
 	g->hwbreak = agreed & RSP_FBIT(RSP_F_HWBREAK);
 }
 
-static void thread_list(struct gdbserver *g, bool first)
+static int by_num(const void *a, const void *b)
+{
+	const struct task *x = *(struct task *const *)a, *y = *(struct task *const *)b;
+	return x->num < y->num ? -1 : x->num > y->num;
+}
+
+size_t gs__threads(struct gdbserver *g, struct task ***out)
 {
 	struct inferior *inf = gs__inf(g);
+	size_t n = 0;
+	*out = NULL;
+	if (!inf_alive(inf))
+		return 0;
+	for (struct task *t = inf->main->tasks; t; t = t->next)
+		n += t->state != TS_DEAD;
+	struct task **v = xcalloc(n ? n : 1, sizeof *v);
+	n = 0;
+	for (struct task *t = inf->main->tasks; t; t = t->next)
+		if (t->state != TS_DEAD)
+			v[n++] = t;
+	qsort(v, n, sizeof *v, by_num);
+	*out = v;
+	return n;
+}
+
+static void thread_list(struct gdbserver *g, bool first)
+{
 	if (first) {
+		struct task **v;
+		size_t n = gs__threads(g, &v);
 		free(g->threads);
-		g->threads = NULL;
-		g->nthreads = g->thread_cursor = 0;
-		if (inf_alive(inf)) {
-			size_t n = 0;
-			for (struct task *t = inf->main->tasks; t; t = t->next)
-				n += t->state != TS_DEAD;
-			g->threads = xcalloc(n ? n : 1, sizeof *g->threads);
-			for (struct task *t = inf->main->tasks; t; t = t->next)
-				if (t->state != TS_DEAD)
-					g->threads[g->nthreads++] = gs__ptid(g, t);
-		}
+		g->threads = xcalloc(n ? n : 1, sizeof *g->threads);
+		for (size_t i = 0; i < n; i++)
+			g->threads[i] = gs__ptid(g, v[i]);
+		g->nthreads = n;
+		g->thread_cursor = 0;
+		free(v);
 	}
 	rsp_reply_thread_list(&g->out, g->threads, g->nthreads, &g->thread_cursor, g->mp);
 }
@@ -412,6 +433,7 @@ int gs_step(struct gdbserver *g, int timeout_ms)
 			continue;
 		if (handled && timeout_ms < 0)
 			return 1;
+		gs__pump(g);   /* our own messages, written to the program's output */
 		struct pollfd pfd = { .fd = rsp_conn_fd(g->c), .events = POLLIN };
 		int n = poll(&pfd, 1, handled ? 0 : timeout_ms);
 		if (n < 0 && errno != EINTR)

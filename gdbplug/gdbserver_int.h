@@ -92,6 +92,9 @@ struct task *gs__task(struct gdbserver *g, struct rsp_ptid p);
 /* The thread gdb selected with Hg (registers, memory), or the current one. */
 struct task *gs__hg_task(struct gdbserver *g);
 struct rsp_ptid gs__ptid(struct gdbserver *g, const struct task *t);
+/* The live threads of the followed process in creation order (gdb numbers them so);
+ * *out is malloc'd. */
+size_t gs__threads(struct gdbserver *g, struct task ***out);
 void gs__error(struct gdbserver *g, int err, const char *text);
 /* Send text to gdb's console (O packets). */
 void gs__console(struct gdbserver *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "core/snapshot.h"
+#include "replay/record.h"
 
 struct mon_cmd {
 	const char *name;     /* the command's words */
@@ -213,6 +214,25 @@ static void mon_auto(struct gdbserver *g, char *args, struct sbuf *out)
 		sbuf_puts(out, "\"on\" or \"off\" expected.\n");
 }
 
+static void mon_record(struct gdbserver *g, char *args, struct sbuf *out)
+{
+	char *w = next_word(&args);
+	if (!w || !strcmp(w, "on"))
+		rec_set_enabled(g->s->rec, gs__inf(g), true);
+	else if (!strcmp(w, "off"))
+		rec_set_enabled(g->s->rec, gs__inf(g), false);
+	else
+		sbuf_puts(out, "\"on\" or \"off\" expected.\n");
+}
+
+static void mon_info_record(struct gdbserver *g, char *args, struct sbuf *out)
+{
+	(void)args;
+	rec_describe(g->s->rec, out);
+	if (out->len && out->s[out->len - 1] != '\n')
+		sbuf_putc(out, '\n');
+}
+
 /* The timeline commands need positions in a recording; a live session has none. */
 static void mon_timeline(struct gdbserver *g, char *args, struct sbuf *out, const char *what)
 {
@@ -239,6 +259,9 @@ static const struct mon_cmd mon_cmds[] = {
 	{ "delete checkpoint", mon_delete, "delete checkpoint N|NAME...", "drop checkpoints" },
 	{ "set auto-checkpoint", mon_auto, "set auto-checkpoint on|off",
 	  "checkpoint at every stop that ends a continue (default on)" },
+	{ "set record", mon_record, "set record on|off",
+	  "record the program's inputs, so that a restored checkpoint replays them" },
+	{ "info record", mon_info_record, "info record", "what is being recorded" },
 	{ "when", mon_when, "when", "the current position in the recording" },
 	{ "goto", mon_goto, "goto POSITION", "go to a position in the recording" },
 	{ "last", mon_last, "last EXPR", "go to where EXPR last changed" },

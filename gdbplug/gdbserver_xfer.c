@@ -180,6 +180,14 @@ static int find_r_debug(struct proc *p, uint64_t *out)
 	return 0;
 }
 
+/* rewind's own in-process agent (core/infcall, preloaded) is not the program's:
+ * gdb does not see it, as the program would not without rewind. */
+static bool is_agent(const char *name)
+{
+	const char *base = strrchr(name, '/');
+	return !strcmp(base ? base + 1 : name, "librewind-agent.so");
+}
+
 int gs__svr4_libraries(struct proc *p, const char *annex, struct sbuf *doc)
 {
 	uint64_t lm = 0, prev = 0;
@@ -219,7 +227,8 @@ int gs__svr4_libraries(struct proc *p, const char *annex, struct sbuf *doc)
 			sbuf_printf(doc, " main-lm=\"0x%" PRIx64 "\"", lm);
 		} else {
 			char name[PATH_MAX];
-			if (f[1] && proc_read_str(p, RADDR(f[1]), name, sizeof name) == 0 && name[0]) {
+			if (f[1] && proc_read_str(p, RADDR(f[1]), name, sizeof name) == 0 && name[0] &&
+			    !is_agent(name)) {
 				if (!open_tag)
 					sbuf_putc(doc, '>');
 				open_tag = true;
@@ -240,29 +249,28 @@ int gs__svr4_libraries(struct proc *p, const char *annex, struct sbuf *doc)
 
 static int threads_doc(struct gdbserver *g, struct sbuf *doc)
 {
-	struct inferior *inf = gs__inf(g);
+	struct task **v;
+	size_t n = gs__threads(g, &v);
 	sbuf_puts(doc, "<?xml version=\"1.0\"?>\n<threads>\n");
-	if (inf_alive(inf)) {
-		for (struct task *t = inf->main->tasks; t; t = t->next) {
-			if (t->state == TS_DEAD)
-				continue;
-			sbuf_puts(doc, "<thread id=\"");
-			rsp_put_ptid(doc, gs__ptid(g, t), g->mp);
+	for (size_t i = 0; i < n; i++) {
+		struct task *t = v[i];
+		sbuf_puts(doc, "<thread id=\"");
+		rsp_put_ptid(doc, gs__ptid(g, t), g->mp);
+		sbuf_putc(doc, '"');
+		char path[96], *comm;
+		size_t len;
+		snprintf(path, sizeof path, "/proc/%d/task/%d/comm", t->proc->pid, t->tid);
+		if (read_file(path, &comm, &len) == 0) {
+			comm[strcspn(comm, "\n")] = 0;
+			sbuf_puts(doc, " name=\"");
+			xml_escaped(doc, comm);
 			sbuf_putc(doc, '"');
-			char path[96], *comm;
-			size_t len;
-			snprintf(path, sizeof path, "/proc/%d/task/%d/comm", t->proc->pid, t->tid);
-			if (read_file(path, &comm, &len) == 0) {
-				comm[strcspn(comm, "\n")] = 0;
-				sbuf_puts(doc, " name=\"");
-				xml_escaped(doc, comm);
-				sbuf_putc(doc, '"');
-				free(comm);
-			}
-			sbuf_puts(doc, "/>\n");
+			free(comm);
 		}
+		sbuf_puts(doc, "/>\n");
 	}
 	sbuf_puts(doc, "</threads>\n");
+	free(v);
 	return 0;
 }
 
