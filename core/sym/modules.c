@@ -230,6 +230,22 @@ static int pid_path(void *arg, const char *mapped, char **local)
 	return 0;
 }
 
+static bool refused(struct symtab *st, const char *name, uint64_t start)
+{
+	char *key = xasprintf("%s@%lx", name, (unsigned long)start);
+	bool r = false;
+	for (size_t i = 0; i < st->refused.n && !r; i++)
+		r = !strcmp(st->refused.v[i], key);
+	free(key);
+	return r;
+}
+
+static void refuse(struct symtab *st, const char *name, uint64_t start)
+{
+	if (!refused(st, name, start))
+		vec_push(&st->refused, xasprintf("%s@%lx", name, (unsigned long)start));
+}
+
 static bool mod_present(struct symtab *st, const char *name, uint64_t start)
 {
 	for (size_t i = 0; i < st->mods.n; i++)
@@ -247,9 +263,15 @@ static int report_maps(struct symtab *st, const struct maps *mp, const char *exe
 	struct mod_want *w;
 	size_t nw;
 	wanted_modules(mp, exe, &w, &nw);
-	bool same = nw == st->mods.n;
-	for (size_t i = 0; i < nw && same; i++)
+	size_t nwant = 0;
+	bool same = true;
+	for (size_t i = 0; i < nw && same; i++) {
+		if (refused(st, w[i].path, w[i].start))
+			continue;
+		nwant++;
 		same = mod_present(st, w[i].path, w[i].start);
+	}
+	same = same && nwant == st->mods.n;
 	if (changed)
 		*changed = !same;
 	if (same) {
@@ -274,18 +296,23 @@ static int report_maps(struct symtab *st, const struct maps *mp, const char *exe
 		char *local = NULL;
 		if (!strcmp(w[i].path, "[vdso]") && st->pid && !st->path_fn) {
 			fd = vdso_fd(st->pid, mp);
-			if (fd < 0)
+			if (fd < 0) {
+				refuse(st, w[i].path, w[i].start);
 				continue;
+			}
 			local = xstrdup("[vdso]");
 		} else {
 			symtab_path_fn fn = st->path_fn ? st->path_fn : pid_path;
 			void *arg = st->path_fn ? st->path_arg : st;
-			if (fn(arg, w[i].path, &local) < 0)
+			if (fn(arg, w[i].path, &local) < 0) {
+				refuse(st, w[i].path, w[i].start);
 				continue;
+			}
 		}
 		Dwfl_Module *dm = dwfl_report_elf(st->dwfl, w[i].path, local, fd, w[i].start, false);
 		if (!dm) {
 			pr_debug(LM_SYM, "report %s (%s): %s", w[i].path, local, dwfl_errmsg(-1));
+			refuse(st, w[i].path, w[i].start);
 			if (fd >= 0)
 				close(fd);
 		}
@@ -397,6 +424,9 @@ void symtab_free(struct symtab *st)
 		free(s);
 	}
 	vec_free(&st->sources);
+	for (size_t i = 0; i < st->refused.n; i++)
+		free(st->refused.v[i]);
+	vec_free(&st->refused);
 	pool_free(&st->pool);
 	free(st);
 }

@@ -218,12 +218,17 @@ static void resolve_func(struct symtab *st, const char *spec, const char *file,
 			bool dup = false;
 			for (size_t k = 0; k < dwarf_entries.n && !dup; k++)
 				dup = dwarf_entries.v[k] == s->addr;
-			if (dup || (m->dw && sym_func_at(m, s->addr - m->bias)))
+			if (dup)
 				continue;
-			uint64_t addr = s->addr;
+			/* the ELF name of a function DWARF knows under another name
+			 * (libc's puts is _IO_puts): its DWARF range decides */
+			const struct sym_func *df = m->dw ? sym_func_at(m, s->addr - m->bias) : NULL;
+			uint64_t addr = s->addr, hi = s->addr + (s->size ? s->size : 1);
+			if (df && df->entry + m->bias == s->addr)
+				hi = df->hi + m->bias;
 			if (!(flags & SYMTAB_NO_SKIP) && !s->plt)
-				addr = sym_skip_prologue(st, m, s->addr, s->addr + (s->size ? s->size : 1));
-			push_loc(st, m, addr, s->full, out);
+				addr = sym_skip_prologue(st, m, s->addr, hi);
+			push_loc(st, m, addr, df ? df->name : s->full, out);
 			vec_push(&dwarf_entries, s->addr);
 		}
 	}

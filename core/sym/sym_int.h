@@ -148,6 +148,7 @@ struct symtab {
 	symtab_path_fn path_fn;
 	void *path_arg;
 	VEC(struct sym_source *) sources;
+	VEC(char *) refused;            /* "path@start" the path callback left out */
 	unsigned gen;                   /* bumped when modules change */
 	void *unwind;                   /* unwind.c: state attached to this Dwfl */
 	void (*unwind_free)(struct symtab *st);
