@@ -104,6 +104,10 @@ struct inf_policy {
 	 * divergence, the end of a replay) and return 0; every task is then stopped.
 	 * May be NULL (the event is then handled as usual). */
 	int (*take_stop)(void *ctx, struct inferior *inf, struct stop *st);
+	/* Milliseconds until the policy's next deadline (-1: none); on_timeout runs
+	 * when it passes with no event (the recorder's time slices). Both may be NULL. */
+	int (*timeout)(void *ctx, struct inferior *inf);
+	void (*on_timeout)(void *ctx, struct inferior *inf);
 };
 
 struct inferior {

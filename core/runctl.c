@@ -553,7 +553,10 @@ enum ev_result run_wait(struct inferior *inf, struct run *r, struct stop *st)
 {
 	for (;;) {
 		struct tev ev;
-		int w = target_wait(&inf->tg, &ev, -1);
+		/* The policy may have a deadline (a time slice, a syscall that may block). */
+		int tmo = inf->policy && inf->policy->timeout ?
+			  inf->policy->timeout(inf->policy->ctx, inf) : -1;
+		int w = target_wait(&inf->tg, &ev, tmo);
 		if (w == -EINTR || (w >= 0 && inf->interrupt_req && w == 0)) {
 			inf->interrupt_req = 0;
 			memset(st, 0, sizeof *st);
@@ -571,8 +574,11 @@ enum ev_result run_wait(struct inferior *inf, struct run *r, struct stop *st)
 			run_stop_all(inf, st, inf->cur);
 			return ER_STOP;
 		}
-		if (w == 0)
+		if (w == 0) {
+			if (inf->policy && inf->policy->on_timeout)
+				inf->policy->on_timeout(inf->policy->ctx, inf);
 			continue;
+		}
 		if (inf->interrupt_req && ev.kind != TEV_EXITED) {
 			/* Handle the event first; the interrupt is honoured at the next wait. */
 		}
