@@ -171,20 +171,41 @@ static bool in_main(struct collect *c, uint64_t pc)
 {
 	struct uw_state *s = c->s;
 	if (!s->main_known || s->main_gen != c->st->gen) {
+		/* gdb's main is the executable's: look nowhere else (indexing every
+		 * library's DWARF would cost the first backtrace 100+ ms) */
 		s->main_known = true;
 		s->main_gen = c->st->gen;
 		s->main_lo = s->main_hi = 0;
-		struct sym_loc_list l = { 0 };
-		if (symtab_resolve(c->st, "main", NULL, 0, SYMTAB_NO_SKIP, &l, NULL) == 0) {
-			struct sym_addr_info ai;
-			for (size_t i = 0; i < l.n; i++)
-				if (symtab_describe(c->st, l.v[i].addr, &ai) == 0 && ai.func_hi &&
-				    (!s->main_lo || sym_mod_at(c->st, ai.func_lo)->is_main)) {
-					s->main_lo = ai.func_lo;
-					s->main_hi = ai.func_hi;
-				}
+		for (size_t i = 0; i < c->st->mods.n; i++) {
+			struct sym_mod *m = c->st->mods.v[i];
+			if (!m->is_main)
+				continue;
+			if (sym_mod_dwarf(m)) {
+				sym_index_dwarf(m);
+				const char *key = pool_find(&c->st->pool, "main");
+				for (int k = key ? ptrmap_get(&m->func_by_name, (uintptr_t)key) : -1; k >= 0;
+				     k = m->funcs.v[k].next)
+					if (!m->funcs.v[k].inlined) {
+						s->main_lo = m->funcs.v[k].lo + m->bias;
+						s->main_hi = m->funcs.v[k].hi + m->bias;
+					}
+			}
+			const char *en;
+			uint64_t es, esz;
+			struct sym_loc_list l = { 0 };
+			if (!s->main_hi) {
+				sym_index_elf(m);
+				const char *key = pool_find(&c->st->pool, "main");
+				for (int k = key ? ptrmap_get(&m->sym_by_name, (uintptr_t)key) : -1; k >= 0;
+				     k = m->syms.v[k].next)
+					if (m->syms.v[k].func && !m->syms.v[k].plt &&
+					    sym_elf_at(m, m->syms.v[k].addr, &en, &es, &esz)) {
+						s->main_lo = es;
+						s->main_hi = es + (esz ? esz : 1);
+					}
+			}
+			sym_loc_list_free(&l);
 		}
-		sym_loc_list_free(&l);
 	}
 	return s->main_lo <= pc && pc < s->main_hi;
 }
