@@ -329,10 +329,17 @@ int unwind_backtrace(struct symtab *st, const struct sym_access *acc, unsigned m
 				out->v[i].valid |= 1u << k;
 				out->v[i].same_value |= 1u << k;
 			}
-	/* A frame whose CFA CFI could not give: the caller's stack pointer is it. */
-	for (size_t i = c.first; i + 1 < out->n; i++)
-		if (!out->v[i].cfa && (out->v[i + 1].valid & (1u << UNWIND_REG_RSP)))
-			out->v[i].cfa = out->v[i + 1].regs[UNWIND_REG_RSP];
+	/* A frame whose CFA CFI could not give: the caller's stack pointer is it;
+	 * for the outermost one, the frame-pointer convention (rbp + 16). */
+	for (size_t i = c.first; i < out->n; i++) {
+		struct unwind_frame *f = &out->v[i];
+		if (f->cfa)
+			continue;
+		if (i + 1 < out->n && (out->v[i + 1].valid & (1u << UNWIND_REG_RSP)))
+			f->cfa = out->v[i + 1].regs[UNWIND_REG_RSP];
+		else if ((f->valid & (1u << UNWIND_REG_RBP)) && f->regs[UNWIND_REG_RBP])
+			f->cfa = f->regs[UNWIND_REG_RBP] + 16;
+	}
 	s->acc = NULL;
 	return 0;
 }

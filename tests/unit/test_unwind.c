@@ -118,6 +118,11 @@ Test(unwind, shared_library)
 	check_backtrace("dlprog", "lib_square", 1, 3);
 }
 
+Test(unwind, frame_pointers_without_cfi)
+{
+	check_backtrace("nocfi", "leaf", 1, 6);
+}
+
 Test(unwind, optimized)
 {
 	check_backtrace("opt", "work", 1, 2);
