@@ -484,7 +484,8 @@ static void print_value(struct pr *p, struct value *v, bool top)
 	struct type *t = type_strip(v->type);
 	if (v->lazy && t->kind != TY_FUNC)
 		value_fetch(p->c, v);
-	if (v->optimized_out) {
+	if (v->optimized_out || (v->optmask && type_is_scalar(v->type) &&
+	                         value_partly_optimized_out(v))) {
 		sbuf_puts(p->out, "<optimized out>");
 		return;
 	}

@@ -96,8 +96,13 @@ struct value *value_from_loc(const struct sym_ctx *c, struct type *t, const stru
 				ok = false;
 			}
 			if (!ok) {
-				v->optimized_out = true;
-				return v;
+				/* this piece lives nowhere: its bytes are <optimized out> */
+				if (!v->optmask)
+					v->optmask = xcalloc(1, v->len ? v->len : 1);
+				for (uint64_t k = 0; k < p->bits && (bit + k) / 8 < v->len; k++)
+					v->optmask[(bit + k) / 8] = 1;
+				bit += p->bits;
+				continue;
 			}
 			for (uint64_t k = 0; k < p->bits && (bit + k) / 8 < v->len; k++) {
 				uint64_t sb = p->bit_off + k;
@@ -105,6 +110,16 @@ struct value *value_from_loc(const struct sym_ctx *c, struct type *t, const stru
 					v->bytes[(bit + k) / 8] |= (uint8_t)(1u << ((bit + k) % 8));
 			}
 			bit += p->bits;
+		}
+		if (v->optmask) {
+			bool all = true;
+			for (size_t k = 0; k < v->len && all; k++)
+				all = v->optmask[k];
+			if (all) {
+				free(v->optmask);
+				v->optmask = NULL;
+				v->optimized_out = true;
+			}
 		}
 		return v;
 	}
@@ -467,9 +482,11 @@ static void push_var(struct value_var_list *out, const char *name, struct value 
 	vec_push(out, x);
 }
 
-/* gdb's read_variable_at_entry: when the parameter's location at the pc is a
- * plain register, its value at entry is what the caller's call site put there. */
-static struct value *param_entry(const struct sym_ctx *c, struct sym_mod *m, Dwarf_Die *d)
+/* gdb's read_variable_at_entry: when the parameter's location at the function's
+ * entry is a plain register, its value at entry is what the caller's call site
+ * put there. fentry is the DWARF entry pc of the frame's function. */
+static struct value *param_entry(const struct sym_ctx *c, struct sym_mod *m, Dwarf_Die *d,
+                                 Dwarf_Addr fentry)
 {
 	Dwarf_Attribute a;
 	Dwarf_Op *ops;
@@ -477,8 +494,9 @@ static struct value *param_entry(const struct sym_ctx *c, struct sym_mod *m, Dwa
 	if (!c->caller || !c->frame || !dwarf_attr(d, DW_AT_location, &a))
 		return NULL;
 	unsigned form = dwarf_whatform(&a);
-	if (form == DW_FORM_sec_offset || form == DW_FORM_loclistx) {
-		if (dwarf_getlocation_addr(&a, c->frame->lookup_pc - m->bias, &ops, &n, 1) <= 0)
+	if (form == DW_FORM_sec_offset || form == DW_FORM_loclistx || form == DW_FORM_data4 ||
+	    form == DW_FORM_data8) {
+		if (dwarf_getlocation_addr(&a, fentry, &ops, &n, 1) <= 0)
 			return NULL;
 	} else if (dwarf_getlocation(&a, &ops, &n) != 0) {
 		return NULL;
@@ -504,6 +522,9 @@ int value_frame_vars(const struct sym_ctx *c, unsigned what, struct value_var_li
 		return -ENOENT;
 	Dwarf_Die *ff = frame_func(&s);
 	int last = s.func >= 0 ? s.func : -1;
+	Dwarf_Addr fentry = 0;
+	if (last >= 0)
+		dwarf_entrypc(&s.dies[last], &fentry);
 	for (int i = 0; i <= last; i++) {
 		Dwarf_Die ch;
 		if (dwarf_child(&s.dies[i], &ch) != 0)
@@ -523,7 +544,7 @@ int value_frame_vars(const struct sym_ctx *c, unsigned what, struct value_var_li
 			if (!arg && dwarf_attr(&ch, DW_AT_declaration, &a))
 				continue;
 			push_var(out, pool_intern(&c->st->pool, n), value_of_var_die(c, s.m, &ch, ff, NULL),
-			         arg ? param_entry(c, s.m, &ch) : NULL);
+			         arg ? param_entry(c, s.m, &ch, fentry) : NULL);
 		} while (dwarf_siblingof(&ch, &ch) == 0);
 	}
 	free(s.dies);

@@ -94,13 +94,47 @@ struct value *value_copy(const struct value *v)
 	n->bytes = xmalloc(v->len ? v->len : 1);
 	memcpy(n->bytes, v->bytes, v->len ? v->len : 1);
 	n->error = v->error ? xstrdup(v->error) : NULL;
+	if (v->optmask) {
+		n->optmask = xmalloc(v->len ? v->len : 1);
+		memcpy(n->optmask, v->optmask, v->len ? v->len : 1);
+	}
 	return n;
+}
+
+/* Take the availability of bytes [off, off + r->len) of v into r. */
+static void inherit_mask(struct value *r, const struct value *v, size_t off)
+{
+	if (!v->optmask)
+		return;
+	size_t masked = 0;
+	for (size_t k = 0; k < r->len && off + k < v->len; k++)
+		masked += v->optmask[off + k] != 0;
+	if (!masked)
+		return;
+	if (masked == r->len || r->bitsize) {
+		r->optimized_out = true;
+		return;
+	}
+	r->optmask = xcalloc(1, r->len);
+	for (size_t k = 0; k < r->len && off + k < v->len; k++)
+		r->optmask[k] = v->optmask[off + k];
+}
+
+bool value_partly_optimized_out(const struct value *v)
+{
+	if (v->optimized_out)
+		return true;
+	for (size_t k = 0; v->optmask && k < v->len; k++)
+		if (v->optmask[k])
+			return true;
+	return false;
 }
 
 void value_free(struct value *v)
 {
 	if (!v)
 		return;
+	free(v->optmask);
 	free(v->bytes);
 	free(v->error);
 	free(v);
@@ -175,6 +209,8 @@ int value_fetch(const struct sym_ctx *c, struct value *v)
 static int fetch_err(const struct sym_ctx *c, struct value *v, char **err)
 {
 	int e = value_fetch(c, v);
+	if (e == 0 && v->optmask && value_partly_optimized_out(v) && type_is_scalar(v->type))
+		e = -ENODATA;
 	if (e == -ENODATA)
 		set_err(err, xstrdup("value has been optimized out"));
 	else if (e < 0)
@@ -325,6 +361,7 @@ struct value *value_field(const struct sym_ctx *c, struct value *v, size_t i)
 	} else if (byte + r->len <= v->len) {
 		memcpy(r->bytes, v->bytes + byte, r->len);
 	}
+	inherit_mask(r, v, byte);
 	if (v->lval == LV_MEM) {
 		r->lval = LV_MEM;
 		r->addr = v->addr + byte;
@@ -399,6 +436,7 @@ struct value *value_index(const struct sym_ctx *c, struct value *v, int64_t i, c
 		struct value *r = value_new(et);
 		memcpy(r->bytes, v->bytes + (uint64_t)i * es, r->len);
 		r->optimized_out = v->optimized_out;
+		inherit_mask(r, v, (size_t)((uint64_t)i * es));
 		if (v->lval == LV_MEM) {
 			r->lval = LV_MEM;
 			r->addr = v->addr + (uint64_t)i * es;

@@ -46,6 +46,8 @@ struct value {
 	const char *conv;           /* LV_CONV: the variable's name */
 	const char *regname;        /* $reg values: the name, for assignment */
 	bool readonly;              /* value history entries: not assignable */
+	uint8_t *optmask;           /* NULL, or one flag per byte: that byte is
+	                               optimized out (DWARF pieces nowhere) */
 };
 
 struct value *value_new(struct type *t);

@@ -22,6 +22,8 @@ struct value *value_of_var_die(const struct sym_ctx *c, struct sym_mod *m, Dwarf
 /* Floating-point values at full (x87) precision. */
 int value_as_ldouble(const struct sym_ctx *c, struct value *v, long double *out, char **err);
 struct value *value_from_ldouble(struct type *t, long double d);
+/* Is any byte of v optimized out? */
+bool value_partly_optimized_out(const struct value *v);
 /* A named int type for registers ("int64_t"...), cached. */
 struct type *type_named_int(const char *name, unsigned size, bool is_signed);
 

@@ -25,5 +25,6 @@ int main(int argc, char **argv)
 	int r = work(n, &out);
 	r += unused_arg(r, n);
 	printf("%d %d\n", r, out);
-	return 0;
+	int use_pair(int x);   /* opt_b.c: a struct split into DWARF pieces */
+	return use_pair(r) == 0;
 }

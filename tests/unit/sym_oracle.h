@@ -276,6 +276,7 @@ static inline char *oracle_gdb_at(const char *prog, const char *spec, int count,
 /* What the shell does for `print[/F] EXPR`, `ptype`, `whatis`: our text. */
 struct session {
 	struct live L;
+	size_t cur;                 /* selected frame */
 	struct unwind_list frames;
 	struct expr_history *hist;
 	struct expr_env env;
@@ -358,8 +359,21 @@ static inline char *our_command(struct session *S, const char *cmd)
 				sbuf_putc(&out, '\n');
 			fmt_frame_line(&fc, &S->frames.v[i], true, &out);
 		}
-	} else if (!strcmp(cmd, "frame")) {
-		fmt_frame_line(&S->env.ctx, &S->frames.v[0], true, &out);
+	} else if (!strcmp(cmd, "frame") || !strcmp(cmd, "up") || !strcmp(cmd, "down")) {
+		/* gdb: the frame line, then its source line */
+		if (cmd[0] == 'u' && S->cur + 1 < S->frames.n)
+			S->cur++;
+		else if (cmd[0] == 'd' && S->cur > 0)
+			S->cur--;
+		const struct unwind_frame *f = &S->frames.v[S->cur];
+		S->env.ctx.frame = f;
+		S->env.ctx.caller = S->cur + 1 < S->frames.n ? &S->frames.v[S->cur + 1] : NULL;
+		fmt_frame_line(&S->env.ctx, f, true, &out);
+		struct sym_line ln;
+		const struct sym_source *src;
+		if (symtab_pc_line(S->L.st, f->lookup_pc, &ln) == 0 &&
+		    symtab_source(S->L.st, ln.fullpath, &src) == 0 && ln.line <= (int)src->nlines)
+			sbuf_printf(&out, "\n%d\t%s", ln.line, src->lines[ln.line - 1]);
 	}
 	if (err) {
 		sbuf_reset(&out);

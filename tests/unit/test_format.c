@@ -127,6 +127,12 @@ Test(format, optimized_out)
 	check_commands("opt4", "opt.c:10", 2, cmds);
 	const char *c2[] = { "info args", "print unused", "print used", "bt", NULL };
 	check_commands("opt", "unused_arg", 1, c2);
+	/* a struct in DWARF pieces, partly nowhere, in outer frames */
+	const char *c3[] = { "bt", "up", "print p", "print p.a", "print p.b", "info locals",
+	                     "print x", "down", "print v", NULL };
+	check_commands("opt", "sink", 1, c3);
+	check_commands("opt", "sink", 2, c3);
+	check_commands("opt4", "sink", 2, c3);
 }
 
 Test(format, cxx_values)
