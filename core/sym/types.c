@@ -588,6 +588,9 @@ size_t type_nfields(struct type *t)
 static struct type *index_type(struct symtab *st, const char *name, int kind_want,
                                bool want_complete)
 {
+	for (size_t mi = 0; mi < st->mods.n; mi++)
+		if (sym_mod_dwarf(st->mods.v[mi]))
+			sym_index_dwarf(st->mods.v[mi]);
 	const char *key = pool_find(&st->pool, name);
 	if (!key)
 		return NULL;
