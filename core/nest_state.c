@@ -61,6 +61,65 @@ void nest_state_free(struct nest_state *s)
 	} \
 } while (0)
 
+/* ---- process groups ----
+ * A checkpoint is forked from its process: it is in its process group. When that
+ * process leads the group, the checkpoint keeps the group's id — the process's pid —
+ * in use, and a restore could not give the pid back. So checkpoints leave such groups
+ * (setpgid(0, 0)) and restored processes rejoin theirs. */
+
+static pid_t pgid_now(pid_t pid)
+{
+	char path[64], *text;
+	int pg = -1;
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	if (read_file(path, &text, NULL) == 0) {
+		char *rp = strrchr(text, ')');
+		if (!rp || sscanf(rp + 1, " %*c %*d %d", &pg) != 1)
+			pg = -1;
+		free(text);
+	}
+	return pg;
+}
+
+static int setpgid_in(struct nest *n, struct proc *p, pid_t pgid)
+{
+	struct task *t = proc_main_task(p);
+	int64_t r = 0;
+	if (!t || t->state != TS_STOPPED)
+		return -ESRCH;
+	int e = inject_syscall6(n->tg, t, SYS_setpgid, &r, 0, (uint64_t)pgid, 0, 0, 0, 0);
+	return e < 0 ? e : (int)(r < 0 ? r : 0);
+}
+
+static void ckpt_leave_groups(struct nest *n)
+{
+	for (struct proc *c = n->tg->procs; c; c = c->next) {
+		if (!c->snapshot || c->dead)
+			continue;
+		pid_t pg = pgid_now(c->pid);
+		if (pg <= 0 || pg == c->pid || !target_find_proc(n->tg, pg))
+			continue;
+		int e = setpgid_in(n, c, 0);
+		if (e < 0)
+			pr_warn(LM_NEST, "checkpoint process %d: cannot leave process group %d: %s",
+				c->pid, pg, strerror(-e));
+	}
+}
+
+static void rejoin_groups(struct nest *n, struct sbuf *problems)
+{
+	for (int leaders = 1; leaders >= 0; leaders--)
+		for (struct nest_proc *np = n->procs; np; np = np->next) {
+			struct proc *p = target_find_proc(n->tg, np->pid);
+			if (!p || (np->pgid == np->pid) != leaders || pgid_now(np->pid) == np->pgid)
+				continue;
+			int e = setpgid_in(n, p, np->pgid == np->pid ? 0 : np->pgid);
+			if (e < 0)
+				sbuf_printf(problems, "pid %d: cannot rejoin process group %d: %s\n",
+					    np->pid, np->pgid, strerror(-e));
+		}
+}
+
 int nest_quiesce(struct nest *n, struct sbuf *why)
 {
 	struct target *tg = n->tg;
@@ -132,6 +191,7 @@ void nest_prepared(struct nest *n)
 		    !t->in_syscall)
 			nt->entry_settled = true;
 	}
+	ckpt_leave_groups(n);
 	/* Queued entries of tasks the checkpoint backed out are stale: they will be
 	 * met again when the syscall instruction runs again. */
 	size_t j = 0;
@@ -256,7 +316,13 @@ struct nest_state *nest_save(struct nest *n)
 		t->kick = false;
 	}
 	s->seq = n->seq;
+	for (struct nest_proc *np = s->procs; np; np = np->next) {
+		pid_t pg = pgid_now(np->pid);
+		if (pg > 0)
+			np->pgid = pg;
+	}
 	scan_memfds(n, s);
+	pr_debug(LM_NEST, "saved: %zu fds on /proc/PID/mem", s->memfds.n);
 	return s;
 }
 
@@ -302,6 +368,7 @@ int nest_load(struct nest *n, const struct nest_state *s, struct sbuf *problems)
 		}
 		t->dr_gen = t->proc->hw_gen;
 	}
+	rejoin_groups(n, problems);
 	for (size_t i = 0; i < s->memfds.n; i++) {
 		int e = reopen_memfd(n, &s->memfds.v[i]);
 		if (e < 0)

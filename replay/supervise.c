@@ -172,6 +172,8 @@ static void restore(struct sv *s, const char *what, struct sbuf *out, bool *ok)
 		return;
 	}
 	nest_load(s->nest, c->ns, &why);
+	if (why.len)
+		pr_warn(LM_NEST, "restore of checkpoint %d: %s", c->id, sbuf_str(&why));
 	if (c->has_tio) {
 		/* The terminal as the programs left it then, the same foreground job, and a
 		 * nudge to redraw (readline, full-screen programs). */

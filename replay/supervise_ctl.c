@@ -8,7 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -33,57 +34,33 @@ int sv_control_dir(char *buf, size_t len)
 	return 0;
 }
 
-static void *server(void *arg)
+static int sigio_wake = -1;
+
+static void on_sigio(int sig)
 {
-	struct sv_ctl *c = arg;
-	for (;;) {
-		struct pollfd pfd[2] = { { c->fd, POLLIN, 0 }, { c->stop_fd, POLLIN, 0 } };
-		if (poll(pfd, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if (pfd[1].revents)
-			break;
-		if (!(pfd[0].revents & POLLIN))
-			continue;
-		struct sv_req r;
-		memset(&r, 0, sizeof r);
-		r.fromlen = sizeof r.from;
-		ssize_t k = recvfrom(c->fd, r.text, sizeof r.text - 1, MSG_DONTWAIT,
-				     (struct sockaddr *)&r.from, &r.fromlen);
-		if (k <= 0)
-			continue;
-		r.text[k] = 0;
-		pthread_mutex_lock(&c->mu);
-		vec_push(&c->q, r);
-		pthread_mutex_unlock(&c->mu);
-		uint64_t one = 1;
-		if (write(c->wake_fd, &one, sizeof one) < 0)
-			pr_debug(LM_NEST, "control: cannot wake the supervisor: %s", strerror(errno));
-	}
-	return NULL;
+	int saved = errno;
+	uint64_t one = 1;
+	(void)sig;
+	if (sigio_wake >= 0 && write(sigio_wake, &one, sizeof one) < 0)
+		(void)0;
+	errno = saved;
 }
 
 int svc_open(struct sv_ctl *c, const char *path, int wake_fd, struct sbuf *err)
 {
 	memset(c, 0, sizeof *c);
-	c->fd = c->stop_fd = -1;
+	c->fd = -1;
 	c->wake_fd = wake_fd;
-	pthread_mutex_init(&c->mu, NULL);
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
 	if (strlen(path) >= sizeof a.sun_path) {
 		sbuf_printf(err, "control socket path %s is too long", path);
 		return -ENAMETOOLONG;
 	}
 	snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
-	snprintf(c->path, sizeof c->path, "%s", path);
-	c->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	c->stop_fd = eventfd(0, EFD_CLOEXEC);
-	if (c->fd < 0 || c->stop_fd < 0) {
+	c->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (c->fd < 0) {
 		int e = -errno;
 		sbuf_printf(err, "control socket: %s", strerror(errno));
-		svc_close(c);
 		return e;
 	}
 	int big = SV_MSG_MAX * 4;
@@ -95,32 +72,37 @@ int svc_open(struct sv_ctl *c, const char *path, int wake_fd, struct sbuf *err)
 	if (r < 0) {
 		int e = -errno;
 		sbuf_printf(err, "cannot bind the control socket %s: %s", path, strerror(errno));
-		c->path[0] = 0;
 		svc_close(c);
 		return e;
 	}
+	snprintf(c->path, sizeof c->path, "%s", path);
 	chmod(path, 0600);
-	if ((r = pthread_create(&c->th, NULL, server, c)) != 0) {
-		sbuf_printf(err, "control thread: %s", strerror(r));
+	sigio_wake = wake_fd;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_sigio;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGIO, &sa, NULL) < 0 || fcntl(c->fd, F_SETOWN, getpid()) < 0 ||
+	    fcntl(c->fd, F_SETFL, O_NONBLOCK | O_ASYNC) < 0) {
+		int e = -errno;
+		sbuf_printf(err, "control socket: cannot arm SIGIO: %s", strerror(errno));
 		svc_close(c);
-		return -r;
+		return e;
 	}
-	c->running = true;
 	return 0;
 }
 
 bool svc_pop(struct sv_ctl *c, struct sv_req *out)
 {
-	bool got = false;
-	pthread_mutex_lock(&c->mu);
-	if (c->q.n) {
-		*out = c->q.v[0];
-		memmove(c->q.v, c->q.v + 1, (c->q.n - 1) * sizeof *c->q.v);
-		c->q.n--;
-		got = true;
-	}
-	pthread_mutex_unlock(&c->mu);
-	return got;
+	memset(out, 0, sizeof *out);
+	out->fromlen = sizeof out->from;
+	ssize_t k = recvfrom(c->fd, out->text, sizeof out->text - 1, MSG_DONTWAIT,
+			     (struct sockaddr *)&out->from, &out->fromlen);
+	if (k <= 0)
+		return false;
+	out->text[k] = 0;
+	return true;
 }
 
 void svc_send(struct sv_ctl *c, const struct sockaddr_un *to, socklen_t tolen, const char *status,
@@ -137,22 +119,15 @@ void svc_send(struct sv_ctl *c, const struct sockaddr_un *to, socklen_t tolen, c
 
 void svc_close(struct sv_ctl *c)
 {
-	if (c->running) {
-		uint64_t one = 1;
-		if (write(c->stop_fd, &one, sizeof one) == sizeof one)
-			pthread_join(c->th, NULL);
-		c->running = false;
-	}
-	if (c->fd >= 0)
+	if (c->fd >= 0) {
+		signal(SIGIO, SIG_IGN);
+		sigio_wake = -1;
 		close(c->fd);
-	if (c->stop_fd >= 0)
-		close(c->stop_fd);
-	c->fd = c->stop_fd = -1;
+	}
+	c->fd = -1;
 	if (c->path[0])
 		unlink(c->path);
 	c->path[0] = 0;
-	vec_free(&c->q);
-	pthread_mutex_destroy(&c->mu);
 }
 
 /* ---- client ---- */
