@@ -162,3 +162,130 @@ Delete("delete")
 When("when")
 Goto("goto")
 Last("last")
+
+
+# ---- rewind session: checkpoints of a whole `rewind run` session, gdb included ----
+#
+# Under `rewind run -- gdb ...` the session's control socket is $REWIND_CONTROL. A
+# checkpoint taken from here holds gdb itself, blocked in this command: after each
+# restore of it, the restored gdb returns from `rewind session checkpoint` again,
+# with $_rewind_restored set to 1 (0 the first time) — as fork() returns twice.
+import os
+import socket
+
+
+def _session(request):
+    """Send one request to the session; returns (status, text)."""
+    path = os.environ.get("REWIND_CONTROL")
+    if not path:
+        raise gdb.GdbError("rewind session: gdb is not running under `rewind run` "
+                           "($REWIND_CONTROL is not set)")
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    try:
+        s.bind("")                   # an autobound address for the answer
+        s.connect(path)
+        s.send(("REWIND1 %d %s" % (os.getpid(), request)).encode())
+        while True:
+            status, _, text = s.recv(65536).decode(errors="replace").partition(" ")
+            if status in ("ok", "error", "restored"):
+                return status, text
+    except OSError as e:
+        raise gdb.GdbError("rewind session: %s: %s" % (path, e))
+    finally:
+        s.close()
+
+
+def _session_set(restored, ckpt):
+    gdb.set_convenience_variable("_rewind_restored", restored)
+    if ckpt is not None:
+        gdb.set_convenience_variable("_rewind_checkpoint", ckpt)
+
+
+class RewindSession(gdb.Command):
+    """rewind session: checkpoints of the whole `rewind run` session (gdb included).
+
+rewind session checkpoint [NAME]   checkpoint every process of the session
+rewind session restore N|NAME      go back to a checkpoint (this gdb is replaced)
+rewind session list                list the checkpoints
+rewind session delete N|NAME       drop a checkpoint
+rewind session status              processes and emulated ptrace links
+
+After a restore, gdb is the one of checkpoint time: it returns from its
+`rewind session checkpoint` command with $_rewind_restored = 1."""
+
+    def __init__(self):
+        super().__init__("rewind session", gdb.COMMAND_RUNNING, gdb.COMPLETE_NONE, True)
+
+    def invoke(self, arg, from_tty):
+        if arg.strip():
+            raise gdb.GdbError('Undefined rewind session command: "%s".  '
+                               'Try "help rewind session".' % arg.strip())
+        gdb.execute("help rewind session")
+
+
+class _SessionCmd(gdb.Command):
+    request = None
+    args = "none"
+    usage = None
+
+    def __init__(self, name):
+        super().__init__("rewind session " + name, gdb.COMMAND_RUNNING, gdb.COMPLETE_NONE)
+
+    def invoke(self, arg, from_tty):
+        arg = arg.strip()
+        if (self.args == "none" and arg) or (self.args == "required" and not arg):
+            raise gdb.GdbError("Usage: %s" % self.usage)
+        status, text = _session(self.request + (" " + arg if arg else ""))
+        if status == "error":
+            raise gdb.GdbError("rewind session: " + text)
+        self.done(status, text)
+
+    def done(self, status, text):
+        _say(text)
+
+
+class SessionCheckpoint(_SessionCmd):
+    """Checkpoint every process of the session: rewind session checkpoint [NAME].
+Sets $_rewind_checkpoint to its number and $_rewind_restored to 0; when the
+checkpoint is restored, this command returns again with $_rewind_restored = 1."""
+    request, args, usage = "checkpoint", "optional", "rewind session checkpoint [NAME]"
+
+    def done(self, status, text):
+        m = re.match(r"(?:checkpoint )?(\d+)", text)
+        ckpt = int(m.group(1)) if m else None
+        if status == "restored":
+            _say("Restored checkpoint %s of the session." % (ckpt if ckpt else text))
+            _session_set(1, ckpt)
+        else:
+            _say(text[0].upper() + text[1:] + "." if text else text)
+            _session_set(0, ckpt)
+
+
+class SessionRestore(_SessionCmd):
+    """Go back to a checkpoint of the session: rewind session restore N|NAME.
+Every process is replaced by its checkpoint, this gdb too: the gdb of checkpoint
+time carries on from where it was then."""
+    request, args, usage = "restore", "required", "rewind session restore N|NAME"
+
+
+class SessionList(_SessionCmd):
+    """List the checkpoints of the session."""
+    request, args, usage = "list", "none", "rewind session list"
+
+
+class SessionDelete(_SessionCmd):
+    """Drop a checkpoint of the session: rewind session delete N|NAME."""
+    request, args, usage = "delete", "required", "rewind session delete N|NAME"
+
+
+class SessionStatus(_SessionCmd):
+    """Processes of the session and the ptrace links rewind emulates."""
+    request, args, usage = "status", "none", "rewind session status"
+
+
+RewindSession()
+SessionCheckpoint("checkpoint")
+SessionRestore("restore")
+SessionList("list")
+SessionDelete("delete")
+SessionStatus("status")
