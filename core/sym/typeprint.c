@@ -76,79 +76,111 @@ static const char *access_name(int acc)
 	                                                                         : "public";
 }
 
-/* C++ member functions of the aggregate DIE, in declaration order. */
-static void print_methods(const struct sym_ctx *c, struct type *t, int level, int *section,
-                          bool need_labels, bool had_fields, struct sbuf *out)
+/* Is the method DIE one gdb shows (not artificial, named)? */
+static bool shown_method(Dwarf_Die *d)
+{
+	Dwarf_Attribute a;
+	bool art = false;
+	if (dwarf_tag(d) != DW_TAG_subprogram || !dwarf_diename(d))
+		return false;
+	if (dwarf_attr(d, DW_AT_artificial, &a))
+		dwarf_formflag(&a, &art);
+	return !art;
+}
+
+static void print_label(struct sbuf *out, int level, int acc, int *section)
+{
+	if (acc == *section)
+		return;
+	sbuf_printf(out, "%*s%s:\n", level + 2, "", access_name(acc));
+	*section = acc;
+}
+
+/* One C++ member function declaration, as gdb's c_type_print_base prints it. */
+static void print_method(struct type *t, Dwarf_Die *ch, int level, struct sbuf *out)
 {
 	struct sym_mod *m = t->mod;
-	Dwarf_Die d, ch;
-	if (!m || !m->dw || !dwarf_offdie(m->dw, t->die, &d) || dwarf_child(&d, &ch) != 0)
-		return;
-	bool is_class = t->kind == TY_CLASS, first = true;
-	do {
-		if (dwarf_tag(&ch) != DW_TAG_subprogram)
-			continue;
-		Dwarf_Attribute a;
-		bool art = false;
-		if (dwarf_attr(&ch, DW_AT_artificial, &a))
-			dwarf_formflag(&a, &art);
-		const char *name = dwarf_diename(&ch);
-		if (art || !name)
-			continue;
-		if (first && had_fields)
-			sbuf_putc(out, '\n');
-		first = false;
-		int acc = access_of(&ch, is_class);
-		if (acc != *section) {
-			sbuf_printf(out, "%*s%s:\n", level + 2, "", access_name(acc));
-			*section = acc;
+	const char *name = dwarf_diename(ch);
+	struct type *ft = type_from_die(m, ch);
+	Dwarf_Attribute a;
+	Dwarf_Die pa;
+	bool has_this = false, is_const = false;
+	if (dwarf_child(ch, &pa) == 0 && dwarf_tag(&pa) == DW_TAG_formal_parameter) {
+		bool pa_art = false;
+		if (dwarf_attr(&pa, DW_AT_artificial, &a))
+			dwarf_formflag(&a, &pa_art);
+		has_this = pa_art;
+		if (has_this && ft->nparams) {
+			struct type *pt = type_strip_cv(ft->params[0]);
+			if (pt->kind == TY_PTR && pt->target && pt->target->kind == TY_CONST)
+				is_const = true;
 		}
-		(void)need_labels;
-		struct type *ft = type_from_die(m, &ch);
-		/* `this` is the first (artificial) parameter: not shown */
-		Dwarf_Die pa;
-		bool has_this = false, is_const = false;
-		if (dwarf_child(&ch, &pa) == 0 && dwarf_tag(&pa) == DW_TAG_formal_parameter) {
-			bool pa_art = false;
+	}
+	sbuf_printf(out, "%*s", level + 4, "");
+	/* gdb says "virtual" when the method has a vtable slot */
+	if (dwarf_hasattr(ch, DW_AT_vtable_elem_location))
+		sbuf_puts(out, "virtual ");
+	else if (!has_this)
+		sbuf_puts(out, "static ");
+	const char *tail = t->name ? strrchr(t->name, ':') : NULL;
+	const char *tn = tail ? tail + 1 : t->name;
+	bool ctor = tn && !strcmp(name, tn), dtor = name[0] == '~';
+	if (!ctor && !dtor) {
+		type_name(out, ft->target ? ft->target : type_void(), NULL);
+		if (out->len && out->s[out->len - 1] != '*' && out->s[out->len - 1] != '&')
+			sbuf_putc(out, ' ');
+	}
+	sbuf_printf(out, "%s(", name);
+	/* the parameters gdb shows: not `this`, not __in_chrg and other
+	 * artificial ones */
+	size_t shown = 0, k = 0;
+	if (dwarf_child(ch, &pa) == 0)
+		do {
+			if (dwarf_tag(&pa) != DW_TAG_formal_parameter)
+				continue;
+			bool art = false;
 			if (dwarf_attr(&pa, DW_AT_artificial, &a))
-				dwarf_formflag(&a, &pa_art);
-			has_this = pa_art;
-			if (has_this && ft->nparams) {
-				struct type *pt = type_strip_cv(ft->params[0]);
-				if (pt->kind == TY_PTR && pt->target && pt->target->kind == TY_CONST)
-					is_const = true;
+				dwarf_formflag(&a, &art);
+			if (!art && k < ft->nparams) {
+				if (shown++)
+					sbuf_puts(out, ", ");
+				type_name(out, ft->params[k], NULL);
 			}
-		}
-		bool is_static = !has_this;
-		sbuf_printf(out, "%*s", level + 4, "");
-		if (is_static)
-			sbuf_puts(out, "static ");
-		bool ctor = t->name && (!strcmp(name, t->name) ||
-		                        (strrchr(t->name, ':') && !strcmp(name, strrchr(t->name, ':') + 1)));
-		bool dtor = name[0] == '~';
-		if (!ctor && !dtor) {
-			type_name(out, ft->target ? ft->target : type_void(), NULL);
-			if (out->len && out->s[out->len - 1] != '*' && out->s[out->len - 1] != '&')
-				sbuf_putc(out, ' ');
-		}
-		sbuf_printf(out, "%s(", name);
-		size_t k0 = has_this ? 1 : 0;
-		for (size_t k = k0; k < ft->nparams; k++) {
-			if (k > k0)
-				sbuf_puts(out, ", ");
-			type_name(out, ft->params[k], NULL);
-		}
-		if (ft->nparams == k0 && !ctor && !dtor)
-			sbuf_puts(out, "void");
-		sbuf_puts(out, is_const ? ") const;\n" : ");\n");
-	} while (dwarf_siblingof(&ch, &ch) == 0);
+			k++;
+		} while (dwarf_siblingof(&pa, &pa) == 0);
+	if (!shown)
+		sbuf_puts(out, ft->varargs ? "..." : "void");
+	sbuf_puts(out, is_const ? ") const;\n" : ");\n");
+}
+
+/* gdb's need_access_label_p: labels only when they say something. */
+static bool need_labels(struct type *t, Dwarf_Die *d, bool have_die)
+{
+	bool is_class = t->kind == TY_CLASS;
+	for (size_t i = 0; i < t->nfields; i++) {
+		const struct type_field *f = &t->fields[i];
+		if (f->is_base)
+			continue;
+		if (is_class ? f->access != DW_ACCESS_private : f->access != DW_ACCESS_public)
+			return true;
+	}
+	Dwarf_Die ch;
+	if (have_die && dwarf_child(d, &ch) == 0)
+		do {
+			if (dwarf_tag(&ch) != DW_TAG_subprogram)
+				continue;
+			int acc = access_of(&ch, is_class);
+			if (is_class ? acc != DW_ACCESS_private : acc != DW_ACCESS_public)
+				return true;
+		} while (dwarf_siblingof(&ch, &ch) == 0);
+	return false;
 }
 
 static void print_body(const struct sym_ctx *c, struct type *t, int level, struct sbuf *out)
 {
 	t = type_complete(c->st, t);
 	if (t->kind == TY_ENUM) {
-		sbuf_puts(out, t->is_cxx && t->name ? "enum " : "enum ");
+		sbuf_puts(out, "enum ");
 		if (t->name)
 			sbuf_printf(out, "%s ", t->name);
 		print_enum_body(t, out);
@@ -158,7 +190,6 @@ static void print_body(const struct sym_ctx *c, struct type *t, int level, struc
 	if (t->name)
 		sbuf_printf(out, "%s ", t->name);
 	size_t n = type_nfields(t);
-	/* base classes */
 	bool any_base = false;
 	for (size_t i = 0; i < n; i++)
 		if (t->fields[i].is_base) {
@@ -168,49 +199,22 @@ static void print_body(const struct sym_ctx *c, struct type *t, int level, struc
 		}
 	if (any_base)
 		sbuf_putc(out, ' ');
+	sbuf_puts(out, "{\n");
 	if (t->is_decl && !n) {
-		sbuf_puts(out, "{\n");
 		sbuf_printf(out, "%*s<incomplete type>\n%*s}", level + 4, "", level, "");
 		return;
 	}
-	sbuf_puts(out, "{\n");
-	bool is_class = t->kind == TY_CLASS;
-	int section = is_class || t->is_cxx ? -1 : DW_ACCESS_public;
-	if (t->kind == TY_STRUCT || t->kind == TY_UNION)
-		section = DW_ACCESS_public;   /* no label while everything is public */
 	struct sym_mod *m = t->mod;
-	Dwarf_Die d, ch;
-	bool fields = false;
-	size_t fi = 0;
-	bool have_dies = m && m->dw && dwarf_offdie(m->dw, t->die, &d) && dwarf_child(&d, &ch) == 0;
+	Dwarf_Die d;
+	bool have_die = m && m->dw && dwarf_offdie(m->dw, t->die, &d);
+	bool labels = t->is_cxx && need_labels(t, &d, have_die);
+	int section = -1;
 	for (size_t i = 0; i < n; i++) {
 		const struct type_field *f = &t->fields[i];
-		if (f->is_base)
+		if (f->is_base || f->artificial)
 			continue;
-		if (f->artificial && f->name && !strncmp(f->name, "_vptr", 5)) {
-			continue;
-		}
-		if (is_class && have_dies) {
-			/* find the member's DIE for its accessibility */
-			int acc = DW_ACCESS_private;
-			Dwarf_Die x = ch;
-			size_t k = 0;
-			do {
-				int tag = dwarf_tag(&x);
-				if (tag != DW_TAG_member && tag != DW_TAG_variable && tag != DW_TAG_inheritance)
-					continue;
-				if (k++ == i) {
-					acc = access_of(&x, true);
-					break;
-				}
-			} while (dwarf_siblingof(&x, &x) == 0);
-			if (acc != section) {
-				sbuf_printf(out, "%*s%s:\n", level + 2, "", access_name(acc));
-				section = acc;
-			}
-		}
-		fi++;
-		fields = true;
+		if (labels)
+			print_label(out, level, f->access, &section);
 		sbuf_printf(out, "%*s", level + 4, "");
 		if (f->is_static)
 			sbuf_puts(out, "static ");
@@ -219,13 +223,19 @@ static void print_body(const struct sym_ctx *c, struct type *t, int level, struc
 			sbuf_printf(out, " : %u", f->bitsize);
 		sbuf_puts(out, ";\n");
 	}
-	if (t->is_cxx) {
-		int sec = section < 0 ? -1 : section;
-		if (!is_class && sec == DW_ACCESS_public)
-			sec = -1;   /* gdb labels the methods of a struct */
-		print_methods(c, t, level, &sec, true, fields && is_class, out);
+	Dwarf_Die ch;
+	if (t->is_cxx && have_die && dwarf_child(&d, &ch) == 0) {
+		bool first = true;
+		do {
+			if (!shown_method(&ch))
+				continue;
+			if (first && section != -1)
+				sbuf_putc(out, '\n');
+			first = false;
+			print_label(out, level, access_of(&ch, t->kind == TY_CLASS), &section);
+			print_method(t, &ch, level, out);
+		} while (dwarf_siblingof(&ch, &ch) == 0);
 	}
-	(void)fi;
 	sbuf_printf(out, "%*s}", level, "");
 }
 

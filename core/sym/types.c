@@ -542,6 +542,14 @@ static void build_fields(struct type *t)
 		struct type_field fl = { .type = sub_type(m, &f), .is_base = is_base,
 		                         .is_static = is_static,
 		                         .artificial = die_flag(&f, DW_AT_artificial) };
+		/* gdb: the default of the aggregate kind; artificial members private */
+		uint64_t acc;
+		if (die_udata(&f, DW_AT_accessibility, &acc))
+			fl.access = (unsigned char)acc;
+		else
+			fl.access = t->kind == TY_CLASS ? DW_ACCESS_private : DW_ACCESS_public;
+		if (fl.artificial)
+			fl.access = DW_ACCESS_private;
 		const char *n = dwarf_diename(&f);
 		fl.name = n ? pool_intern(&m->st->pool, n) : NULL;
 		uint64_t off = 0, bsz = 0, boff = 0, dbo = 0;

@@ -44,6 +44,7 @@ struct type_field {
 	bool is_base;            /* a base class subobject */
 	bool is_static;          /* C++ static member (no storage in the object) */
 	bool artificial;         /* _vptr and the like */
+	unsigned char access;    /* C++: 1 public, 2 protected, 3 private (DW_ACCESS_*) */
 };
 
 struct type_enumerator {

@@ -56,5 +56,6 @@ int main()
 	geo::inner::helper(rv, k);
 	int r = overload(v) + overload("z") + k.twice();
 	std::printf("%d %d %d\n", v, r, geo::Klass::count);
-	return 0;
+	extern int use_shapes();   // cxx_b.cc: virtual classes, an inlined function
+	return use_shapes() == 0;
 }

@@ -147,4 +147,9 @@ Test(format, cxx_values)
 	const char *c2[] = { "print ref", "print k", "info args", "print ref + 1", "print &ref",
 	                     "print k.x", "print k.b", "whatis ref", "ptype k", "bt", NULL };
 	check_commands("cxx", "geo::inner::helper", 1, c2);
+	const char *c3[] = { "print *s", "print s", "print s->id", "ptype geo::Shape",
+	                     "ptype geo::Square", "ptype geo::Hidden", "ptype s", "whatis *s",
+	                     "print *(geo::Square *)s", "bt", "up", "print sq", "print h",
+	                     "info locals", "ptype h", NULL };
+	check_commands("cxx", "use_shape", 1, c3);
 }

@@ -92,8 +92,15 @@ static void check_specs(const char *prog, const char *const *specs)
 					             l.v[k].line, f[2]);
 				}
 				if (nf >= 4 && strcmp(f[3], "None")) {
+					/* for an inlined instance gdb's Python names the function
+					 * containing it (info breakpoints names the inlined one,
+					 * as we do) */
 					char *gf = gdb_func(f[3]);
-					cr_expect_str_eq(l.v[k].func ? l.v[k].func : "", gf, "%s: function", specs[i]);
+					struct sym_addr_info ai;
+					const char *ours = l.v[k].func ? l.v[k].func : "";
+					if (strcmp(ours, gf) && symtab_describe(st, l.v[k].addr, &ai) == 0 && ai.func)
+						ours = ai.func;
+					cr_expect_str_eq(ours, gf, "%s: function", specs[i]);
 					free(gf);
 				}
 			}
@@ -130,7 +137,8 @@ Test(symtab, resolve_cxx_like_gdb)
 		"geo::Klass::method", "method", "Klass::method", "geo::inner::helper", "helper",
 		"inner::helper", "overload", "geo::Base::twice", "twice", "main", "cxx.cc:26",
 		"method(int)", "geo::Klass::method(double)", "Klass::Klass", "Base",
-		"cxx.cc:geo::Klass::method", "printf", "nosuch::method", NULL,
+		"cxx.cc:geo::Klass::method", "printf", "nosuch::method", "twice", "use_shape",
+		"geo::Square::area", "area", "Shape", "cxx_b.cc:36", "cxx_b.cc:31", NULL,
 	};
 	check_specs("cxx", specs);
 }
