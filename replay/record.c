@@ -27,6 +27,8 @@
 static int on_event(void *ctx, struct inferior *inf, struct tev *ev);
 static int resume_hook(void *ctx, struct inferior *inf, struct task *t, enum resume_mode m);
 static int take_stop(void *ctx, struct inferior *inf, struct stop *st);
+static int policy_timeout(void *ctx, struct inferior *inf);
+static void policy_on_timeout(void *ctx, struct inferior *inf);
 
 int rec_new(struct rec_engine **out)
 {
@@ -35,6 +37,10 @@ int rec_new(struct rec_engine **out)
 	e->policy.on_event = on_event;
 	e->policy.resume = resume_hook;
 	e->policy.take_stop = take_stop;
+	e->policy.timeout = policy_timeout;
+	e->policy.on_timeout = policy_on_timeout;
+	struct sched_opts so = { 0 };
+	sched_set_opts(e, &so);
 	e->enabled = true;
 	e->live_at_end = true;
 	e->emit_fd = -1;
@@ -223,7 +229,10 @@ static void new_history(struct rec_engine *e)
 	e->branch = rec_branch_new(e->next_branch++);
 	e->cursor = 0;
 	e->fdoffs.n = 0;
+	e->tcounts.n = 0;
+	e->tidmap.n = 0;
 	drop_tasks(e);
+	sched_reset(e, NULL);
 }
 
 /* Event 0: what the process was when the recording started. */
@@ -289,7 +298,9 @@ static int start_offline(struct rec_engine *e, struct inferior *inf, struct sbuf
 	e->cursor = 0;
 	e->fdoffs.n = 0;
 	e->tidmap.n = 0;
+	e->tcounts.n = 0;
 	drop_tasks(e);
+	sched_reset(e, t);
 	rpl_map_tid(e, e->rec_pid, p->pid);
 	e->mode = REC_REPLAYING;
 	inf->policy = &e->policy;
@@ -461,6 +472,8 @@ void rec_set_enabled(struct rec_engine *e, struct inferior *inf, bool on)
 int rec_log(struct rec_engine *e, struct inferior *inf, struct trace_ev *ev)
 {
 	(void)inf;
+	if (ev->tid)
+		rec_count_event(e, ev->tid);
 	if (e->disk) {
 		/* Straight to the trace; nothing kept in memory. */
 		int w = trace_write(e->tw, ev, NULL);
@@ -513,13 +526,58 @@ static void forget_task(struct rec_engine *e, pid_t tid)
 		}
 }
 
+static bool queued_for(struct inferior *inf, struct task *t)
+{
+	for (size_t i = 0; i < inf->tg.queue.n; i++)
+		if (inf->tg.queue.v[i].task == t)
+			return true;
+	return false;
+}
+
+/* Replay: an asynchronous event of t is next (it may stand right after this call). */
+static bool async_due(struct rec_engine *e, struct task *t)
+{
+	const struct trace_ev *ev = rpl_peek(e);
+	return ev && rpl_live_tid(e, ev->tid) == t->tid &&
+	       (ev->type == TR_SIGNAL || (ev->type == TR_SCHED && ev->sched.reason == TRSCHED_PREEMPT));
+}
+
+int rec_run(struct rec_engine *e, struct inferior *inf, struct task *t, enum resume_mode m)
+{
+	if (queued_for(inf, t))
+		return 0;   /* its event is handled first */
+	if (e->mode == REC_RECORDING) {
+		rec_sig_resume(e, inf, t);
+	} else if (e->mode == REC_REPLAYING) {
+		int r = rpl_prepare(e, inf, t);
+		if (r < 0)
+			return r;
+		if (r > 0)
+			return 0;   /* it gave way to another thread, or stopped */
+	}
+	return target_resume(&inf->tg, t, m == RESUME_SYSCALL ? RESUME_CONT : m);
+}
+
 int rec_resume_want(struct rec_engine *e, struct inferior *inf, struct task *t)
 {
 	struct rec_task *rt = rec_task_of(e, t);
+	bool at_entry = t->in_syscall && t->last_ev == TEV_SECCOMP;
+	bool hold = e->mode == REC_REPLAYING ? sched_rpl_resume(e, inf, t) != 0 :
+		    e->mode == REC_RECORDING ? sched_rec_resume(e, inf, t) != 0 : false;
+	if (at_entry && (hold || (e->mode == REC_REPLAYING && async_due(e, t)))) {
+		/* Finish the call first (it was skipped or denied): the task waits at its
+		 * exit, or stands where a signal was recorded right after the call. */
+		rt->pend = RP_REPLAY;
+		rt->passthru = true;
+		rt->fix_orig = e->mode == REC_REPLAYING;
+		return target_resume(&inf->tg, t, RESUME_SYSCALL);
+	}
+	if (hold)
+		return 0;
 	if (rt->want != RESUME_STEP)
-		return target_resume(&inf->tg, t, rt->want == RESUME_SYSCALL ? RESUME_CONT : rt->want);
-	if (t->in_syscall)   /* a seccomp stop: the kernel reports the step after the call */
-		return target_resume(&inf->tg, t, RESUME_STEP);
+		return rec_run(e, inf, t, rt->want);
+	if (at_entry)   /* a seccomp stop: the kernel reports the step after the call */
+		return rec_run(e, inf, t, RESUME_STEP);
 	/* At a syscall-exit or signal stop the stepped instruction is complete. */
 	struct tev ev = { .kind = TEV_STEP, .task = t, .proc = t->proc, .tid = t->tid };
 	ev.addr = task_pc(t);
@@ -555,14 +613,6 @@ void rec_regs_args(const struct user_regs_struct *r, uint64_t args[6])
 	args[5] = r->r9;
 }
 
-static bool queued_for(struct inferior *inf, struct task *t)
-{
-	for (size_t i = 0; i < inf->tg.queue.n; i++)
-		if (inf->tg.queue.v[i].task == t)
-			return true;
-	return false;
-}
-
 static int resume_hook(void *ctx, struct inferior *inf, struct task *t, enum resume_mode m)
 {
 	struct rec_engine *e = ctx;
@@ -575,11 +625,58 @@ static int resume_hook(void *ctx, struct inferior *inf, struct task *t, enum res
 		rt->want = m;
 	if (rt->pend != RP_NONE) {
 		/* Inside a call we follow to its exit: its queued exit comes first. */
-		if (queued_for(inf, t))
+		if (queued_for(inf, t) || rt->sstate == SS_WAIT)
 			return 0;
 		return target_resume(&inf->tg, t, RESUME_SYSCALL);
 	}
-	return target_resume(&inf->tg, t, m);
+	if (rt->sstate == SS_ENTRY)
+		return 0;   /* replay: waits at a call's entry for its result */
+	if (e->mode == REC_RECORDING && sched_rec_resume(e, inf, t))
+		return 0;   /* not its turn */
+	if (e->mode == REC_REPLAYING && sched_rpl_resume(e, inf, t))
+		return 0;
+	return rec_run(e, inf, t, m);
+}
+
+static int policy_timeout(void *ctx, struct inferior *inf)
+{
+	return sched_timeout_ms(ctx, inf);
+}
+
+static void policy_on_timeout(void *ctx, struct inferior *inf)
+{
+	sched_on_timeout(ctx, inf);
+}
+
+/* ---- thread event counts ---- */
+
+uint64_t rec_thread_events(struct rec_engine *e, pid_t tid)
+{
+	for (size_t i = 0; i < e->tcounts.n; i++)
+		if (e->tcounts.v[i].tid == tid)
+			return e->tcounts.v[i].n;
+	return 0;
+}
+
+void rec_count_event(struct rec_engine *e, pid_t tid)
+{
+	for (size_t i = 0; i < e->tcounts.n; i++)
+		if (e->tcounts.v[i].tid == tid) {
+			e->tcounts.v[i].n++;
+			return;
+		}
+	struct rec_tcount c = { tid, 1 };
+	vec_push(&e->tcounts, c);
+}
+
+void rec_recount(struct rec_engine *e)
+{
+	e->tcounts.n = 0;
+	for (uint64_t i = 0; e->branch && i < e->cursor; i++) {
+		const struct trace_ev *ev = rec_branch_get(e->branch, i);
+		if (ev && ev->tid)
+			rec_count_event(e, ev->tid);
+	}
 }
 
 /* ---- events ---- */
@@ -614,7 +711,8 @@ static int on_exec(struct rec_engine *e, struct inferior *inf, struct task *t)
 	if (!ev || ev->type != TR_TASK || ev->task.kind != TRT_EXEC)
 		return rpl_diverge(e, inf, t, "the program executed a new program; the recording "
 				   "has %s here", ev ? trace_type_name(ev->type) : "nothing");
-	uint64_t at = e->cursor++;
+	uint64_t at = e->cursor;
+	rpl_consume(e);
 	rt->pend = RP_NONE;
 	if (e->offline) {
 		struct sbuf err = { 0 };
@@ -657,14 +755,44 @@ static int on_event(void *ctx, struct inferior *inf, struct tev *ev)
 			return rpl_sys_exit(e, inf, t);
 		return 0;
 	}
-	case TEV_SIGNAL:
-		if (t->pending_sig == SIGSEGV)
-			return rec_tsc_fault(e, inf, t);
+	case TEV_SIGNAL: {
+		if (t->pending_sig == SIGSEGV) {
+			int r = rec_tsc_fault(e, inf, t);
+			if (r != 0)
+				return r;
+		}
+		if (e->mode == REC_REPLAYING)
+			return rpl_sig_stop(e, inf, t);
+		return rec_sig_stop(e, inf, t);
+	}
+	case TEV_BREAKPOINT:
+	case TEV_HWBP:
+		if (e->mode == REC_REPLAYING)
+			return rpl_search_hit(e, inf, t, ev);
+		return 0;
+	case TEV_INTERRUPT:
+		if (e->mode == REC_RECORDING)
+			return sched_rec_interrupted(e, inf, t);
+		return 0;
+	case TEV_FORK: case TEV_VFORK: case TEV_CLONE:
+		if (e->mode == REC_REPLAYING)
+			return rpl_new_task(e, inf, t, ev) < 0 ? -1 : 0;
+		if (ev->child) {
+			struct trace_ev te = { .type = TR_TASK, .tid = t->tid };
+			te.task.kind = ev->kind == TEV_FORK ? TRT_FORK : ev->kind == TEV_VFORK ?
+				       TRT_VFORK : TRT_CLONE;
+			te.task.other = ev->child->tid;
+			rec_log(e, inf, &te);
+			sched_new_task(e, ev->child);
+		}
 		return 0;
 	case TEV_EXEC:
 		return on_exec(e, inf, t) < 0 ? -1 : 0;
 	case TEV_THREAD_EXITED:
 		forget_task(e, ev->tid);
+		sched_gone(e, inf, ev->tid);
+		if (e->mode == REC_REPLAYING)
+			return sched_rpl_drive(e, inf) < 0 ? -1 : 0;
 		return 0;
 	case TEV_EXITED:
 		if (e->mode == REC_RECORDING && ev->proc == inf->main) {
@@ -674,10 +802,14 @@ static int on_event(void *ctx, struct inferior *inf, struct tev *ev)
 		} else if (e->mode == REC_REPLAYING && ev->proc == inf->main) {
 			const struct trace_ev *n = rpl_peek(e);
 			if (n && n->type == TR_END)
-				e->cursor++;
+				rpl_consume(e);
 		}
-		for (struct task *o = ev->proc->tasks; o; o = o->next)
+		for (struct task *o = ev->proc->tasks; o; o = o->next) {
 			forget_task(e, o->tid);
+			sched_gone(e, inf, o->tid);
+		}
+		if (e->mode == REC_REPLAYING)
+			return sched_rpl_drive(e, inf) < 0 ? -1 : 0;
 		return 0;
 	default:
 		return 0;
@@ -750,6 +882,11 @@ void rec_checkpoint_restored(struct rec_engine *e, struct inferior *inf, const s
 	rec_branch_unref(e->branch);
 	e->branch = k->branch;
 	e->cursor = k->event;
+	/* The tid map stays: restored tasks have the tids they had when taken, and a
+	 * task re-created later gets its entry replaced. */
+	rec_recount(e);
+	sched_reset(e, inf->cur);
+	e->sched_cur = 0;   /* the next event's task takes the turn */
 	e->mode = e->cursor < rec_branch_len(e->branch) ? REC_REPLAYING : REC_RECORDING;
 	if (e->mode == REC_RECORDING && !e->enabled)
 		e->mode = REC_OFF;
@@ -766,6 +903,10 @@ void rec_after_stop(struct rec_engine *e, struct inferior *inf)
 	e->watching = false;
 	if (e->mode == REC_OFF)
 		return;
+	/* Everyone stopped for the user; the run loop asks again on the next resume. */
+	e->preempting = 0;
+	for (size_t i = 0; i < e->tasks.n; i++)
+		e->tasks.v[i]->held = false;
 	e->writes.n = e->write_pids.n = 0;
 	for (struct proc *p = inf->tg.procs; p; p = p->next) {
 		if (p->dead || p->snapshot)

@@ -102,6 +102,9 @@ void rec_loaded_free(struct rec_loaded *l);
 /* Replay: re-emit the program's recorded writes to descriptors 1 and 2 on rewind's
  * own stdout and stderr (`replay --autopilot`). */
 void rec_set_emit(struct rec_engine *e, bool on);
+/* A checksum of the program's writable memory taken when its initial process made
+ * exit_group (recording and replaying alike): 0 and *out, or -ENOENT if it has not. */
+int rec_exit_checksum(const struct rec_engine *e, uint64_t *out);
 /* The last divergence report ("" if none). */
 const char *rec_last_divergence(const struct rec_engine *e);
 

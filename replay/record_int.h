@@ -7,7 +7,9 @@
 
 #include "core/inferior.h"
 #include "replay/record.h"
+#include "replay/position.h"
 #include "replay/recording.h"
+#include "replay/sched.h"
 #include "replay/seccomp.h"
 #include "replay/systable.h"
 #include "replay/trace.h"
@@ -33,6 +35,30 @@ struct rec_task {
 	int placeholder;            /* replay: the exit must produce this descriptor (-1) */
 	bool fds_pair;              /* replay: ... or the pair in the out-buffer */
 	bool mmap_inject;           /* replay: map the stored copy at the exit stop */
+	bool restart_fix;           /* replay: an interrupted call: restore orig_rax at exit */
+	bool passthru;              /* a skipped call passing to its exit stop */
+	bool fix_orig;              /* ... where orig_rax must say the call again (replay) */
+	/* scheduling (sched.h) */
+	bool held;                  /* wants to run; not its turn */
+	enum { SS_READY, SS_KERNEL, SS_ENTRY, SS_WAIT } sstate;
+	/* record: an asynchronous signal seen at a signal-delivery stop, logged when the
+	 * task resumes with it (the user may have discarded or replaced it) */
+	bool sig_seen;
+	int sig_signo;
+	siginfo_t sig_info;
+	struct trace_pos sig_pos;
+	/* replay: looking for a position (an asynchronous event of this thread) */
+	enum { SRCH_NONE, SRCH_HW, SRCH_SW } search;
+	int search_slot;            /* debug-register slot */
+	uint64_t search_pc;
+	int delivering;             /* replay: the recorded signal injected, not yet stopped */
+	siginfo_t deliver_info;
+};
+
+/* Events per recorded thread (the k of positions). */
+struct rec_tcount {
+	pid_t tid;
+	uint64_t n;
 };
 
 /* A checkpoint's place in history. */
@@ -84,6 +110,16 @@ struct rec_engine {
 	VEC(pid_t) tidmap;          /* offline: pairs (recorded tid, live tid) */
 	char damage[300];           /* the loaded trace ended early: why */
 	char *scratch_path;         /* rec_stored_path()'s result */
+	VEC(struct rec_tcount) tcounts;
+	struct sched_opts sopts;
+	uint64_t rng;
+	pid_t sched_cur;            /* the task whose turn it is */
+	uint64_t slice_end, block_end;   /* ms deadlines */
+	pid_t preempting;           /* interrupted at the end of its slice */
+	bool have_exit_sum;         /* the initial process's memory checksum at exit_group */
+	uint64_t exit_sum;
+	bool have_target;           /* pos_run_to(): stop at this point */
+	struct pos_point target;
 	int emit_fd;                /* replay: re-emit recorded program output here, -1 */
 	bool warned[SC_TABLE_SIZE]; /* "replay may differ" notices, once per syscall */
 	uint64_t ioctl_warned[16];
@@ -105,6 +141,35 @@ void rec_go_live(struct rec_engine *e, struct inferior *inf, const char *why);
 /* The six syscall arguments of a task stopped at a syscall entry. */
 void rec_regs_args(const struct user_regs_struct *r, uint64_t args[6]);
 
+/* Resume t in mode m after the engine's bookkeeping: in recording, a signal it is
+ * resumed with is logged; in replay, an asynchronous event due at this thread is
+ * delivered now or searched for. */
+int rec_run(struct rec_engine *e, struct inferior *inf, struct task *t, enum resume_mode m);
+/* Events of recorded thread tid so far. */
+uint64_t rec_thread_events(struct rec_engine *e, pid_t tid);
+void rec_count_event(struct rec_engine *e, pid_t tid);
+/* Recompute the counts from the branch up to the cursor (after a restore). */
+void rec_recount(struct rec_engine *e);
+/* Replay: the event at the cursor is done. */
+void rpl_consume(struct rec_engine *e);
+/* The recorded tid a live tid plays (identity in a session). */
+pid_t rpl_rec_tid(struct rec_engine *e, pid_t live);
+
+/* ---- replay_async.c: signals and positions ---- */
+/* Record: a signal-delivery stop of t (not a faulting rdtsc). */
+int rec_sig_stop(struct rec_engine *e, struct inferior *inf, struct task *t);
+/* Record: t resumes with t->pending_sig: log its delivery. */
+void rec_sig_resume(struct rec_engine *e, struct inferior *inf, struct task *t);
+/* Replay: a signal-delivery stop of t. */
+int rpl_sig_stop(struct rec_engine *e, struct inferior *inf, struct task *t);
+/* Replay: before t resumes. Returns 0, or <0 (a divergence stop requested). */
+int rpl_prepare(struct rec_engine *e, struct inferior *inf, struct task *t);
+/* Replay: a breakpoint or debug-register hit of t; 1 handled (resumed), 0 not ours
+ * or handed on, <0 stop requested. */
+int rpl_search_hit(struct rec_engine *e, struct inferior *inf, struct task *t, struct tev *ev);
+/* Drop t's search (its breakpoint). */
+void rpl_search_cancel(struct rec_engine *e, struct task *t, struct rec_task *rt);
+
 /* ---- record_sys.c: recording ---- */
 int rec_sys_entry(struct rec_engine *e, struct inferior *inf, struct task *t, int nr);
 int rec_sys_exit(struct rec_engine *e, struct inferior *inf, struct task *t);
@@ -121,6 +186,10 @@ int rec_stack_apply(struct rec_engine *e, struct task *t, uint64_t event, struct
 /* recording_image.c: the process state at an attach (DIR/image). */
 int rec_image_save(struct rec_engine *e, struct inferior *inf, struct sbuf *err);
 bool rec_image_exists(struct rec_engine *e);
+/* FNV-1a over every writable mapping of p (not [vvar]), in address order. */
+uint64_t rec_mem_sum(struct proc *p);
+/* At exit_group of t: note the checksum if t belongs to the initial process. */
+void rec_note_exit(struct rec_engine *e, struct inferior *inf, struct task *t);
 int rec_image_restore(struct rec_engine *e, struct inferior *inf, struct sbuf *err);
 /* Absolute path of the stored copy of orig (valid until the next call), or NULL. */
 const char *rec_stored_path(struct rec_engine *e, const char *orig);
@@ -138,6 +207,13 @@ int rpl_sys_entry(struct rec_engine *e, struct inferior *inf, struct task *t, in
 int rpl_sys_exit(struct rec_engine *e, struct inferior *inf, struct task *t);
 /* The next event to replay, or NULL at the end of the branch. */
 const struct trace_ev *rpl_peek(struct rec_engine *e);
+/* Apply the record ev to t's call (nr, args) at its seccomp stop. */
+int rpl_apply_entry(struct rec_engine *e, struct inferior *inf, struct task *t, int nr,
+		    const uint64_t args[6], const struct trace_ev *ev);
+/* At t's syscall-exit stop: finish its call from the record. */
+int rpl_apply_exit(struct rec_engine *e, struct inferior *inf, struct task *t);
+/* A task was born (fork, vfork, clone event of t). */
+int rpl_new_task(struct rec_engine *e, struct inferior *inf, struct task *t, struct tev *tev);
 /* Report a divergence at the current event: the run loop stops with it. */
 int rpl_diverge(struct rec_engine *e, struct inferior *inf, struct task *t, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

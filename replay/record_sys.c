@@ -59,6 +59,8 @@ int rec_sys_entry(struct rec_engine *e, struct inferior *inf, struct task *t, in
 			  "not recorded and replay may diverge");
 	else if (se->cls == SC_UNSUPPORTED)
 		warn_once(e, inf, nr, "cannot be replayed faithfully; replay may diverge after it");
+	if (nr == 231)
+		rec_note_exit(e, inf, t);
 	if (nr == 60 || nr == 231) {
 		/* exit, exit_group: logged now, the task does not come back. */
 		struct trace_ev ev = { .type = TR_SYSCALL, .tid = t->tid };
@@ -87,6 +89,8 @@ int rec_sys_entry(struct rec_engine *e, struct inferior *inf, struct task *t, in
 		rt->mmap_file = xstrdup(stored ? stored : "");
 	}
 	int x = target_resume(&inf->tg, t, RESUME_SYSCALL);
+	if (x == 0 && se && (se->flags & SCF_BLOCK))
+		sched_rec_blocking(e, t);   /* another task runs if it does not come back */
 	return x < 0 ? 0 : 1;
 }
 
@@ -162,10 +166,16 @@ int rec_sys_exit(struct rec_engine *e, struct inferior *inf, struct task *t)
 		return 0;
 	int64_t ret = (int64_t)r->rax;
 	if (is_restart(ret)) {
-		/* Interrupted before it completed: the kernel restarts it when the task
-		 * resumes without a handler to run, and the restarted call is recorded
-		 * then. (An interruption that reaches a handler is a signal's business.) */
-		pr_debug(LM_REPLAY, "tid %d: %s interrupted (%" PRId64 ")", t->tid, sc_name(rt->nr), ret);
+		/* Interrupted before it completed: the kernel restarts it, or a handler
+		 * runs and the program sees EINTR. Replay reproduces the restart code. */
+		struct trace_ev ev = { .type = TR_SYSCALL, .tid = t->tid };
+		ev.sys.nr = rt->nr;
+		memcpy(ev.sys.args, rt->args, sizeof rt->args);
+		ev.sys.ret = ret;
+		ev.sys.flags = TRS_INTERRUPTED;
+		rec_log(e, inf, &ev);
+		if (sched_rec_back(e, inf, t))
+			return 1;
 		return rec_resume_want(e, inf, t) < 0 ? 0 : 1;
 	}
 	if (rt->nr == 9) {
@@ -179,6 +189,8 @@ int rec_sys_exit(struct rec_engine *e, struct inferior *inf, struct task *t)
 		ev.mmap.ret = ret;
 		ev.mmap.file = rt->mmap_file ? rt->mmap_file : "";
 		rec_log(e, inf, &ev);
+		if (sched_rec_back(e, inf, t))
+			return 1;
 		return rec_resume_want(e, inf, t) < 0 ? 0 : 1;
 	}
 	struct pieces pieces = { 0 };
@@ -193,6 +205,8 @@ int rec_sys_exit(struct rec_engine *e, struct inferior *inf, struct task *t)
 	for (size_t i = 0; i < pieces.n; i++)
 		free((void *)pieces.v[i].data);
 	vec_free(&pieces);
+	if (sched_rec_back(e, inf, t))
+		return 1;   /* another task has the turn: this one waits at its exit */
 	return rec_resume_want(e, inf, t) < 0 ? 0 : 1;
 }
 
@@ -231,7 +245,7 @@ int rec_tsc_fault(struct rec_engine *e, struct inferior *inf, struct task *t)
 		} else {
 			value = ev->tsc.value;
 			aux = ev->tsc.aux;
-			e->cursor++;
+			rpl_consume(e);
 			goto apply;
 		}
 	}

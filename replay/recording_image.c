@@ -239,6 +239,46 @@ out:
 	return r;
 }
 
+uint64_t rec_mem_sum(struct proc *p)
+{
+	struct maps maps;
+	if (maps_read(p->pid, &maps) < 0)
+		return 0;
+	uint64_t h = 0xcbf29ce484222325ull;
+	uint8_t *buf = xmalloc(1 << 16);
+	for (size_t i = 0; i < maps.n; i++) {
+		const struct map_entry *m = &maps.v[i];
+		if (!(m->prot & PROT_WRITE) || !strncmp(m->path, "[vvar", 5))
+			continue;
+		for (uint64_t a = m->start; a < m->end; a += 1 << 16) {
+			size_t n = (size_t)MIN(m->end - a, (uint64_t)1 << 16);
+			if (proc_read(p, RADDR(a), buf, n) < 0)
+				memset(buf, 0, n);
+			for (size_t k = 0; k < n; k++)
+				h = (h ^ buf[k]) * 0x100000001b3ull;
+		}
+	}
+	free(buf);
+	maps_free(&maps);
+	return h;
+}
+
+void rec_note_exit(struct rec_engine *e, struct inferior *inf, struct task *t)
+{
+	if (t->proc != inf->main)
+		return;
+	e->exit_sum = rec_mem_sum(t->proc);
+	e->have_exit_sum = true;
+}
+
+int rec_exit_checksum(const struct rec_engine *e, uint64_t *out)
+{
+	if (!e->have_exit_sum)
+		return -ENOENT;
+	*out = e->exit_sum;
+	return 0;
+}
+
 /* ---- restoring (at the start of a replay) ---- */
 
 struct rd {

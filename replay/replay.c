@@ -27,12 +27,30 @@ void rpl_map_tid(struct rec_engine *e, pid_t rec, pid_t live)
 
 pid_t rpl_live_tid(struct rec_engine *e, pid_t rec)
 {
-	if (!e->offline)
-		return rec;   /* in a session, restored processes keep their tids */
 	for (size_t i = 0; i + 1 < e->tidmap.n; i += 2)
 		if (e->tidmap.v[i] == rec)
 			return e->tidmap.v[i + 1];
-	return 0;
+	/* In a session, processes restored from a checkpoint keep their tids; tasks
+	 * created during the replay are mapped when they are born. */
+	return e->offline ? 0 : rec;
+}
+
+pid_t rpl_rec_tid(struct rec_engine *e, pid_t live)
+{
+	for (size_t i = 0; i + 1 < e->tidmap.n; i += 2)
+		if (e->tidmap.v[i + 1] == live)
+			return e->tidmap.v[i];
+	return live;
+}
+
+void rpl_consume(struct rec_engine *e)
+{
+	const struct trace_ev *ev = rec_branch_get(e->branch, e->cursor);
+	if (!ev)
+		return;
+	if (ev->tid)
+		rec_count_event(e, ev->tid);
+	e->cursor++;
 }
 
 const struct trace_ev *rpl_peek(struct rec_engine *e)
@@ -43,7 +61,7 @@ const struct trace_ev *rpl_peek(struct rec_engine *e)
 			return NULL;
 		/* Bookkeeping records carry nothing to replay. */
 		if (ev->type == TR_META || ev->type == TR_CHECKPOINT) {
-			e->cursor++;
+			rpl_consume(e);
 			continue;
 		}
 		return ev;
@@ -260,43 +278,40 @@ static bool args_match(int nr, const uint64_t a[6], const uint64_t b[6], int *wh
 	return true;
 }
 
-int rpl_sys_entry(struct rec_engine *e, struct inferior *inf, struct task *t, int nr)
+static bool makes_task(int nr)
+{
+	return nr == 56 || nr == 57 || nr == 58 || nr == 435;   /* clone fork vfork clone3 */
+}
+
+/* Go on after a call's entry was dealt with: the current task runs on (when the
+ * call was skipped, straight past it); another task passes to the call's exit and
+ * waits there for its turn. */
+static int go_on(struct rec_engine *e, struct inferior *inf, struct task *t)
+{
+	struct rec_task *rt = rec_task_of(e, t);
+	if (t->tid == e->sched_cur || sched_live_tasks(inf) <= 1)
+		return rec_resume_want(e, inf, t) < 0 ? 0 : 1;
+	rt->pend = RP_REPLAY;
+	rt->passthru = true;
+	return target_resume(&inf->tg, t, RESUME_SYSCALL) < 0 ? 0 : 1;
+}
+
+int rpl_apply_entry(struct rec_engine *e, struct inferior *inf, struct task *t, int nr,
+		    const uint64_t args[6], const struct trace_ev *ev)
 {
 	struct rec_task *rt = rec_task_of(e, t);
 	struct user_regs_struct *r;
 	if (task_get_regs(t, &r) < 0)
 		return 0;
-	uint64_t args[6];
-	rec_regs_args(r, args);
-	const struct trace_ev *ev = rpl_peek(e);
-	if (ev && ev->type == TR_END)
-		ev = NULL;   /* the process ends as recorded only by exiting */
-	if (!ev) {
-		if (!e->live_at_end)
-			return end_of_log(e, inf, t);
-		if (e->fdoffs.n) {
-			/* Offsets are fixed by injection, which needs the task outside the
-			 * call: back the call out; it is made again, live. */
-			if (target_settle(&inf->tg, t) < 0)
-				return 0;
-			rec_go_live(e, inf, "[replay reached the end of the recording; the program "
-				    "now runs live]");
-			return rec_resume_want(e, inf, t) < 0 ? 0 : 1;
-		}
-		rec_go_live(e, inf, "[replay reached the end of the recording; the program now "
-			    "runs live]");
-		return rec_sys_entry(e, inf, t, nr);
-	}
 	struct sbuf got = { 0 }, want = { 0 };
 	rpl_format_call(&got, nr, args);
 	format_event(&want, ev);
 	int res = 0;
 	bool exec_call = nr == 59 || nr == 322;
-	if (rpl_live_tid(e, ev->tid) != t->tid) {
-		res = rpl_diverge(e, inf, t, "thread %d made %s; the recording has %s", t->tid,
-				  sbuf_str(&got), sbuf_str(&want));
-		goto out;
-	}
+	rt->mmap_inject = rt->restart_fix = rt->fds_pair = rt->passthru = false;
+	rt->placeholder = -1;
+	rt->nr = nr;
+	memcpy(rt->args, args, sizeof rt->args);
 	if (ev->type == TR_TASK && ev->task.kind == TRT_EXEC && exec_call) {
 		/* The exec runs; its event is consumed at the exec stop. */
 		rt->pend = RP_NONE;
@@ -305,6 +320,15 @@ int rpl_sys_entry(struct rec_engine *e, struct inferior *inf, struct task *t, in
 			goto out;
 		}
 		res = rec_resume_want(e, inf, t) < 0 ? 0 : 1;
+		goto out;
+	}
+	if (ev->type == TR_TASK && ev->task.kind != TRT_EXEC && ev->task.kind != TRT_EXIT &&
+	    makes_task(nr)) {
+		/* fork, vfork, clone: run for real; the TASK event is taken at the
+		 * creation stop, the call's result (logged at its exit) after it. */
+		rt->pend = RP_REPLAY;
+		rt->event = UINT64_MAX;
+		res = target_resume(&inf->tg, t, RESUME_SYSCALL) < 0 ? 0 : 1;
 		goto out;
 	}
 	if (ev->type == TR_MMAP && nr == 9) {
@@ -316,18 +340,17 @@ int rpl_sys_entry(struct rec_engine *e, struct inferior *inf, struct task *t, in
 					  sbuf_str(&want), sbuf_str(&got), which + 1);
 			goto out;
 		}
-		rt->event = e->cursor++;
+		rt->event = e->cursor;
+		rpl_consume(e);
 		r->orig_rax = (uint64_t)-1;
 		r->rax = (uint64_t)ev->mmap.ret;
 		t->regs_dirty = true;
 		if (ev->mmap.ret < 0) {
-			res = rec_resume_want(e, inf, t) < 0 ? 0 : 1;
+			res = go_on(e, inf, t);
 			goto out;
 		}
 		rt->pend = RP_REPLAY;
 		rt->mmap_inject = true;
-		rt->nr = nr;
-		memcpy(rt->args, args, sizeof args);
 		res = target_resume(&inf->tg, t, RESUME_SYSCALL) < 0 ? 0 : 1;
 		goto out;
 	}
@@ -342,14 +365,23 @@ int rpl_sys_entry(struct rec_engine *e, struct inferior *inf, struct task *t, in
 		goto out;
 	}
 	const struct trace_syscall *sys = &ev->sys;
-	rt->event = e->cursor++;
-	rt->nr = nr;
-	memcpy(rt->args, args, sizeof args);
-	rt->mmap_inject = false;
-	rt->placeholder = -1;
-	rt->fds_pair = false;
+	rt->event = e->cursor;
+	rpl_consume(e);
 	if (nr == 60 || nr == 231) {
+		if (nr == 231)
+			rec_note_exit(e, inf, t);
 		res = rec_resume_want(e, inf, t) < 0 ? 0 : 1;   /* exits, as recorded */
+		goto out;
+	}
+	if (sys->flags & TRS_INTERRUPTED) {
+		/* Interrupted when recorded: the kernel's restart logic must see the call
+		 * (orig_rax) and the restart code at the exit, as it did then. */
+		r->orig_rax = (uint64_t)-1;
+		r->rax = (uint64_t)sys->ret;
+		t->regs_dirty = true;
+		rt->pend = RP_REPLAY;
+		rt->restart_fix = true;
+		res = target_resume(&inf->tg, t, RESUME_SYSCALL) < 0 ? 0 : 1;
 		goto out;
 	}
 	bool run = sys->ret >= 0 || !exec_call ? executes(nr, args) : false;
@@ -373,17 +405,115 @@ int rpl_sys_entry(struct rec_engine *e, struct inferior *inf, struct task *t, in
 	if (se && (se->flags & SCF_EMIT))
 		emit_output(e, t, sys);
 	rpl_fd_track(e, sys);
-	res = rec_resume_want(e, inf, t) < 0 ? 0 : 1;
+	res = go_on(e, inf, t);
 out:
 	sbuf_free(&got);
 	sbuf_free(&want);
 	return res;
 }
 
-int rpl_sys_exit(struct rec_engine *e, struct inferior *inf, struct task *t)
+int rpl_sys_entry(struct rec_engine *e, struct inferior *inf, struct task *t, int nr)
+{
+	struct rec_task *rt = rec_task_of(e, t);
+	struct user_regs_struct *r;
+	if (task_get_regs(t, &r) < 0)
+		return 0;
+	uint64_t args[6];
+	rec_regs_args(r, args);
+	int d = sched_rpl_drive(e, inf);
+	if (d < 0)
+		return d;
+	const struct trace_ev *ev = rpl_peek(e);
+	if (ev && ev->type == TR_END)
+		ev = NULL;   /* the process ends as recorded only by exiting */
+	if (!ev) {
+		if (!e->live_at_end)
+			return end_of_log(e, inf, t);
+		if (e->fdoffs.n) {
+			/* Offsets are fixed by injection, which needs the task outside the
+			 * call: back the call out; it is made again, live. */
+			if (target_settle(&inf->tg, t) < 0)
+				return 0;
+			rec_go_live(e, inf, "[replay reached the end of the recording; the program "
+				    "now runs live]");
+			return rec_resume_want(e, inf, t) < 0 ? 0 : 1;
+		}
+		rec_go_live(e, inf, "[replay reached the end of the recording; the program now "
+			    "runs live]");
+		return rec_sys_entry(e, inf, t, nr);
+	}
+	if (rpl_live_tid(e, ev->tid) != t->tid) {
+		if (rt->sstate == SS_ENTRY)
+			return 1;   /* made the call again after a snapshot: it still waits */
+		struct sbuf got = { 0 }, want = { 0 };
+		rpl_format_call(&got, nr, args);
+		format_event(&want, ev);
+		int x = rpl_diverge(e, inf, t, "thread %d made %s; the recording has %s", t->tid,
+				    sbuf_str(&got), sbuf_str(&want));
+		sbuf_free(&got);
+		sbuf_free(&want);
+		return x;
+	}
+	if (ev->type == TR_SCHED && ev->sched.reason == TRSCHED_BLOCK) {
+		/* It gave way at this call: it waits here for its result. */
+		rt->sstate = SS_ENTRY;
+		rt->nr = nr;
+		memcpy(rt->args, args, sizeof args);
+		return sched_replay_switch(e, inf, t, ev);
+	}
+	rt->sstate = SS_READY;
+	return rpl_apply_entry(e, inf, t, nr, args, ev);
+}
+
+/* The event at the cursor is t's syscall result logged at its exit (fork, clone,
+ * vfork): bind it to t's pending call. */
+static bool bind_exit_record(struct rec_engine *e, struct task *t, struct rec_task *rt)
+{
+	const struct trace_ev *ev = rpl_peek(e);
+	if (!ev || ev->type != TR_SYSCALL || rpl_live_tid(e, ev->tid) != t->tid || ev->sys.nr != rt->nr)
+		return false;
+	rt->event = e->cursor;
+	rpl_consume(e);
+	return true;
+}
+
+/* fork/clone results name tids: the program must see the recorded ones where the
+ * kernel wrote the live ones (CLONE_PARENT_SETTID, CLONE_CHILD_SETTID). */
+static void fix_clone_tids(struct task *t, struct rec_task *rt, int64_t rec_tid)
+{
+	uint64_t flags, ptid = 0, ctid = 0;
+	if (rt->nr == 56) {
+		flags = rt->args[0];
+		ptid = rt->args[2];
+		ctid = rt->args[3];
+	} else if (rt->nr == 435) {
+		uint64_t ca[4] = { 0 };
+		if (proc_read(t->proc, RADDR(rt->args[0]), ca, sizeof ca) < 0)
+			return;
+		flags = ca[0];
+		ctid = ca[2];
+		ptid = ca[3];
+	} else {
+		return;
+	}
+	uint32_t v = (uint32_t)rec_tid;
+	if ((flags & 0x00100000) && ptid)             /* CLONE_PARENT_SETTID */
+		proc_write(t->proc, RADDR(ptid), &v, 4);
+	if ((flags & 0x01000000) && ctid && (flags & 0x100))   /* CHILD_SETTID, same VM */
+		proc_write(t->proc, RADDR(ctid), &v, 4);
+}
+
+int rpl_apply_exit(struct rec_engine *e, struct inferior *inf, struct task *t)
 {
 	struct rec_task *rt = rec_task_of(e, t);
 	rt->pend = RP_NONE;
+	if (rt->event == UINT64_MAX && !bind_exit_record(e, t, rt)) {
+		/* Its result comes later in the log: wait here for it. */
+		rt->sstate = SS_WAIT;
+		rt->pend = RP_REPLAY;
+		return 1;
+	}
+	rt->sstate = SS_READY;
 	const struct trace_ev *ev = rec_branch_get(e->branch, rt->event);
 	struct user_regs_struct *r;
 	if (!ev || task_get_regs(t, &r) < 0)
@@ -399,6 +529,13 @@ int rpl_sys_exit(struct rec_engine *e, struct inferior *inf, struct task *t)
 		return rec_resume_want(e, inf, t) < 0 ? 0 : 1;
 	}
 	const struct trace_syscall *sys = &ev->sys;
+	if (rt->restart_fix) {
+		rt->restart_fix = false;
+		r->rax = (uint64_t)sys->ret;
+		r->orig_rax = (uint64_t)(int64_t)sys->nr;
+		t->regs_dirty = true;
+		return rec_resume_want(e, inf, t) < 0 ? 0 : 1;
+	}
 	if (rt->placeholder >= 0 || rt->fds_pair) {
 		if (rpl_fd_check(e, inf, t, rt, sys) < 0)
 			return -1;
@@ -412,5 +549,48 @@ int rpl_sys_exit(struct rec_engine *e, struct inferior *inf, struct task *t)
 	r->rax = (uint64_t)sys->ret;
 	t->regs_dirty = true;
 	write_pieces(t, sys);
+	if (makes_task(rt->nr) && sys->ret > 0)
+		fix_clone_tids(t, rt, sys->ret);
 	return rec_resume_want(e, inf, t) < 0 ? 0 : 1;
+}
+
+int rpl_sys_exit(struct rec_engine *e, struct inferior *inf, struct task *t)
+{
+	struct rec_task *rt = rec_task_of(e, t);
+	if (rt->passthru) {
+		/* A skipped call passed to its exit: the task waits here for its turn, or
+		 * stands where a signal was recorded (orig_rax as the kernel had it). */
+		rt->passthru = false;
+		rt->pend = RP_NONE;
+		if (rt->fix_orig) {
+			struct user_regs_struct *r;
+			if (task_get_regs(t, &r) == 0) {
+				r->orig_rax = (uint64_t)(int64_t)rt->nr;
+				t->regs_dirty = true;
+			}
+			rt->fix_orig = false;
+		}
+		return rec_resume_want(e, inf, t) < 0 ? 0 : 1;
+	}
+	int d = sched_rpl_drive(e, inf);
+	if (d < 0)
+		return d;
+	return rpl_apply_exit(e, inf, t);
+}
+
+/* A task was born (fork, vfork, clone) in replay: the TASK event names it. */
+int rpl_new_task(struct rec_engine *e, struct inferior *inf, struct task *t, struct tev *tev)
+{
+	const struct trace_ev *ev = rpl_peek(e);
+	uint32_t kind = tev->kind == TEV_FORK ? TRT_FORK : tev->kind == TEV_VFORK ? TRT_VFORK : TRT_CLONE;
+	if (!ev || ev->type != TR_TASK || rpl_live_tid(e, ev->tid) != t->tid || ev->task.kind != kind)
+		return rpl_diverge(e, inf, t, "a new %s appeared; the recording has %s here",
+				   kind == TRT_CLONE ? "thread" : "process",
+				   ev ? trace_type_name(ev->type) : "nothing");
+	if (tev->child) {
+		rpl_map_tid(e, ev->task.other, tev->child->tid);
+		sched_new_task(e, tev->child);
+	}
+	rpl_consume(e);
+	return 0;
 }

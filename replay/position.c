@@ -1,0 +1,115 @@
+/* position: hashing a thread's state, and the positions API (position.h). */
+#include "replay/position.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/regs.h"
+#include "replay/record_int.h"
+#include "replay/session.h"
+
+#define STACK_TOP 256
+
+static uint64_t fnv(const void *p, size_t n, uint64_t h)
+{
+	const uint8_t *b = p;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ull;
+	return h;
+}
+
+uint64_t pos_reghash(struct task *t)
+{
+	struct user_regs_struct *r, g;
+	if (task_get_regs(t, &r) < 0)
+		return 0;
+	g = *r;
+	g.eflags &= ~(uint64_t)0x10100;   /* RF and TF belong to the debugger */
+	/* orig_rax says whether the thread stopped on its way out of a syscall (a
+	 * signal at a syscall's exit) or at a trap (-1); the same instruction boundary
+	 * is reached either way in replay, where untrapped syscalls give no stop. */
+	g.orig_rax = 0;
+	uint64_t h = fnv(&g, sizeof g, 0xcbf29ce484222325ull);
+	uint8_t *xs;
+	size_t xl;
+	if (task_get_xstate(t, &xs, &xl) == 0 && xl >= 512) {
+		/* x87 control and data registers, MXCSR, st0-7, xmm0-15 (not the FPU's last
+		 * instruction pointers, which the kernel may not keep), then every extended
+		 * component past the XSAVE header. */
+		h = fnv(xs + FX_FCW, 6, h);        /* control, status, tag */
+		h = fnv(xs + FX_MXCSR, 4, h);
+		h = fnv(xs + FX_ST(0), 416 - FX_ST(0), h);
+		if (xl > 576)
+			h = fnv(xs + 576, xl - 576, h);
+	}
+	uint8_t top[STACK_TOP];
+	if (proc_read(t->proc, RADDR(g.rsp), top, sizeof top) == 0)
+		h = fnv(top, sizeof top, h);
+	return h ? h : 1;
+}
+
+int pos_capture(struct task *t, uint64_t thread_events, struct trace_pos *out)
+{
+	uint64_t pc = task_pc(t);
+	if (!pc)
+		return -ESRCH;
+	out->pc = pc;
+	out->k = thread_events;
+	out->reghash = pos_reghash(t);
+	return out->reghash ? 0 : -ESRCH;
+}
+
+bool pos_matches(struct task *t, const struct trace_pos *p)
+{
+	return task_pc(t) == p->pc && pos_reghash(t) == p->reghash;
+}
+
+void pos_format(const struct pos_point *p, struct sbuf *out)
+{
+	sbuf_printf(out, "#%" PRIu64 ":%d:%#" PRIx64 ":%" PRIu64 ":%016" PRIx64, p->event, p->tid,
+		    p->pos.pc, p->pos.k, p->pos.reghash);
+}
+
+int pos_parse(const char *text, struct pos_point *out)
+{
+	unsigned long long ev, pc, k, h;
+	int tid, n = 0;
+	if (sscanf(text, "#%llu:%d:%llx:%llu:%llx%n", &ev, &tid, &pc, &k, &h, &n) != 5 ||
+	    text[n])
+		return -EINVAL;
+	*out = (struct pos_point){ .event = ev, .tid = tid,
+				   .pos = { .pc = pc, .k = k, .reghash = h } };
+	return 0;
+}
+
+int pos_now(struct session *s, struct pos_point *out)
+{
+	struct rec_engine *e = s->rec;
+	struct task *t = s->inf.cur;
+	if (!e || e->mode == REC_OFF || !t || t->state != TS_STOPPED)
+		return -ENOENT;
+	out->event = e->cursor;
+	out->tid = rpl_rec_tid(e, t->tid);
+	return pos_capture(t, rec_thread_events(e, out->tid), &out->pos);
+}
+
+int pos_run_to(struct session *s, const struct pos_point *p, struct stop *st)
+{
+	struct rec_engine *e = s->rec;
+	memset(st, 0, sizeof *st);
+	if (!e || e->mode != REC_REPLAYING || e->cursor > p->event ||
+	    p->event > rec_branch_len(e->branch)) {
+		st->reason = SR_ERROR;
+		snprintf(st->err, sizeof st->err, "Position %" PRIu64 " is not ahead in the replay.",
+			 p->event);
+		return -EINVAL;
+	}
+	e->target = *p;
+	e->have_target = true;
+	struct sess_args a = { .sig = -1 };
+	int r = session_exec(s, SC_CONTINUE, &a, st);
+	e->have_target = false;
+	return r;
+}

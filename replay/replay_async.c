@@ -1,0 +1,263 @@
+/* replay_async: asynchronous signals — logged at their position while recording,
+ * delivered again at the same instruction while replaying.
+ *
+ * Recording: a signal-delivery stop of an asynchronous signal (sent: si_code <= 0,
+ * or one the kernel raises for a reason outside the instruction stream: SIGALRM,
+ * SIGCHLD, SIGPIPE, SIGIO...) notes the thread's position and the siginfo; when the
+ * thread resumes with a signal (the user may have discarded or replaced it) the
+ * delivery is logged. Faults (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS raised
+ * by an instruction) recur by themselves and are not logged.
+ *
+ * Replaying: signals that really arrive are dropped (timers are not armed, kill is
+ * not executed; a child's SIGCHLD comes from the log). Before a thread resumes, if
+ * its next event is a signal, it is delivered now when the thread stands at the
+ * recorded position, else a breakpoint (a debug register when one is free) goes at
+ * the position's pc and each hit is compared. Delivery injects rt_tgsigqueueinfo
+ * with the recorded siginfo; the signal-delivery stop that follows is let through. */
+#include "replay/record_int.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/inject.h"
+#include "core/log.h"
+
+static bool is_sync(int sig, const siginfo_t *si)
+{
+	switch (sig) {
+	case SIGSEGV: case SIGBUS: case SIGFPE: case SIGILL: case SIGTRAP: case SIGSYS:
+		return si->si_code > 0;
+	default:
+		return false;
+	}
+}
+
+/* ---- recording ---- */
+
+int rec_sig_stop(struct rec_engine *e, struct inferior *inf, struct task *t)
+{
+	(void)inf;
+	struct rec_task *rt = rec_task_of(e, t);
+	siginfo_t si;
+	if (task_get_siginfo(t, &si) < 0)
+		memset(&si, 0, sizeof si);
+	int sig = t->pending_sig;
+	if (is_sync(sig, &si))
+		return 0;
+	rt->sig_seen = true;
+	rt->sig_signo = sig;
+	rt->sig_info = si;
+	pos_capture(t, rec_thread_events(e, t->tid), &rt->sig_pos);
+	return 0;
+}
+
+void rec_sig_resume(struct rec_engine *e, struct inferior *inf, struct task *t)
+{
+	struct rec_task *rt = rec_task_of(e, t);
+	int sig = t->pending_sig;
+	bool seen = rt->sig_seen;
+	rt->sig_seen = false;
+	if (sig <= 0)
+		return;
+	struct trace_ev ev = { .type = TR_SIGNAL, .tid = t->tid };
+	ev.sig.signo = sig;
+	if (seen && rt->sig_signo == sig) {
+		if (is_sync(sig, &rt->sig_info))
+			return;
+		memcpy(ev.sig.siginfo, &rt->sig_info, sizeof ev.sig.siginfo);
+		ev.sig.pos = rt->sig_pos;
+	} else {
+		/* A signal the user gave (`signal SIGUSR1`): sent by the debugger. */
+		siginfo_t si = { .si_signo = sig, .si_code = SI_USER };
+		memcpy(ev.sig.siginfo, &si, sizeof ev.sig.siginfo);
+		pos_capture(t, rec_thread_events(e, t->tid), &ev.sig.pos);
+	}
+	rec_log(e, inf, &ev);
+}
+
+/* ---- replaying ---- */
+
+/* Queue the recorded signal in t (stopped outside a syscall) with its siginfo. */
+static int deliver(struct rec_engine *e, struct inferior *inf, struct task *t,
+		   const struct trace_signal *s)
+{
+	struct rec_task *rt = rec_task_of(e, t);
+	struct user_regs_struct *r;
+	int err = task_get_regs(t, &r);
+	if (err < 0)
+		return err;
+	uint64_t at = (r->rsp - 128 - 256) & ~(uint64_t)15;
+	uint8_t saved[128];
+	if ((err = proc_read_raw(t->proc, RADDR(at), saved, sizeof saved)) < 0)
+		return err;
+	proc_write_raw(t->proc, RADDR(at), s->siginfo, sizeof s->siginfo);
+	int64_t x;
+	err = inject_syscall6(&inf->tg, t, 297, &x, (uint64_t)t->proc->pid, (uint64_t)t->tid,
+			      (uint64_t)s->signo, at, 0, 0);
+	proc_write_raw(t->proc, RADDR(at), saved, sizeof saved);
+	if (err == 0 && x < 0)
+		err = (int)x;
+	if (err < 0) {
+		pr_warn(LM_REPLAY, "tid %d: signal %d not queued: %s", t->tid, s->signo, strerror(-err));
+		return err;
+	}
+	rt->delivering = s->signo;
+	memcpy(&rt->deliver_info, s->siginfo, sizeof rt->deliver_info);
+	pr_debug(LM_REPLAY, "tid %d: signal %d delivered at %#" PRIx64 " (event %" PRIu64 ")",
+		 t->tid, s->signo, s->pos.pc, e->cursor);
+	return 0;
+}
+
+void rpl_search_cancel(struct rec_engine *e, struct task *t, struct rec_task *rt)
+{
+	(void)e;
+	if (rt->search == SRCH_HW)
+		proc_hw_clear(t->proc, rt->search_slot);
+	else if (rt->search == SRCH_SW)
+		proc_bp_remove(t->proc, rt->search_pc);
+	rt->search = SRCH_NONE;
+}
+
+static void arm(struct rec_engine *e, struct task *t, struct rec_task *rt, uint64_t pc)
+{
+	if (rt->search != SRCH_NONE) {
+		if (rt->search_pc == pc)
+			return;
+		rpl_search_cancel(e, t, rt);
+	}
+	rt->search_pc = pc;
+	int slot = proc_hw_set(t->proc, pc, HW_EXEC, 1);
+	if (slot >= 0) {
+		rt->search = SRCH_HW;
+		rt->search_slot = slot;
+	} else if (proc_bp_insert(t->proc, pc) == 0) {
+		rt->search = SRCH_SW;
+	}
+}
+
+/* The position t must reach next, or NULL: its next event is asynchronous, or the
+ * target of pos_run_to() lies in this stretch of its execution. */
+static const struct trace_pos *due(struct rec_engine *e, struct task *t, const struct trace_ev **evp)
+{
+	const struct trace_ev *ev = rpl_peek(e);
+	*evp = NULL;
+	if (e->have_target && e->cursor == e->target.event &&
+	    rpl_live_tid(e, e->target.tid) == t->tid)
+		return &e->target.pos;
+	if (!ev || rpl_live_tid(e, ev->tid) != t->tid)
+		return NULL;
+	*evp = ev;
+	if (ev->type == TR_SIGNAL)
+		return &ev->sig.pos;
+	if (ev->type == TR_SCHED && ev->sched.reason == TRSCHED_PREEMPT)
+		return &ev->sched.pos;
+	*evp = NULL;
+	return NULL;
+}
+
+/* t stands at the position of ev (or of the target): act on it. Returns 0 or <0. */
+static int arrive(struct rec_engine *e, struct inferior *inf, struct task *t,
+		  const struct trace_ev *ev)
+{
+	if (!ev) {
+		e->have_target = false;
+		struct stop st = { .reason = SR_LOCATION, .print = SP_SRC_AND_LOC };
+		stop_fill_thread(&st, t);
+		return rec_request_stop(e, &st);
+	}
+	if (ev->type == TR_SIGNAL) {
+		int r = deliver(e, inf, t, &ev->sig);
+		if (r < 0)
+			return rpl_diverge(e, inf, t, "signal %d could not be delivered again: %s",
+					   ev->sig.signo, strerror(-r));
+		rpl_consume(e);
+		return 0;
+	}
+	return sched_replay_switch(e, inf, t, ev);
+}
+
+int rpl_prepare(struct rec_engine *e, struct inferior *inf, struct task *t)
+{
+	struct rec_task *rt = rec_task_of(e, t);
+	for (int guard = 0; guard < 64; guard++) {
+		const struct trace_ev *ev;
+		const struct trace_pos *p = due(e, t, &ev);
+		if (!p) {
+			if (rt->search != SRCH_NONE)
+				rpl_search_cancel(e, t, rt);
+			return 0;
+		}
+		if (ev && ev->type == TR_SIGNAL && ev->sig.pos.k != rec_thread_events(e, ev->tid))
+			return rpl_diverge(e, inf, t, "signal %d is due after %" PRIu64 " events of "
+					   "thread %d, which has had %" PRIu64, ev->sig.signo,
+					   ev->sig.pos.k, ev->tid, rec_thread_events(e, ev->tid));
+		if (!pos_matches(t, p)) {
+			arm(e, t, rt, p->pc);
+			return 0;
+		}
+		if (rt->search != SRCH_NONE)
+			rpl_search_cancel(e, t, rt);
+		int r = arrive(e, inf, t, ev);
+		if (r < 0 || !ev || ev->type != TR_SIGNAL)
+			return r < 0 ? r : 1;   /* stopped, or switched to another thread */
+	}
+	return 0;
+}
+
+int rpl_search_hit(struct rec_engine *e, struct inferior *inf, struct task *t, struct tev *tev)
+{
+	struct rec_task *rt = rec_task_of(e, t);
+	bool mine = (rt->search == SRCH_HW && tev->kind == TEV_HWBP &&
+		     (tev->msg & (1u << rt->search_slot))) ||
+		    (rt->search == SRCH_SW && tev->kind == TEV_BREAKPOINT && tev->addr == rt->search_pc);
+	if (!mine)
+		return 0;
+	const struct trace_ev *ev;
+	const struct trace_pos *p = due(e, t, &ev);
+	if (p && pos_matches(t, p)) {
+		bool hw = rt->search == SRCH_HW;
+		rpl_search_cancel(e, t, rt);
+		int r = arrive(e, inf, t, ev);
+		if (r < 0)
+			return r;
+		if (!hw || (tev->msg & ~(1u << rt->search_slot)))
+			return 0;   /* the run loop steps off the int3 / sees other slots */
+		if (r > 0)
+			return 1;   /* t is held: another thread runs */
+		return rec_run(e, inf, t, rec_task_of(e, t)->want) < 0 ? 0 : 1;
+	}
+	if (rt->search == SRCH_SW)
+		return 0;   /* not there yet: the run loop steps off and resumes */
+	if (tev->msg & ~(1u << rt->search_slot))
+		return 0;   /* a user watchpoint fired too */
+	/* Not there yet: pass the instruction (RF) and go on. */
+	struct user_regs_struct *r;
+	if (task_get_regs(t, &r) == 0) {
+		r->eflags |= 0x10000;
+		t->regs_dirty = true;
+	}
+	enum resume_mode m = rt->want == RESUME_STEP ? RESUME_STEP : RESUME_CONT;
+	return target_resume(&inf->tg, t, m) < 0 ? 0 : 1;
+}
+
+int rpl_sig_stop(struct rec_engine *e, struct inferior *inf, struct task *t)
+{
+	struct rec_task *rt = rec_task_of(e, t);
+	int sig = t->pending_sig;
+	if (rt->delivering && sig == rt->delivering) {
+		/* Ours: exactly the recorded siginfo; the run loop reports or passes it. */
+		task_set_siginfo(t, &rt->deliver_info);
+		rt->delivering = 0;
+		return 0;
+	}
+	siginfo_t si;
+	if (task_get_siginfo(t, &si) == 0 && is_sync(sig, &si))
+		return 0;
+	/* A signal of today's world: the recording's come from the log. */
+	pr_debug(LM_REPLAY, "tid %d: signal %d dropped during replay", t->tid, sig);
+	t->pending_sig = 0;
+	return rec_run(e, inf, t, rt->want) < 0 ? 0 : 1;
+}

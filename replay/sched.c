@@ -1,0 +1,375 @@
+/* sched: one task at a time, recorded and followed (sched.h). */
+#include "replay/sched.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "replay/record_int.h"
+
+static uint64_t now_ms(void)
+{
+	return now_ns() / 1000000u;
+}
+
+void sched_set_opts(struct rec_engine *e, const struct sched_opts *o)
+{
+	e->sopts = *o;
+	if (!e->sopts.slice_ms)
+		e->sopts.slice_ms = 10;
+	if (!e->sopts.block_ms)
+		e->sopts.block_ms = 1;
+	e->rng = o->seed ? o->seed : now_ns() | 1;
+}
+
+static uint64_t rnd(struct rec_engine *e)
+{
+	e->rng ^= e->rng << 13;   /* xorshift64 */
+	e->rng ^= e->rng >> 7;
+	e->rng ^= e->rng << 17;
+	return e->rng;
+}
+
+unsigned sched_live_tasks(struct inferior *inf)
+{
+	unsigned n = 0;
+	for (struct proc *p = inf->tg.procs; p; p = p->next) {
+		if (p->dead || p->snapshot)
+			continue;
+		for (struct task *t = p->tasks; t; t = t->next)
+			n += t->state != TS_DEAD && !t->exiting;
+	}
+	return n;
+}
+
+static struct task *live_task(struct inferior *inf, pid_t tid)
+{
+	if (!tid)
+		return NULL;
+	struct task *t = target_find_task(&inf->tg, tid);
+	return t && t->state != TS_DEAD && !t->proc->snapshot ? t : NULL;
+}
+
+void sched_reset(struct rec_engine *e, struct task *t)
+{
+	e->sched_cur = t ? t->tid : 0;
+	e->slice_end = e->block_end = 0;
+	e->preempting = 0;
+	for (size_t i = 0; i < e->tasks.n; i++) {
+		e->tasks.v[i]->held = false;
+		e->tasks.v[i]->sstate = SS_READY;
+	}
+}
+
+static void new_slice(struct rec_engine *e)
+{
+	unsigned s = e->sopts.slice_ms ? e->sopts.slice_ms : 10;
+	if (e->sopts.chaos)
+		s = 1 + (unsigned)(rnd(e) % (2 * s));
+	e->slice_end = now_ms() + s;
+}
+
+/* A task that wants to run and is held, other than `except` (round-robin by tid, or
+ * at random with chaos). */
+static struct task *pick(struct rec_engine *e, struct inferior *inf, pid_t except)
+{
+	struct task *best = NULL, *first = NULL;
+	unsigned n = 0;
+	for (size_t i = 0; i < e->tasks.n; i++) {
+		struct rec_task *rt = e->tasks.v[i];
+		if (!rt->held || rt->tid == except || rt->sstate != SS_READY)
+			continue;
+		struct task *t = live_task(inf, rt->tid);
+		if (!t || t->state != TS_STOPPED || t->exiting)
+			continue;
+		n++;
+		if (e->sopts.chaos) {
+			if (!best || rnd(e) % n == 0)
+				best = t;
+			continue;
+		}
+		if (!first || t->tid < first->tid)
+			first = t;
+		if (t->tid > except && (!best || t->tid < best->tid))
+			best = t;
+	}
+	return best ? best : first;
+}
+
+/* Make u current and let it run. */
+static void run_next(struct rec_engine *e, struct inferior *inf, struct task *u)
+{
+	struct rec_task *ur = rec_task_of(e, u);
+	e->sched_cur = u->tid;
+	ur->held = false;
+	ur->sstate = SS_READY;
+	new_slice(e);
+	e->block_end = 0;
+	enum resume_mode m = ur->want == RESUME_SYSCALL ? RESUME_CONT : ur->want;
+	if (rec_run(e, inf, u, m) < 0)
+		pr_warn(LM_REPLAY, "tid %d: could not be resumed at its turn", u->tid);
+}
+
+static void log_sched(struct rec_engine *e, struct inferior *inf, struct task *from, pid_t to,
+		      uint32_t reason, const struct trace_pos *pos)
+{
+	struct trace_ev ev = { .type = TR_SCHED, .tid = from ? from->tid : e->sched_cur };
+	ev.sched.to = to;
+	ev.sched.reason = reason;
+	if (pos)
+		ev.sched.pos = *pos;
+	rec_log(e, inf, &ev);
+}
+
+/* ---- recording ---- */
+
+int sched_rec_resume(struct rec_engine *e, struct inferior *inf, struct task *t)
+{
+	struct rec_task *rt = rec_task_of(e, t);
+	struct task *cur = live_task(inf, e->sched_cur);
+	if (!cur || cur == t || sched_live_tasks(inf) <= 1) {
+		if (cur != t)
+			new_slice(e);
+		e->sched_cur = t->tid;
+		rt->held = false;
+		if (!e->slice_end)
+			new_slice(e);
+		return 0;
+	}
+	rt->held = true;
+	return 1;
+}
+
+void sched_rec_blocking(struct rec_engine *e, struct task *t)
+{
+	if (t->tid == e->sched_cur)
+		e->block_end = now_ms() + (e->sopts.block_ms ? e->sopts.block_ms : 1);
+}
+
+int sched_rec_back(struct rec_engine *e, struct inferior *inf, struct task *t)
+{
+	struct rec_task *rt = rec_task_of(e, t);
+	rt->sstate = SS_READY;
+	struct task *cur = live_task(inf, e->sched_cur);
+	if (!cur || cur == t) {
+		if (cur != t)
+			new_slice(e);
+		e->sched_cur = t->tid;
+		e->block_end = 0;
+		return 0;
+	}
+	rt->held = true;
+	return 1;
+}
+
+int sched_rec_interrupted(struct rec_engine *e, struct inferior *inf, struct task *t)
+{
+	if (e->preempting != t->tid)
+		return 0;
+	e->preempting = 0;
+	struct rec_task *rt = rec_task_of(e, t);
+	struct task *u = pick(e, inf, t->tid);
+	if (!u) {
+		new_slice(e);
+		rec_run(e, inf, t, rt->want);
+		return 1;
+	}
+	struct trace_pos pos;
+	pos_capture(t, rec_thread_events(e, t->tid), &pos);
+	log_sched(e, inf, t, u->tid, TRSCHED_PREEMPT, &pos);
+	rt->held = true;
+	rt->sstate = SS_READY;
+	run_next(e, inf, u);
+	return 1;
+}
+
+void sched_gone(struct rec_engine *e, struct inferior *inf, pid_t tid)
+{
+	if (tid != e->sched_cur)
+		return;
+	e->sched_cur = 0;
+	e->slice_end = e->block_end = 0;
+	if (e->mode != REC_RECORDING)
+		return;   /* replay: the log says who is next */
+	struct task *u = pick(e, inf, tid);
+	if (!u)
+		return;   /* the next task to come back from the kernel takes the turn */
+	struct trace_ev ev = { .type = TR_SCHED, .tid = tid };
+	ev.sched.to = u->tid;
+	ev.sched.reason = TRSCHED_EXIT;
+	rec_log(e, inf, &ev);
+	run_next(e, inf, u);
+}
+
+void sched_new_task(struct rec_engine *e, struct task *child)
+{
+	struct rec_task *rt = rec_task_of(e, child);
+	rt->sstate = SS_READY;
+	rt->want = RESUME_CONT;
+}
+
+int sched_timeout_ms(struct rec_engine *e, struct inferior *inf)
+{
+	if (e->mode != REC_RECORDING || sched_live_tasks(inf) <= 1)
+		return -1;
+	uint64_t now = now_ms(), next = 0;
+	if (e->block_end)
+		next = e->block_end;
+	if (e->slice_end && !e->preempting && (!next || e->slice_end < next))
+		next = e->slice_end;
+	if (!next)
+		return -1;
+	return next <= now ? 0 : (int)(next - now);
+}
+
+void sched_on_timeout(struct rec_engine *e, struct inferior *inf)
+{
+	if (e->mode != REC_RECORDING)
+		return;
+	uint64_t now = now_ms();
+	struct task *cur = live_task(inf, e->sched_cur);
+	if (!cur) {
+		e->slice_end = e->block_end = 0;
+		return;
+	}
+	struct rec_task *rt = rec_task_of(e, cur);
+	if (e->block_end && now >= e->block_end) {
+		e->block_end = 0;
+		if (cur->state == TS_RUNNING && rt->pend == RP_RECORD) {
+			struct task *u = pick(e, inf, cur->tid);
+			if (!u) {
+				e->block_end = now + 1;   /* look again: someone may come back */
+				return;
+			}
+			/* The position of a BLOCK switch is the call's entry: its next event. */
+			log_sched(e, inf, cur, u->tid, TRSCHED_BLOCK, NULL);
+			rt->sstate = SS_KERNEL;
+			run_next(e, inf, u);
+			return;
+		}
+	}
+	if (e->slice_end && now >= e->slice_end && !e->preempting) {
+		if (cur->state != TS_RUNNING || rt->pend != RP_NONE || !pick(e, inf, cur->tid)) {
+			new_slice(e);
+			return;
+		}
+		e->preempting = cur->tid;
+		task_interrupt(cur);
+	}
+}
+
+/* ---- replaying ---- */
+
+/* Replay: the task whose turn it is; when the log's current task is gone, the one
+ * the next event belongs to. */
+static struct task *turn(struct rec_engine *e, struct inferior *inf)
+{
+	struct task *cur = live_task(inf, e->sched_cur);
+	if (cur)
+		return cur;
+	const struct trace_ev *ev = rpl_peek(e);
+	if (!ev || !ev->tid)
+		return NULL;
+	cur = live_task(inf, rpl_live_tid(e, ev->tid));
+	if (cur)
+		e->sched_cur = cur->tid;
+	return cur;
+}
+
+int sched_rpl_resume(struct rec_engine *e, struct inferior *inf, struct task *t)
+{
+	struct rec_task *rt = rec_task_of(e, t);
+	struct task *cur = turn(e, inf);
+	if (!cur || cur == t || sched_live_tasks(inf) <= 1) {
+		if (!cur)
+			e->sched_cur = t->tid;
+		rt->held = false;
+		return 0;
+	}
+	rt->held = true;
+	return 1;
+}
+
+int sched_replay_switch(struct rec_engine *e, struct inferior *inf, struct task *t,
+			const struct trace_ev *ev)
+{
+	pid_t to = rpl_live_tid(e, ev->sched.to);
+	struct task *u = live_task(inf, to);
+	if (!u)
+		return rpl_diverge(e, inf, t, "the recording switches to thread %d, which does not "
+				   "exist in the replay", ev->sched.to);
+	rpl_consume(e);
+	struct rec_task *rt = rec_task_of(e, t);
+	rt->held = true;
+	e->sched_cur = u->tid;
+	if (u->state == TS_STOPPED && rec_task_of(e, u)->sstate == SS_READY)
+		run_next(e, inf, u);
+	else
+		e->sched_cur = u->tid;
+	return 1;
+}
+
+int sched_rpl_drive(struct rec_engine *e, struct inferior *inf)
+{
+	for (int guard = 0; guard < 1024; guard++) {
+		const struct trace_ev *ev = rpl_peek(e);
+		if (!ev || !ev->tid)
+			return 0;
+		struct task *owner = live_task(inf, rpl_live_tid(e, ev->tid));
+		if (ev->type == TR_SCHED && !owner) {
+			/* The task that gave way is gone (EXIT): the next one runs. */
+			struct task *u = live_task(inf, rpl_live_tid(e, ev->sched.to));
+			if (!u)
+				return 0;
+			rpl_consume(e);
+			e->sched_cur = u->tid;
+			if (u->state == TS_STOPPED)
+				run_next(e, inf, u);
+			continue;
+		}
+		if (!owner)
+			return 0;
+		struct rec_task *ort = rec_task_of(e, owner);
+		if ((ev->type == TR_SYSCALL || ev->type == TR_MMAP) && ort->sstate == SS_ENTRY) {
+			/* The result of a call this task made before giving way. */
+			if (owner->state != TS_STOPPED)
+				return 0;
+			if (!(owner->in_syscall && owner->last_ev == TEV_SECCOMP)) {
+				/* Settled by a snapshot meanwhile: it makes the call again. */
+				target_resume(&inf->tg, owner, RESUME_CONT);
+				return 0;
+			}
+			ort->sstate = SS_READY;
+			int r = rpl_apply_entry(e, inf, owner, ort->nr, ort->args, ev);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		if (ev->type == TR_SYSCALL && ort->sstate == SS_WAIT && owner->state == TS_STOPPED) {
+			ort->sstate = SS_READY;
+			int r = rpl_apply_exit(e, inf, owner);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		if (ev->type == TR_SCHED && ev->sched.reason == TRSCHED_BLOCK &&
+		    owner->tid == e->sched_cur && ort->pend == RP_REPLAY && owner->state == TS_RUNNING) {
+			/* It gave way inside a call executed for real (vfork). */
+			struct task *u = live_task(inf, rpl_live_tid(e, ev->sched.to));
+			if (!u)
+				return rpl_diverge(e, inf, owner, "the recording switches to thread %d, "
+						   "which does not exist in the replay", ev->sched.to);
+			rpl_consume(e);
+			e->sched_cur = u->tid;
+			if (u->state == TS_STOPPED)
+				run_next(e, inf, u);
+			continue;
+		}
+		return 0;
+	}
+	return 0;
+}
