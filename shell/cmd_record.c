@@ -252,7 +252,18 @@ int subcmd_record(int argc, char **argv)
 		}
 	}
 	sbuf_free(&err);
-	uint64_t events = rec_log_len(s->rec);
+	uint64_t events = rec_log_len(s->rec), sum;
+	if (rec_exit_checksum(s->rec, &sum) == 0) {
+		/* For replays to compare (rewind replay --autopilot). */
+		char *sp = recdir_file(rd, "exitsum");
+		FILE *f = fopen(sp, "we");
+		if (f) {
+			fprintf(f, "%016" PRIx64 "\n", sum);
+			fclose(f);
+		}
+		free(sp);
+		fprintf(stderr, "rewind: memory at exit: %016" PRIx64 "\n", sum);
+	}
 	if (!ok && inf_alive(&s->inf) && pid <= 0)
 		session_kill(s);   /* an attached process is detached by session_fini */
 	session_fini(s);
@@ -368,6 +379,18 @@ static int autopilot(const char *name)
 		fprintf(stderr, "rewind: replayed %s to its end (%" PRIu64 " events)%s\n", dir, at,
 			same ? "" : "; the exit status differs from the recording's");
 		rc = same ? (WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status)) : 125;
+		/* The program's memory at exit, against the recording's. */
+		uint64_t sum, want;
+		char *sp = xasprintf("%s/exitsum", dir), *text = NULL;
+		if (rec_exit_checksum(s->rec, &sum) == 0) {
+			bool have = read_file(sp, &text, NULL) == 0 && sscanf(text, "%" SCNx64, &want) == 1;
+			fprintf(stderr, "rewind: memory at exit: %016" PRIx64 "%s\n", sum,
+				!have ? "" : sum == want ? " (as recorded)" : " (DIFFERS from the recording)");
+			if (have && sum != want)
+				rc = 125;
+		}
+		free(text);
+		free(sp);
 	} else if (st.reason == SR_HISTORY_END) {
 		fprintf(stderr, "rewind: replay reached the end of the recording (event %" PRIu64
 			"); the recording ended before the program did\n", at);
