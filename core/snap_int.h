@@ -50,6 +50,7 @@ struct snap_thread {
 	char comm[16];                  /* thread name (non-main only) */
 	bool has_affinity;
 	cpu_set_t affinity;
+	struct task *rest;              /* during snap_restore only: the restored task */
 	int stop_sig;                   /* signal held by a signal-delivery-stop, 0 if none */
 	siginfo_t stop_si;
 	siginfo_vec pending;            /* the thread's private signal queue */
@@ -148,6 +149,7 @@ struct snapshot {
 	VEC(struct snap_pipe) pipes;
 	VEC(struct snap_file) files;
 	char *marks;                    /* non-NULL: taken with force over these problems */
+	VEC(struct proc *) holders;     /* address-space holders of the last restore */
 	uint64_t copied_bytes;          /* bytes rewind holds for it (shm, files, xstate) */
 };
 
@@ -181,16 +183,46 @@ int snap_sys(struct target *tg, struct task *t, long nr, int64_t *ret, uint64_t 
 int snap_sys_ok(struct target *tg, struct task *t, long nr, int64_t *ret, uint64_t a0,
 		uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5);
 
+/* Inject clone(flags) into t; *out is the child, stopped at its first stop and marked
+ * a snapshot proc (never resumed, no user-visible numbers). */
+int snap_inject_fork(struct target *tg, struct task *t, uint64_t flags, struct proc **out);
+/* About to SIGKILL p: clear PTRACE_O_TRACEEXIT so its tasks do not stop at their exit. */
+void snap_quiet_death(struct proc *p);
+/* p is dying or dead without the engine knowing yet (SIGKILL pending, zombie, gone). */
+bool snap_dying(pid_t pid);
+
+/* rewind and the tasks it injects into share one CPU for the length of an operation. */
+struct snap_pinned {
+	pid_t tid;
+	cpu_set_t old;
+};
+
+struct snap_pin {
+	int cpu;
+	cpu_set_t self_old;
+	bool self;
+	VEC(struct snap_pinned) tasks;
+};
+
+void snap_pin_begin(struct snap_pin *pn);
+void snap_pin_task(struct snap_pin *pn, pid_t tid);
+void snap_pin_end(struct snap_pin *pn);
+
 /* pidfd helpers (direct syscalls: glibc 2.36 has no wrappers). */
 int snap_pidfd_open(pid_t pid);
 int snap_pidfd_getfd(int pidfd, int fd);
+
+/* ---- snap_restore.c ---- */
+
+/* Forget the address-space holders of s that are gone; with wait, reap the others. */
+void snap_reap_holders(struct target *tg, struct snapshot *s, bool wait);
 
 /* ---- snap_threads.c ---- */
 
 /* Save every live thread of sp->live (leader first). Exiting threads are skipped. */
 int snap_threads_save(struct target *tg, struct snap_proc *sp, struct sbuf *problems);
 /* Give the restored leader its state (registers, xstate, mask, robust list, signals). */
-int snap_thread_put(struct target *tg, struct task *t, const struct snap_thread *st,
+int snap_thread_put(struct target *tg, struct task *t, struct snap_thread *st,
 		    bool leader);
 /* Recreate the other threads in the restored process r (leader stopped). */
 int snap_threads_recreate(struct target *tg, struct snap_proc *sp, struct proc *r,

@@ -1,10 +1,14 @@
-/* Scratch memory in a tracee for the arguments of injected syscalls, and small
- * injection helpers shared by the snapshot files. */
+/* Helpers shared by the snapshot files: scratch memory in a tracee for the arguments
+ * of injected syscalls, injection wrappers, CPU pinning, death checks. */
 #include "snap_int.h"
 
 #include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -122,4 +126,101 @@ int snap_pidfd_getfd(int pidfd, int fd)
 {
 	long nfd = syscall(SYS_pidfd_getfd, pidfd, fd, 0);
 	return nfd < 0 ? -errno : (int)nfd;
+}
+
+/* About to SIGKILL p: without PTRACE_O_TRACEEXIT its tasks die without stopping once
+ * more at their exit (one tracer round trip less per task). */
+void snap_quiet_death(struct proc *p)
+{
+	for (struct task *t = p->tasks; t; t = t->next)
+		if (t->state == TS_STOPPED && !t->exiting)
+			ptrace(PTRACE_SETOPTIONS, t->tid, 0, (void *)(long)PTRACE_O_EXITKILL);
+}
+
+/* For the length of a snapshot operation, rewind and the tasks it injects into share
+ * one CPU: every injection is a ptrace round trip, and in a VM waking a task on another
+ * vCPU costs far more than switching to it (PEERS.md), sometimes a host tick. */
+void snap_pin_begin(struct snap_pin *pn)
+{
+	memset(pn, 0, sizeof *pn);
+	pn->cpu = sched_getcpu();
+	if (pn->cpu < 0 || sched_getaffinity(0, sizeof pn->self_old, &pn->self_old) < 0)
+		return;
+	cpu_set_t one;
+	CPU_ZERO(&one);
+	CPU_SET(pn->cpu, &one);
+	pn->self = sched_setaffinity(0, sizeof one, &one) == 0;
+}
+
+void snap_pin_task(struct snap_pin *pn, pid_t tid)
+{
+	struct snap_pinned pt;
+	memset(&pt, 0, sizeof pt);
+	pt.tid = tid;
+	if (!pn->self || sched_getaffinity(tid, sizeof pt.old, &pt.old) < 0)
+		return;
+	cpu_set_t one;
+	CPU_ZERO(&one);
+	CPU_SET(pn->cpu, &one);
+	if (sched_setaffinity(tid, sizeof one, &one) == 0)
+		vec_push(&pn->tasks, pt);
+}
+
+void snap_pin_end(struct snap_pin *pn)
+{
+	for (size_t i = 0; i < pn->tasks.n; i++)
+		sched_setaffinity(pn->tasks.v[i].tid, sizeof pn->tasks.v[i].old, &pn->tasks.v[i].old);
+	vec_free(&pn->tasks);
+	if (pn->self)
+		sched_setaffinity(0, sizeof pn->self_old, &pn->self_old);
+	pn->self = false;
+}
+
+/* Dying or dead without the engine having seen it yet: SIGKILL pending (a killed task
+ * stops once more at its exit when traced), a zombie, or gone. */
+bool snap_dying(pid_t pid)
+{
+	char path[64], *text, *f;
+	snprintf(path, sizeof path, "/proc/%d/status", pid);
+	if (read_file(path, &text, NULL) < 0)
+		return true;
+	bool d = false;
+	char state = 0;
+	if ((f = strstr(text, "\nState:")) && sscanf(f + 7, " %c", &state) == 1)
+		d = state == 'Z' || state == 'X';
+	if ((f = strstr(text, "\nShdPnd:")) && (strtoull(f + 8, NULL, 16) & (1ull << (SIGKILL - 1))))
+		d = true;
+	if ((f = strstr(text, "\nSigPnd:")) && (strtoull(f + 8, NULL, 16) & (1ull << (SIGKILL - 1))))
+		d = true;
+	free(text);
+	return d;
+}
+
+/* Inject clone(flags) into t; the child, stopped at its first stop, is marked a
+ * snapshot proc (never resumed, no user-visible numbers). */
+int snap_inject_fork(struct target *tg, struct task *t, uint64_t flags, struct proc **out)
+{
+	unsigned next_proc = tg->next_proc_num, next_task = tg->next_task_num;
+	const uint64_t args[6] = { flags };
+	struct task *c = NULL;
+	int64_t ret = 0;
+	int e = inject_syscall(tg, t, SYS_clone, args, &ret, &c);
+	if (e == 0 && ret < 0)
+		e = (int)ret;
+	if (e == 0 && !c)
+		e = -ESRCH;
+	if (e < 0)
+		return e;
+	struct proc *cp = c->proc;
+	cp->snapshot = true;
+	if (cp->num + 1 == tg->next_proc_num && next_proc < tg->next_proc_num)
+		tg->next_proc_num--;
+	if (c->num + 1 == tg->next_task_num && next_task < tg->next_task_num)
+		tg->next_task_num--;
+	cp->num = 0;
+	c->num = 0;
+	cp->syscall_insn = t->proc->syscall_insn;
+	cp->syscall_insn_gen = cp->exec_gen;
+	*out = cp;
+	return 0;
 }

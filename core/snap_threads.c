@@ -233,7 +233,7 @@ out:
 	}
 }
 
-int snap_thread_put(struct target *tg, struct task *t, const struct snap_thread *st,
+int snap_thread_put(struct target *tg, struct task *t, struct snap_thread *st,
 		    bool leader)
 {
 	struct user_regs_struct r = st->regs;
@@ -282,10 +282,9 @@ int snap_thread_put(struct target *tg, struct task *t, const struct snap_thread 
 		uint32_t tid = (uint32_t)t->tid;
 		proc_write_raw(t->proc, RADDR(st->ctid), &tid, 4);
 	}
-	if (st->has_affinity && sched_setaffinity(t->tid, sizeof st->affinity, &st->affinity) < 0)
-		pr_debug(LM_SNAP, "tid %d: affinity not restored: %s", t->tid, strerror(errno));
 	if ((e = snap_thread_signals_restore(tg, t, st)) < 0)
 		goto fail;
+	st->rest = t;                  /* its affinity is set last */
 	t->num = st->num;
 	if (st->last_ev != TEV_SYSCALL_ENTRY && st->last_ev != TEV_SYSCALL_EXIT &&
 	    st->last_ev != TEV_SECCOMP)
@@ -339,7 +338,7 @@ int snap_threads_recreate(struct target *tg, struct snap_proc *sp, struct proc *
 	if (!lead)
 		return -ESRCH;
 	for (size_t i = 1; i < sp->threads.n; i++) {
-		const struct snap_thread *st = &sp->threads.v[i];
+		struct snap_thread *st = &sp->threads.v[i];
 		struct task *nt = NULL;
 		int64_t ret = 0;
 		int e = clone_thread(tg, lead, st, same_tids, &nt, &ret);

@@ -1,6 +1,6 @@
-/* Snapshots: take, restore, drop. The per-concept fix-ups live in snap_threads.c,
- * snap_fds.c, snap_shm.c and snap_signals.c; this file makes and forks the checkpoint
- * processes and keeps the tree together.
+/* Snapshots: take and drop (restore is in snap_restore.c). The per-concept fix-ups live
+ * in snap_threads.c, snap_fds.c, snap_shm.c and snap_signals.c; this file makes the
+ * checkpoint processes of the whole tree at one stop.
  *
  * A checkpoint is made by injecting a raw clone() into the process's leader. When the
  * process's real parent is rewind (launched, or restored earlier) the clone uses
@@ -8,13 +8,7 @@
  * never a zombie in it. Otherwise (a child of another traced process, an attached
  * process) it is the process's own child with exit signal 0, which wait() without
  * __WALL/__WCLONE does not see; when the process dies it comes back to rewind (a
- * child subreaper) and stays traced.
- *
- * Restore kills the current incarnation, then injects clone3(CLONE_PARENT, set_tid)
- * into each checkpoint: the restored process is rewind's child with its old pid.
- * Parent/child links inside the tree therefore are not rebuilt: a restored child's
- * parent is rewind, so its parent's wait4/waitid do not see it and SIGCHLD goes to
- * rewind; proc->parent_pid keeps the original relation for the engine to emulate. */
+ * child subreaper) and stays traced. */
 #include "snap_int.h"
 
 #include <dirent.h>
@@ -22,6 +16,7 @@
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,15 +26,6 @@
 #include <unistd.h>
 
 /* ---- freeing ---- */
-
-/* About to SIGKILL p: without PTRACE_O_TRACEEXIT its tasks die without stopping once
- * more at their exit (one tracer round trip less per task). */
-static void quiet_death(struct proc *p)
-{
-	for (struct task *t = p->tasks; t; t = t->next)
-		if (t->state == TS_STOPPED && !t->exiting)
-			ptrace(PTRACE_SETOPTIONS, t->tid, 0, (void *)(long)PTRACE_O_EXITKILL);
-}
 
 static void kill_ckpt(struct target *tg, struct snap_proc *sp)
 {
@@ -57,7 +43,7 @@ static void kill_ckpt(struct target *tg, struct snap_proc *sp)
 		free(text);
 	}
 	if (!c->dead) {
-		quiet_death(c);
+		snap_quiet_death(c);
 		target_kill(tg, c);
 	}
 	struct proc *parent = ppid && ppid != getpid() ? target_find_proc(tg, ppid) : NULL;
@@ -87,6 +73,8 @@ static void free_proc(struct target *tg, struct snap_proc *sp)
 
 static void free_snapshot(struct target *tg, struct snapshot *s)
 {
+	snap_reap_holders(tg, s, true);
+	vec_free(&s->holders);
 	snap_fds_free(s);
 	for (size_t i = 0; i < s->procs.n; i++)
 		free_proc(tg, &s->procs.v[i]);
@@ -118,26 +106,6 @@ static int read_status(struct snap_proc *sp)
 		sp->vm_kb = strtoull(f + 8, NULL, 10);
 	free(text);
 	return 0;
-}
-
-/* Dying or dead without the engine having seen it yet: SIGKILL pending (a killed task
- * stops once more at its exit when traced), a zombie, or gone. */
-static bool dying(pid_t pid)
-{
-	char path[64], *text, *f;
-	snprintf(path, sizeof path, "/proc/%d/status", pid);
-	if (read_file(path, &text, NULL) < 0)
-		return true;
-	bool d = false;
-	char state = 0;
-	if ((f = strstr(text, "\nState:")) && sscanf(f + 7, " %c", &state) == 1)
-		d = state == 'Z' || state == 'X';
-	if ((f = strstr(text, "\nShdPnd:")) && (strtoull(f + 8, NULL, 16) & (1ull << (SIGKILL - 1))))
-		d = true;
-	if ((f = strstr(text, "\nSigPnd:")) && (strtoull(f + 8, NULL, 16) & (1ull << (SIGKILL - 1))))
-		d = true;
-	free(text);
-	return d;
 }
 
 /* Does the process trace something? Tracees of a traced process cannot be rewind's,
@@ -197,31 +165,13 @@ static int check_tracees(struct target *tg, struct snap_proc *sp, struct sbuf *m
 /* Fork the checkpoint of sp->live: an injected clone in its leader. */
 static int make_ckpt(struct target *tg, struct snap_proc *sp)
 {
-	struct proc *p = sp->live;
-	struct task *lead = proc_task(p, p->pid), *c = NULL;
-	unsigned next_proc = tg->next_proc_num, next_task = tg->next_task_num;
-	const uint64_t args[6] = { sp->parent_is_us ? CLONE_PARENT | SIGCHLD : 0 };
-	int64_t ret = 0;
-	int e = inject_syscall(tg, lead, SYS_clone, args, &ret, &c);
-	if (e == 0 && ret < 0)
-		e = (int)ret;
-	if (e == 0 && !c)
-		e = -ESRCH;
+	struct proc *p = sp->live, *cp;
+	int e = snap_inject_fork(tg, proc_task(p, p->pid), sp->parent_is_us ? CLONE_PARENT | SIGCHLD : 0,
+			    &cp);
 	if (e < 0) {
 		pr_err(LM_SNAP, "pid %d: the checkpoint clone failed: %s", p->pid, strerror(-e));
 		return e;
 	}
-	struct proc *cp = c->proc;
-	cp->snapshot = true;
-	/* Checkpoints take no user-visible numbers. */
-	if (cp->num + 1 == tg->next_proc_num && next_proc < tg->next_proc_num)
-		tg->next_proc_num--;
-	if (c->num + 1 == tg->next_task_num && next_task < tg->next_task_num)
-		tg->next_task_num--;
-	cp->num = 0;
-	c->num = 0;
-	cp->syscall_insn = p->syscall_insn;
-	cp->syscall_insn_gen = cp->exec_gen;
 	sp->ckpt = cp;
 	sp->ckpt_pidfd = snap_pidfd_open(cp->pid);
 	if (sp->ckpt_pidfd < 0) {
@@ -292,9 +242,11 @@ int snap_take(struct target *tg, const struct snap_opts *o, struct snapshot **ou
 	int e;
 
 	uint64_t t0 = now_ns(), t_clone = 0;
+	struct snap_pin pn;
 	if (!o)
 		o = &defaults;
 	*out = NULL;
+	snap_pin_begin(&pn);
 	if ((e = prepare(tg, problems)) < 0)
 		goto err;
 	for (struct proc *p = tg->procs; p; p = p->next)
@@ -314,6 +266,10 @@ int snap_take(struct target *tg, const struct snap_opts *o, struct snapshot **ou
 		}
 		if ((e = read_status(sp)) < 0 || (e = snap_threads_save(tg, sp, problems)) < 0)
 			goto died;
+		/* After their affinity was saved: the checkpoint inherits this pinning and
+		 * passes it on to the restored process, which gets the saved one back. */
+		for (size_t k = 0; k < sp->threads.n; k++)
+			snap_pin_task(&pn, sp->threads.v[k].tid);
 	}
 	if ((e = snap_fds_save(tg, s, o, &marks)) < 0)
 		goto died;
@@ -348,6 +304,7 @@ int snap_take(struct target *tg, const struct snap_opts *o, struct snapshot **ou
 		sbuf_puts(problems, sbuf_str(&marks));
 		s->marks = sbuf_steal(&marks);
 	}
+	snap_pin_end(&pn);
 	pr_debug(LM_SNAP, "checkpoint of %zu process(es) in %lu us, %lu us of it in clone",
 		 s->procs.n, (unsigned long)(now_ns() - t0) / 1000, (unsigned long)t_clone / 1000);
 	*out = s;
@@ -358,7 +315,7 @@ died:
 		bool named = false;
 		for (size_t i = 0; i < s->procs.n; i++) {
 			struct proc *p = s->procs.v[i].live;
-			if (p && (p->dead || dying(p->pid))) {
+			if (p && (p->dead || snap_dying(p->pid))) {
 				sbuf_printf(problems, "pid %d exited while the checkpoint was being "
 					    "taken\n", p->pid);
 				named = true;
@@ -371,173 +328,10 @@ died:
 		sbuf_printf(problems, "the checkpoint could not be taken: %s\n", strerror(-e));
 	}
 err:
+	snap_pin_end(&pn);
 	sbuf_puts(problems, sbuf_str(&marks));
 	sbuf_free(&marks);
 	free_snapshot(tg, s);
-	return e;
-}
-
-/* ---- restoring ---- */
-
-static bool ckpt_gone(const struct snap_proc *sp)
-{
-	if (!sp->ckpt || sp->ckpt->dead)
-		return true;
-	for (struct task *t = sp->ckpt->tasks; t; t = t->next)
-		if (t->exiting || t->state != TS_STOPPED)
-			return true;
-	struct pollfd pfd = { sp->ckpt_pidfd, POLLIN, 0 };
-	return poll(&pfd, 1, 0) != 0 || dying(sp->ckpt->pid);
-}
-
-bool snap_alive(const struct snapshot *s)
-{
-	for (size_t i = 0; i < s->procs.n; i++)
-		if (ckpt_gone(&s->procs.v[i]))
-			return false;
-	return true;
-}
-
-/* Kill every live process of the target, so that their pids are free again. */
-static void kill_current(struct target *tg, struct snapshot *s)
-{
-	for (struct proc *p = tg->procs; p; p = p->next)
-		if (!p->dead && !p->snapshot) {
-			quiet_death(p);
-			kill(p->pid, SIGKILL);
-		}
-	for (struct proc *p = tg->procs; p; p = p->next)
-		if (!p->dead && !p->snapshot)
-			target_kill(tg, p);
-	/* A process whose real parent was another traced one stayed that parent's zombie
-	 * after we reaped it; it came back to us when the parent died: reap it now. */
-	for (size_t i = 0; i < s->procs.n; i++) {
-		pid_t pid = s->procs.v[i].pid;
-		if (!target_find_task(tg, pid))
-			while (waitpid(pid, NULL, WNOHANG | __WALL) > 0)
-				;
-	}
-}
-
-/* clone3 in the checkpoint: the new process, with pid sp->pid when set_tid. */
-static int fork_ckpt(struct target *tg, struct snap_proc *sp, bool set_tid, struct task **out,
-		     int64_t *ret)
-{
-	struct task *ct = proc_main_task(sp->ckpt);
-	const struct snap_thread *lead = &sp->threads.v[0];
-	struct clone_args ca;
-	struct scratch sc;
-	int e = scratch_begin(ct, sizeof ca + 8, &sc);
-	if (e < 0)
-		return e;
-	memset(&ca, 0, sizeof ca);
-	/* CLONE_PARENT: rewind's child (the checkpoint's parent is rewind once the process
-	 * it was taken from is dead), exit signal that of the checkpoint: SIGCHLD. */
-	ca.flags = CLONE_PARENT | (lead->ctid ? CLONE_CHILD_CLEARTID : 0);
-	ca.child_tid = lead->ctid;
-	if (set_tid) {
-		pid_t pid = sp->pid;
-		ca.set_tid = scratch_addr(&sc, sizeof ca);
-		ca.set_tid_size = 1;
-		e = scratch_put(&sc, sizeof ca, &pid, sizeof pid);
-	}
-	if (!e)
-		e = scratch_put(&sc, 0, &ca, sizeof ca);
-	*out = NULL;
-	if (!e) {
-		const uint64_t args[6] = { scratch_addr(&sc, 0), sizeof ca };
-		e = inject_syscall(tg, ct, SYS_clone3, args, ret, out);
-		if (!e && *ret >= 0 && !*out)
-			e = -ESRCH;
-	}
-	/* The child inherited the borrowed bytes too. */
-	int e2 = scratch_end(&sc, *out ? (*out)->proc : NULL);
-	return e ? e : e2;
-}
-
-static int restore_proc(struct target *tg, struct snap_proc *sp, struct sbuf *problems)
-{
-	struct task *t = NULL;
-	int64_t ret = 0;
-	int e = fork_ckpt(tg, sp, true, &t, &ret);
-	if (!e && (ret == -EPERM || ret == -EEXIST)) {
-		e = fork_ckpt(tg, sp, false, &t, &ret);
-		if (!e && ret > 0)
-			sbuf_printf(problems, "pid %d: %s; restored as pid %d (the program may notice)"
-				    "\n", sp->pid, ret == -EEXIST ? "the pid is taken by another "
-				    "process" : "choosing a pid needs CAP_SYS_ADMIN or "
-				    "CAP_CHECKPOINT_RESTORE", (int)ret);
-	}
-	if (!e && ret < 0)
-		e = (int)ret;
-	if (e < 0) {
-		pr_err(LM_SNAP, "pid %d: cannot fork checkpoint %d: %s", sp->pid,
-		       sp->ckpt ? sp->ckpt->pid : 0, strerror(-e));
-		sbuf_printf(problems, "pid %d: its checkpoint could not be forked: %s\n", sp->pid,
-			    strerror(-e));
-		return e;
-	}
-	struct proc *r = t->proc;
-	sp->rest = r;
-	r->num = sp->num;
-	r->parent_pid = sp->parent_pid;
-	r->attached = sp->attached;
-	proc_bp_forget_all(r);
-	for (size_t i = 0; i < sp->sites.n; i++)
-		vec_push(&r->sites, sp->sites.v[i]);
-	memcpy(r->hw, sp->hw, sizeof r->hw);
-	r->hw_gen++;
-	r->syscall_insn = sp->syscall_insn;
-	r->syscall_insn_gen = r->exec_gen;
-	if ((e = snap_thread_put(tg, t, &sp->threads.v[0], true)) < 0) {
-		sbuf_printf(problems, "pid %d: the state of its main thread could not be put "
-			    "back: %s\n", sp->pid, strerror(-e));
-		return e;
-	}
-	return snap_threads_recreate(tg, sp, r, r->pid == sp->pid, problems);
-}
-
-int snap_restore(struct target *tg, struct snapshot *s, struct sbuf *problems)
-{
-	int e = 0;
-	for (size_t i = 0; i < s->procs.n; i++) {
-		const struct snap_proc *sp = &s->procs.v[i];
-		if (!ckpt_gone(sp))
-			continue;
-		sbuf_printf(problems, "the checkpoint process of pid %d (pid %d) is gone (killed "
-			    "from outside?); this checkpoint cannot be restored\n", sp->pid,
-			    sp->ckpt ? sp->ckpt->pid : 0);
-		pr_err(LM_SNAP, "pid %d: checkpoint process %d is gone", sp->pid,
-		       sp->ckpt ? sp->ckpt->pid : 0);
-		return -ESRCH;
-	}
-	uint64_t t0 = now_ns();
-	kill_current(tg, s);
-	uint64_t t1 = now_ns();
-	for (size_t i = 0; i < s->procs.n && !e; i++)
-		e = restore_proc(tg, &s->procs.v[i], problems);
-	if (!e)
-		e = snap_fds_restore(tg, s, problems);
-	for (size_t i = 0; i < s->procs.n && !e; i++) {
-		struct snap_proc *sp = &s->procs.v[i];
-		if ((e = snap_shm_restore(sp, sp->rest)) < 0)
-			sbuf_printf(problems, "pid %d: shared memory could not be written back: %s\n",
-				    sp->pid, strerror(-e));
-		else if ((e = snap_signals_restore(tg, sp, proc_task(sp->rest, sp->rest->pid),
-						   problems)) < 0)
-			sbuf_printf(problems, "pid %d: signals and timers could not be put back: %s\n",
-				    sp->pid, strerror(-e));
-	}
-	pr_debug(LM_SNAP, "restore of %zu process(es) in %lu us (%lu us killing the current ones): "
-		 "%s", s->procs.n, (unsigned long)(now_ns() - t0) / 1000,
-		 (unsigned long)(t1 - t0) / 1000, e ? strerror(-e) : "ok");
-	/* A failed restore leaves nothing half-made behind; the checkpoint stays usable. */
-	for (size_t i = 0; i < s->procs.n; i++) {
-		struct snap_proc *sp = &s->procs.v[i];
-		if (e < 0 && sp->rest && !sp->rest->dead)
-			target_kill(tg, sp->rest);
-		sp->rest = NULL;
-	}
 	return e;
 }
 
@@ -552,13 +346,19 @@ uint64_t snap_private_bytes(const struct snapshot *s)
 			total += sp->threads.v[k].xstate_len;
 		if (!sp->ckpt || sp->ckpt->dead)
 			continue;
-		char path[64], *text, *f;
-		snprintf(path, sizeof path, "/proc/%d/smaps_rollup", sp->ckpt->pid);
-		if (read_file(path, &text, NULL) < 0)
-			continue;
-		if ((f = strstr(text, "\nPrivate_Dirty:")))
-			total += strtoull(f + 15, NULL, 10) * 1024;
-		free(text);
+		/* Pages only this checkpoint maps (the program changed them since; pages
+		 * several checkpoints share count in none), and its page tables. */
+		static const char *const fields[2][2] = { { "smaps_rollup", "\nPrivate_Dirty:" },
+							   { "status", "\nVmPTE:" } };
+		for (int f = 0; f < 2; f++) {
+			char path[64], *text, *v;
+			snprintf(path, sizeof path, "/proc/%d/%s", sp->ckpt->pid, fields[f][0]);
+			if (read_file(path, &text, NULL) < 0)
+				continue;
+			if ((v = strstr(text, fields[f][1])))
+				total += strtoull(v + strlen(fields[f][1]), NULL, 10) * 1024;
+			free(text);
+		}
 	}
 	return total;
 }

@@ -53,9 +53,10 @@ int snap_restore(struct target *tg, struct snapshot *s, struct sbuf *problems);
 /* Kill s's checkpoint processes and free it. */
 void snap_drop(struct target *tg, struct snapshot *s);
 
-/* Memory s holds: the private dirty pages of its checkpoint processes (pages the
- * program has changed since) plus the copies rewind keeps (shared memory, files,
- * extended state). Reads /proc: call it on demand, not per stop. */
+/* Memory dropping s would free: the private dirty pages of its checkpoint processes
+ * (pages the program has changed since, and that no other checkpoint shares), their
+ * page tables, and the copies rewind keeps (shared memory, files, pipes, extended
+ * state). Reads /proc: call it on demand, not per stop. */
 uint64_t snap_private_bytes(const struct snapshot *s);
 
 /* False if one of s's checkpoint processes is gone (killed from outside). */
