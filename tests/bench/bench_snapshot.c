@@ -4,7 +4,7 @@
  * checkpoints of a 1 GiB debuggee that dirties 10 MiB between them.
  *
  * Usage: bench_snapshot [--runs N] [--sizes 10,100,1024] [--big] [--threads N]
- *                       [--no-memory] [--thp]
+ *                       [--no-memory] [--thp] [--samples]
  * Prints medians (ms) and ratios as a table. Not a test: nothing here fails a build. */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +24,7 @@
 #endif
 
 static struct target tg;
+static bool samples;       /* --samples: print every measurement */
 
 struct dbg {
 	pid_t pid;
@@ -69,8 +70,9 @@ static void read_line(struct dbg *d, char *line, size_t max)
 			if (ev.task && ev.task->state == TS_STOPPED && !ev.proc->snapshot)
 				target_resume(&tg, ev.task, RESUME_CONT);
 		}
-		struct pollfd pfd = { d->res, POLLIN, 0 };
-		if (poll(&pfd, 1, 5) > 0) {
+		/* Wake up for the debuggee's output and for its stops alike. */
+		struct pollfd pfd[2] = { { d->res, POLLIN, 0 }, { tg.sigfd, POLLIN, 0 } };
+		if (poll(pfd, 2, 100) > 0 && (pfd[0].revents & POLLIN)) {
 			ssize_t n = read(d->res, d->buf + d->len, sizeof d->buf - d->len - 1);
 			if (n <= 0)
 				die("debuggee output", n < 0 ? errno : EPIPE);
@@ -209,9 +211,14 @@ static struct row measure(unsigned mib, int threads, int runs, bool thp)
 	command(&d, 'f', line, sizeof line);
 	double dummy;
 	snap_drop(&tg, timed_take(&dummy));
+	/* Plain forks first, in a row: a fork right after a checkpoint was dropped is slower
+	 * (the page structures were last written by the other CPU), which would flatter the
+	 * ratios. */
 	for (int i = 0; i < runs; i++) {
 		command(&d, 'f', line, sizeof line);
 		f[i] = (double)strtoull(line, NULL, 10) / 1e6;
+	}
+	for (int i = 0; i < runs; i++) {
 		struct snapshot *s = timed_take(&t[i]);
 		snap_drop(&tg, s);
 	}
@@ -220,6 +227,12 @@ static struct row measure(unsigned mib, int threads, int runs, bool thp)
 	for (int i = 0; i < runs; i++)
 		timed_restore(&d, s, &rs[i]);
 	snap_drop(&tg, s);
+	if (samples) {
+		fprintf(stderr, "%u MiB x%d fork/checkpoint/restore ms:", mib, threads);
+		for (int i = 0; i < runs; i++)
+			fprintf(stderr, " %.3f/%.3f/%.3f", f[i], t[i], rs[i]);
+		fprintf(stderr, "\n");
+	}
 	r.fork = median(f, runs);
 	r.take = median(t, runs);
 	r.restore = median(rs, runs);
@@ -319,9 +332,11 @@ int main(int argc, char **argv)
 			mem = false;
 		else if (!strcmp(argv[i], "--thp"))
 			thp = true;
+		else if (!strcmp(argv[i], "--samples"))
+			samples = true;
 		else {
 			fprintf(stderr, "usage: bench_snapshot [--runs N] [--sizes 10,100,1024] [--big] "
-				"[--threads N] [--no-memory] [--thp]\n");
+				"[--threads N] [--no-memory] [--thp] [--samples]\n");
 			return 2;
 		}
 	}
