@@ -20,7 +20,10 @@ static const char *qual_join(struct sym_mod *m, const char *prefix, const char *
 	return r;
 }
 
-static void qual_set(struct sym_mod *m, Dwarf_Off off, const char *q)
+struct walk;
+static void qual_set(struct walk *w, Dwarf_Off off, const char *q);
+
+static void qual_set_m(struct sym_mod *m, Dwarf_Off off, const char *q)
 {
 	vec_push(&m->quals, q);
 	ptrmap_put(&m->qual_by_off, (uintptr_t)off, (int)m->quals.n - 1);
@@ -47,6 +50,10 @@ static void ent_add(struct sym_mod *m, const char *name, Dwarf_Die *die, uint32_
 	if (dwarf_attr(die, DW_AT_declaration, &a) && dwarf_formflag(&a, &flag) == 0)
 		e.decl = flag;
 	e.next = ptrmap_get(&m->ent_by_name, (uintptr_t)name);
+	/* a type every unit repeats (size_t...) is kept once */
+	if (kind == SE_TYPE && e.next >= 0 && m->ents.v[e.next].kind == SE_TYPE &&
+	    m->ents.v[e.next].tag == e.tag && !m->ents.v[e.next].decl && !e.decl)
+		return;
 	vec_push(&m->ents, e);
 	ptrmap_put(&m->ent_by_name, (uintptr_t)name, (int)m->ents.n - 1);
 }
@@ -93,7 +100,17 @@ struct walk {
 	struct sym_mod *m;
 	uint32_t cu;
 	size_t first_func;      /* funcs added by this CU start here */
+	bool cxx;               /* a C++ unit: names need their scopes */
 };
+
+/* Remember a DIE's qualified name. C units have no scopes: their names are
+ * DW_AT_name, which ref_name() reads directly, so nothing is stored (this
+ * keeps indexing libc's DWARF cheap). */
+static void qual_set(struct walk *w, Dwarf_Off off, const char *q)
+{
+	if (w->cxx)
+		qual_set_m(w->m, off, q);
+}
 
 static void add_func(struct walk *w, Dwarf_Die *die, bool inlined)
 {
@@ -166,7 +183,7 @@ static void walk_scope(struct walk *w, Dwarf_Die *parent, const char *prefix)
 		switch (tag) {
 		case DW_TAG_namespace:
 			q = qual_join(m, prefix, name ? name : "(anonymous namespace)");
-			qual_set(m, dwarf_dieoffset(&c), q);
+			qual_set(w, dwarf_dieoffset(&c), q);
 			walk_scope(w, &c, q);
 			break;
 		case DW_TAG_structure_type:
@@ -175,7 +192,7 @@ static void walk_scope(struct walk *w, Dwarf_Die *parent, const char *prefix)
 		case DW_TAG_enumeration_type:
 			if (name) {
 				q = qual_join(m, prefix, name);
-				qual_set(m, dwarf_dieoffset(&c), q);
+				qual_set(w, dwarf_dieoffset(&c), q);
 				ent_add(m, q, &c, w->cu, SE_TYPE);
 			}
 			if (tag == DW_TAG_enumeration_type) {
@@ -193,8 +210,8 @@ static void walk_scope(struct walk *w, Dwarf_Die *parent, const char *prefix)
 							m->ents.v[m->ents.n - 1].parent = dwarf_dieoffset(&c);
 						}
 					} while (dwarf_siblingof(&e, &e) == 0);
-			} else if (name) {
-				walk_scope(w, &c, q);
+			} else if (name && w->cxx) {
+				walk_scope(w, &c, q);   /* members, nested types, methods */
 			}
 			break;
 		case DW_TAG_typedef:
@@ -202,14 +219,14 @@ static void walk_scope(struct walk *w, Dwarf_Die *parent, const char *prefix)
 		case DW_TAG_unspecified_type:
 			if (name) {
 				q = qual_join(m, prefix, name);
-				qual_set(m, dwarf_dieoffset(&c), q);
+				qual_set(w, dwarf_dieoffset(&c), q);
 				ent_add(m, q, &c, w->cu, SE_TYPE);
 			}
 			break;
 		case DW_TAG_subprogram: {
 			if (name) {
 				q = qual_join(m, prefix, name);
-				qual_set(m, dwarf_dieoffset(&c), q);
+				qual_set(w, dwarf_dieoffset(&c), q);
 			}
 			Dwarf_Attribute a;
 			bool has_code = dwarf_hasattr(&c, DW_AT_low_pc) || dwarf_hasattr(&c, DW_AT_ranges);
@@ -227,7 +244,7 @@ static void walk_scope(struct walk *w, Dwarf_Die *parent, const char *prefix)
 				break;
 			if (name) {
 				q = qual_join(m, prefix, name);
-				qual_set(m, dwarf_dieoffset(&c), q);
+				qual_set(w, dwarf_dieoffset(&c), q);
 			} else {
 				q = ref_name(m, &c, 0);
 			}
@@ -272,9 +289,9 @@ void sym_index_dwarf(struct sym_mod *m)
 		vec_push(&m->cus, cu);
 		uint32_t ci = (uint32_t)m->cus.n - 1;
 		ptrmap_put(&m->cu_by_off, (uintptr_t)cu.off, (int)ci);
-		struct walk w = { .m = m, .cu = ci, .first_func = m->funcs.n };
 		bool is_cxx = cu.lang == DW_LANG_C_plus_plus || cu.lang == DW_LANG_C_plus_plus_11 ||
 		              cu.lang == DW_LANG_C_plus_plus_14 || cu.lang == DW_LANG_C_plus_plus_03;
+		struct walk w = { .m = m, .cu = ci, .first_func = m->funcs.n, .cxx = is_cxx };
 		walk_scope(&w, cud, NULL);
 		/* Names of definitions that refer to declarations (C++ members, inlined
 		 * instances) once the whole CU is known. */

@@ -219,55 +219,77 @@ Test(sym_live, exec_reload_is_cheap)
 	target_fini(&tg);
 }
 
-/* finish: run to the caller, then read the value per the ABI. */
-static char *our_finish(const char *func)
+/* finish at the function the session is stopped in: run to the caller, read
+ * the value per the ABI. */
+static char *our_finish(struct session *S, const char *func)
 {
-	struct session S;
-	sess_start(&S, "retvals", func, 1);
+	unwind_list_free(&S->frames);
+	cr_assert_eq(unwind_backtrace(S->L.st, &S->L.acc, 0, 0, &S->frames), 0);
+	S->env.ctx.frame = &S->frames.v[0];
 	const char *name;
 	struct type *ret = NULL;
-	cr_assert_eq(value_frame_function(&S.env.ctx, &name, &ret), 0);
+	cr_assert_eq(value_frame_function(&S->env.ctx, &name, &ret), 0);
 	cr_assert_str_eq(name, func);
 	uint64_t cfa, cpc, ccfa;
-	cr_assert_eq(unwind_frame_info(S.L.st, &S.L.acc, &cfa, &cpc, &ccfa), 0);
-	live_cont_to(&S.L, cpc, 1);
-	unwind_list_free(&S.frames);
-	cr_assert_eq(unwind_backtrace(S.L.st, &S.L.acc, 0, 0, &S.frames), 0);
-	S.env.ctx.frame = &S.frames.v[0];
+	cr_assert_eq(unwind_frame_info(S->L.st, &S->L.acc, &cfa, &cpc, &ccfa), 0);
+	live_cont_to(&S->L, cpc, 1);
+	unwind_list_free(&S->frames);
+	cr_assert_eq(unwind_backtrace(S->L.st, &S->L.acc, 0, 0, &S->frames), 0);
+	S->env.ctx.frame = &S->frames.v[0];
 	struct sbuf b = { 0 };
 	char *err = NULL;
-	struct value *v = fmt_return_value(&S.env.ctx, ret, &err);
+	struct value *v = fmt_return_value(&S->env.ctx, ret, &err);
 	if (v) {
 		struct fmt_opts o;
 		fmt_opts_default(&o);
-		cr_assert_eq(fmt_value(&S.env.ctx, v, &o, &b, &err), 0, "%s", err);
+		cr_assert_eq(fmt_value(&S->env.ctx, v, &o, &b, &err), 0, "%s", err);
 		value_free(v);
 	} else {
 		sbuf_printf(&b, "(none: %s)", err);
 		free(err);
 	}
-	sess_stop(&S);
 	return sbuf_steal(&b) ?: xstrdup("");
 }
 
 Test(sym_live, finish_values_like_gdb)
 {
+	/* in the order main calls them: one gdb session, one of ours */
 	const char *funcs[] = { "ret_int", "ret_char", "ret_double", "ret_float", "ret_ldouble",
 	                        "ret_str", "ret_two_ints", "ret_two_doubles", "ret_mixed",
 	                        "ret_big", "ret_chars", "ret_floats4", NULL };
-	for (size_t i = 0; funcs[i]; i++) {
-		const char *cmds[] = { "finish", NULL };
-		char *out = oracle_gdb_at("retvals", funcs[i], 1, cmds);
-		const char *from = out;
-		char *want = oracle_line(&from, "Value returned is $1 = ");
+	const char *cmds[64];
+	char *bps[16];
+	size_t n = 0, k;
+	for (k = 0; funcs[k]; k++)
+		cmds[n++] = bps[k] = xasprintf("break %s", funcs[k]);
+	cmds[n++] = "run";
+	for (size_t i = 0; i < k; i++) {
+		cmds[n++] = "finish";
+		if (i + 1 < k)
+			cmds[n++] = "continue";
+	}
+	cmds[n] = NULL;
+	char *path = oracle_prog("retvals");
+	char *out = oracle_gdb(path, cmds);
+	struct session S;
+	sess_start(&S, "retvals", "main", 1);
+	const char *from = out;
+	for (size_t i = 0; i < k; i++) {
+		char *want = oracle_line(&from, "Value returned is $");
 		cr_assert_not_null(want, "%s: %s", funcs[i], out);
-		char *got = our_finish(funcs[i]);
-		cr_expect_str_eq(got, want, "%s: ours %s, gdb %s", funcs[i], got, want);
+		const char *w = strstr(want, " = ") + 3;
+		live_run_to(&S.L, funcs[i], 1);
+		char *got = our_finish(&S, funcs[i]);
+		cr_expect_str_eq(got, w, "%s: ours %s, gdb %s", funcs[i], got, w);
 		free(got);
 		free(want);
-		free(out);
+		free(bps[i]);
 	}
-	char *v = our_finish("ret_void");
+	live_run_to(&S.L, "ret_void", 1);
+	char *v = our_finish(&S, "ret_void");
 	cr_expect_str_eq(v, "(none: The function returns nothing.)");
 	free(v);
+	sess_stop(&S);
+	free(out);
+	free(path);
 }
