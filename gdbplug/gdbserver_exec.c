@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "replay/record.h"
 #include "rsp_codec.h"
 
 #define RANGE_STEP_MAX 100000   /* steps per vCont;r before gdb gets a plain stop */
@@ -205,6 +206,7 @@ void gs__stop_reply(struct gdbserver *g, const struct stop *st)
 	struct rsp_stop rs = { .kind = RSP_STOP_SIGNAL, .sig = 5, .core = -1 };
 	struct task *t = st->task && st->task->state == TS_STOPPED ? st->task : inf->cur;
 	struct sbuf ex = { 0 };
+	g->last_sig_tid = 0;
 	sbuf_reset(&g->out);
 	sbuf_append(&g->out, "", 0);
 	switch (st->reason) {
@@ -242,6 +244,10 @@ void gs__stop_reply(struct gdbserver *g, const struct stop *st)
 	}
 	case SR_SIGNAL:
 		rs.sig = rsp_sig_from_host(st->sig);
+		if (st->si.si_signo == st->sig) {
+			g->last_sig_tid = st->tid;
+			g->last_si = st->si;
+		}
 		break;
 	case SR_INTERRUPTED:
 		rs.sig = rsp_sig_from_host(SIGINT);
@@ -540,6 +546,10 @@ void gs__detach(struct gdbserver *g, const struct rsp_packet *p)
 	if (p->u.pid.has_pid && p->u.pid.pid != inf->main->pid)
 		return gs__error(g, ESRCH, "no such process");
 	gs__zbp_clear(g);
+	if (rec_mode(g->s->rec) == REC_RECORDING && !inf->main->attached)
+		pr_warn(LM_GDB, "process %d was recorded: the system calls its recording filter "
+			"traps fail once rewind has let it go (rewind gdbserver --no-record)",
+			inf->main->pid);
 	int e = session_detach(g->s);
 	if (e < 0)
 		return gs__error(g, e, "cannot detach");

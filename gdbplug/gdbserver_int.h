@@ -46,8 +46,11 @@ struct gdbserver {
 	const struct proc *z_proc;/* process the z table belongs to */
 	unsigned exec_gen;        /* its exec_gen then: a change means gdb's addresses are stale */
 
-	/* the last stop, for '?' */
+	/* the last stop, for '?' and qXfer:siginfo (the thread's own siginfo may have been
+	   replaced since, by syscalls injected for a checkpoint) */
 	char *last_reply;
+	pid_t last_sig_tid;       /* thread that stopped with a signal, 0 if none */
+	siginfo_t last_si;
 
 	/* environment and arguments for vRun */
 	VEC(char *) env;          /* "NAME=VALUE"; used when env_set */

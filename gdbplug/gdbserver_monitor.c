@@ -233,14 +233,18 @@ static void mon_info_record(struct gdbserver *g, char *args, struct sbuf *out)
 		sbuf_putc(out, '\n');
 }
 
-/* The timeline commands need positions in a recording; a live session has none. */
+/* The timeline commands need positions in a recording, which the session does not
+ * offer yet: say which of the two is missing. */
 static void mon_timeline(struct gdbserver *g, char *args, struct sbuf *out, const char *what)
 {
-	(void)g;
 	(void)args;
-	sbuf_printf(out, "%s needs a recording: this session runs the program live and has no "
-		    "timeline yet. Checkpoints work: \"monitor info checkpoints\", "
-		    "\"monitor restart N\".\n", what);
+	if (rec_mode(g->s->rec) == REC_OFF)
+		sbuf_printf(out, "%s needs a recording: the program is not being recorded "
+			    "(\"monitor set record on\", then run it again).\n", what);
+	else
+		sbuf_printf(out, "%s needs a recording's timeline, which the session does not "
+			    "offer yet. Checkpoints work: \"rewind checkpoints\", \"rewind restart N\".\n",
+			    what);
 }
 
 static void mon_when(struct gdbserver *g, char *a, struct sbuf *o) { mon_timeline(g, a, o, "when"); }

@@ -328,9 +328,13 @@ static int build(struct gdbserver *g, const struct rsp_packet *p, struct sbuf *d
 		siginfo_t si;
 		if (!t)
 			return -ESRCH;
-		int e = task_get_siginfo(t, &si);
-		if (e < 0)
-			return e;
+		if (t->tid == g->last_sig_tid) {
+			si = g->last_si;
+		} else {
+			int e = task_get_siginfo(t, &si);
+			if (e < 0)
+				return e;
+		}
 		sbuf_append(doc, (const char *)&si, sizeof si);
 		return 0;
 	}

@@ -37,6 +37,8 @@ static const char gdbserver_usage[] =
 	"  --listen H:P      wait for gdb on a TCP port (port 0: any; the port is printed)\n"
 	"  --multi           extended-remote: start PROG on gdb's `run`, stay up after it exits\n"
 	"  --detach-on-exit  when gdb goes away, detach the program instead of killing it\n"
+	"                    (implies --no-record: a recorded program's system calls fail\n"
+	"                    once rewind lets it go)\n"
 	"  --attach PID      debug a running process (detached, not killed, at the end)\n"
 	"  --no-record       do not record the program's inputs (recording is on by default:\n"
 	"                    restoring a checkpoint then replays them)\n";
@@ -195,6 +197,8 @@ int gdbserver_main(int argc, char **argv)
 		return 1;
 	}
 	infsym_install(&s->inf);
+	if (o.detach_on_exit)
+		record = false;   /* the seccomp filter stays after detach: no tracer, no syscalls */
 	if (!record)
 		rec_set_enabled(s->rec, &s->inf, false);
 	int code = 0;
