@@ -203,11 +203,10 @@ int snap_threads_save(struct target *tg, struct snap_proc *sp, struct sbuf *prob
 	return 0;
 }
 
-/* Set t's sigaltstack. Done with rsp moved off the stack: the kernel refuses to change
- * the alternate stack of a task running on it (as a thread inside a handler is). */
+/* Set the sigaltstack of t, a new thread (none yet, so even a thread restored inside a
+ * handler running on that stack may set it). */
 static int put_altstack(struct target *tg, struct task *t, const struct snap_thread *st)
 {
-	struct user_regs_struct *cur, saved, tmp;
 	struct scratch sc;
 	int64_t r;
 	int e = scratch_begin(t, 32, &sc);
@@ -215,22 +214,10 @@ static int put_altstack(struct target *tg, struct task *t, const struct snap_thr
 		return e;
 	stack_t ss = { .ss_sp = (void *)st->ss_sp, .ss_flags = st->ss_flags,
 		       .ss_size = st->ss_size };
-	if ((e = scratch_put(&sc, 0, &ss, sizeof ss)) < 0)
-		goto out;
-	if ((e = task_get_regs(t, &cur)) < 0)
-		goto out;
-	saved = *cur;
-	tmp = saved;
-	tmp.rsp = 0;
-	task_set_regs(t, &tmp);
-	e = snap_sys_ok(tg, t, SYS_sigaltstack, &r, scratch_addr(&sc, 0), 0, 0, 0, 0, 0);
-	if (t->state == TS_STOPPED)
-		task_set_regs(t, &saved);
-out:
-	{
-		int e2 = scratch_end(&sc, NULL);
-		return e ? e : e2;
-	}
+	if (!(e = scratch_put(&sc, 0, &ss, sizeof ss)))
+		e = snap_sys_ok(tg, t, SYS_sigaltstack, &r, scratch_addr(&sc, 0), 0, 0, 0, 0, 0);
+	int e2 = scratch_end(&sc, NULL);
+	return e ? e : e2;
 }
 
 int snap_thread_put(struct target *tg, struct task *t, struct snap_thread *st,

@@ -1,13 +1,15 @@
-/* Threads across checkpoint/restore. At trap 1 five threads are parked: T1 in
+/* Threads across checkpoint/restore. At trap 1 six threads are parked: T1 in
  * pthread_cond_wait (futex, -ERESTARTSYS), T2 in read() on a pipe, T3 in nanosleep
  * (-ERESTART_RESTARTBLOCK), T4 spinning with values in its vector registers, T5 in
- * pthread_cond_timedwait (futex with a timeout, -ERESTART_RESTARTBLOCK). Each thread
+ * pthread_cond_timedwait (futex with a timeout, -ERESTART_RESTARTBLOCK), T6 in sem_wait
+ * inside a signal handler running on its alternate stack. Each thread
  * set its own signal mask, sigaltstack and name first. After trap 1 main wakes them
  * all and joins them (which needs clear_child_tid); each thread checks that its tid,
  * glibc's cached tid, mask, sigaltstack, name, robust list and rseq registration are
  * what they were, and reports. Trap 2 is after the joins. */
 #include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -18,7 +20,7 @@
 
 #include "snap_prog.h"
 
-#define NT 5
+#define NT 6
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER, cv5 = PTHREAD_COND_INITIALIZER;
@@ -26,6 +28,9 @@ static int go1, go5;
 static int pfd[2];
 static atomic_int ready;
 static volatile int stop4;
+static sem_t sem6;
+static atomic_int in6, armed6;
+static void *volatile sp6;
 static uint8_t vin[8 * 32] __attribute__((aligned(32))), vout[8 * 32] __attribute__((aligned(32)));
 
 struct tinfo {
@@ -180,15 +185,52 @@ static void *t5(void *arg)      /* futex wait with an absolute timeout */
 	return NULL;
 }
 
+/* Runs on T6's alternate stack and waits there until main lets it go. */
+static void h6(int sig)
+{
+	(void)sig;
+	int here;
+	sp6 = &here;
+	in6 = 1;
+	ready++;
+	while (sem_wait(&sem6) < 0)
+		;
+}
+
+static void *t6(void *arg)      /* inside a handler, on the alternate stack */
+{
+	struct tinfo *ti = arg;
+	struct tstate st;
+	setup(ti, &st);
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = h6;
+	sa.sa_flags = SA_ONSTACK;
+	sigaction(SIGUSR2, &sa, NULL);
+	sigset_t m;
+	sigemptyset(&m);
+	sigaddset(&m, SIGUSR2);
+	pthread_sigmask(SIG_UNBLOCK, &m, NULL);
+	sigemptyset(&st.mask);
+	pthread_sigmask(SIG_SETMASK, NULL, &st.mask);
+	armed6 = 1;
+	while (!in6)            /* the handler runs (and waits) inside this sleep */
+		usleep(1000);
+	char *lo = st.ss.ss_sp, *hi = lo + st.ss.ss_size;
+	int on = (char *)sp6 >= lo && (char *)sp6 < hi;
+	verify(ti, &st, on ? "handler on altstack" : "handler NOT on altstack");
+	return NULL;
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IONBF, 0);
-	void *(*fn[NT])(void *) = { t1, t2, t3, t4, t5 };
+	void *(*fn[NT])(void *) = { t1, t2, t3, t4, t5, t6 };
 	struct tinfo ti[NT];
 	pthread_t th[NT];
 	for (size_t i = 0; i < sizeof vin; i++)
 		vin[i] = (uint8_t)(i * 13 + 5);
-	if (pipe(pfd) < 0)
+	if (pipe(pfd) < 0 || sem_init(&sem6, 0, 0) < 0)
 		return 2;
 	printf("start\n");
 	for (int i = 0; i < NT; i++) {
@@ -196,6 +238,9 @@ int main(void)
 		ti[i].n = i + 1;
 		pthread_create(&th[i], NULL, fn[i], &ti[i]);
 	}
+	while (!armed6)
+		usleep(1000);
+	pthread_kill(th[5], SIGUSR2);
 	while (ready < NT)
 		usleep(1000);
 	usleep(50 * 1000);              /* let them block */
@@ -208,6 +253,7 @@ int main(void)
 	if (write(pfd[1], "wake!", 5) != 5)
 		return 2;
 	stop4 = 1;
+	sem_post(&sem6);
 	for (int i = 0; i < NT; i++)
 		pthread_join(th[i], NULL);
 	for (int i = 0; i < NT; i++)

@@ -393,7 +393,7 @@ Test(snapshot, threads_blocked_in_syscalls, .init = setup, .fini = teardown)
 	pid_t pid = p->pid;
 	run_to_trap();
 	p = target_find_proc(&tg, pid);
-	cr_assert_eq(proc_live_tasks(p), 6);
+	cr_assert_eq(proc_live_tasks(p), 7);
 	struct tsave before[8], after[8];
 	size_t n = save_tasks(p, before, 8);
 	int restartsys = 0, restartblock = 0;
@@ -413,7 +413,7 @@ Test(snapshot, threads_blocked_in_syscalls, .init = setup, .fini = teardown)
 	restore(s);
 	p = target_find_proc(&tg, pid);
 	cr_assert_not_null(p);
-	cr_assert_eq(proc_live_tasks(p), 6);
+	cr_assert_eq(proc_live_tasks(p), 7);
 	cr_assert_eq(save_tasks(p, after, 8), n);
 	for (size_t i = 0; i < n; i++) {
 		size_t j = 0;
@@ -439,7 +439,8 @@ Test(snapshot, threads_blocked_in_syscalls, .init = setup, .fini = teardown)
 	run_to_exit(pid, 0);
 	text = output();
 	cr_assert_str_eq(text, "start\nt1 cond_wait: ok\nt2 read: ok\nt3 nanosleep: ok\n"
-			 "t4 spin: ok\nt5 cond_timedwait: ok\njoined all\n");
+			 "t4 spin: ok\nt5 cond_timedwait: ok\nt6 handler on altstack: ok\n"
+			 "joined all\n");
 	free(text);
 	snap_drop(&tg, s);
 }
