@@ -417,6 +417,17 @@ static void on_syscall_stop(struct nest *n, struct nest_task *nt, struct task *t
 			return;
 		}
 	} else {
+		int64_t rax = task_get_regs(t, &r) == 0 ? (int64_t)r->rax : 0;
+		if (n->deferring && !nt->want_interrupt && !nt->conv && rax >= -516 && rax <= -512) {
+			/* Stopping everyone for a checkpoint interrupted a syscall in
+			 * progress: natively it runs on. Hide this exit and the entry of the
+			 * syscall restarting. */
+			if (nt->tracer && (nt->mode == RESUME_SYSCALL || nt->mode == RESUME_SYSEMU))
+				nt->hide_entry = true;
+			nt->show_nr = -1;
+			nt_resume(n, nt);
+			return;
+		}
 		if (nt->conv)
 			nw_conv_exit(n, nt);
 		if (nt->show_nr >= 0 && task_get_regs(t, &r) == 0) {
@@ -742,6 +753,8 @@ int nest_handle(struct nest *n, struct tev *ev)
 			return 0;
 		}
 	}
+	if (ev->kind == TEV_SIGNAL && t->pending_sig == SIGCHLD && nw_early_sigchld(n, nt))
+		return 0;
 	if (nt->parked && nw_park_event(n, nt, ev))
 		return 0;
 	switch (ev->kind) {

@@ -136,6 +136,7 @@ struct nest_zombie {
 	bool real;                    /* the kernel holds it as waiter's zombie: reap it */
 	pid_t then, then_tid;         /* after the tracer: goes to this parent (0: none) */
 	bool then_real;
+	bool sig_owed;                /* the kernel's SIGCHLD to then came too early: resend */
 	uint64_t seq;
 	struct nest_zombie *next;
 };
@@ -239,6 +240,9 @@ void nw_notify(struct nest *n, pid_t waiter, const siginfo_t *si);
 void nw_wake(struct nest *n, pid_t waiter);
 /* A SIGCHLD signal-delivery-stop of nt: put our siginfo in place if it is ours. */
 void nw_sigchld_stop(struct nest *n, struct nest_task *nt);
+/* A kernel SIGCHLD about a child its tracer has not collected yet (rewind reaped it
+ * as the real tracer): natively the parent hears later. Holds it back; true if so. */
+bool nw_early_sigchld(struct nest *n, struct nest_task *nt);
 /* Exits. */
 void nw_task_exited(struct nest *n, pid_t tid, pid_t tgid, int status, bool leader);
 void nw_zombie_free(struct nest_zombie *z);

@@ -129,7 +129,12 @@ void nw_notify(struct nest *n, pid_t waiter, const siginfo_t *si)
 	if (!p || p->snapshot || !np)
 		return;
 	if (!np->chld_inflight) {
+		/* The kernel drops a SIGCHLD nobody catches or blocks, unless the process is
+		 * traced (its tracer hears of every signal). */
 		uint64_t bits = status_mask(waiter, "\nSigCgt:") | status_mask(waiter, "\nSigBlk:");
+		struct nest_task *lead = nt_find(n, waiter);
+		if (lead && lead->tracer)
+			bits |= CHLD_BIT;
 		union sigval v = { .sival_ptr = CHLD_COOKIE };
 		if ((bits & CHLD_BIT) && sigqueue(waiter, SIGCHLD, v) == 0) {
 			np->chld_inflight = true;
@@ -137,6 +142,28 @@ void nw_notify(struct nest *n, pid_t waiter, const siginfo_t *si)
 		}
 	}
 	nw_wake(n, waiter);
+}
+
+bool nw_early_sigchld(struct nest *n, struct nest_task *nt)
+{
+	struct task *t = target_find_task(n->tg, nt->tid);
+	siginfo_t si;
+	if (!t || task_get_siginfo(t, &si) < 0 || si.si_code <= 0 || si.si_code > CLD_DUMPED)
+		return false;
+	for (struct nest_zombie *z = n->zombies; z; z = z->next) {
+		if (z->tgid != si.si_pid || z->then != nt->tgid || !z->then_real)
+			continue;
+		z->sig_owed = true;
+		t->pending_sig = 0;
+		pr_debug(LM_NEST, "pid %d: SIGCHLD for %d held back until its tracer collects it",
+			 nt->tgid, z->tgid);
+		if (nt->parked)
+			nt_resume_as(n, nt, RESUME_CONT);   /* its pause() restarts */
+		else
+			nt_resume(n, nt);
+		return true;
+	}
+	return false;
 }
 
 void nw_sigchld_stop(struct nest *n, struct nest_task *nt)
@@ -215,7 +242,7 @@ static void zombie_consume(struct nest *n, struct nest_zombie *z)
 		zombie_push(n, z);
 		siginfo_t si;
 		exit_info(&si, z->status, z->tgid, z->uid);
-		if (z->real)
+		if (z->real && !z->sig_owed)
 			nw_wake(n, z->waiter);   /* the kernel told the real parent already */
 		else
 			nw_notify(n, z->waiter, &si);
@@ -365,6 +392,9 @@ static int try_wait(struct nest *n, struct nest_task *me, const struct nest_wait
 			consider(rep, REP_TRACEE, x->seq, x, NULL, NULL);
 	}
 	for (struct nest_zombie *z = n->zombies; z; z = z->next) {
+		if (z->then && mine(w, g, me->tid, z->then, z->then_tid) &&
+		    nw_selects(w, z->tgid, z->pgid, my_pgid, false, z->wclone))
+			any = true;   /* a child its tracer has not collected yet: it exists */
 		if (!mine(w, g, me->tid, z->waiter, z->waiter_tid))
 			continue;
 		if (!nw_selects(w, z->thread ? z->tid : z->tgid, z->pgid, my_pgid, z->ptrace, z->wclone))
