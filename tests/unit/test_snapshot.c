@@ -838,3 +838,42 @@ Test(snapshot, program_dies_while_checkpointing, .init = setup, .fini = teardown
 	free(t);
 	snap_drop(&tg, good);
 }
+
+/* A checkpoint taken while a thread is stopped delivering a signal: the signal is out
+ * of the kernel's queues then; the restore queues it again. */
+Test(snapshot, signal_held_by_a_delivery_stop, .init = setup, .fini = teardown)
+{
+	const char *dir = make_tmpdir();
+	char real[PATH_MAX];
+	cr_assert_not_null(realpath(dir, real));
+	struct proc *p = launch_in_dir("snap_signals", real, NULL);
+	pid_t pid = p->pid;
+	run_to_trap();                                /* trap 1 */
+	leader(pid)->pending_sig = 0;
+	target_resume_all(&tg, NULL);
+	struct tev ev;
+	for (;;) {                                    /* until SIGUSR1 is being delivered */
+		cr_assert_eq(target_wait(&tg, &ev, 10000), 1);
+		if (ev.kind == TEV_SIGNAL && ev.sig == SIGUSR1)
+			break;
+		if (ev.task && ev.task->state == TS_STOPPED)
+			target_resume(&tg, ev.task, RESUME_CONT);
+	}
+	target_stop_all(&tg);
+	struct snap_opts o = { .files = true };
+	struct snapshot *s = take(&o);
+	ev.task->pending_sig = 0;                     /* the live run loses it */
+	run_to_trap();
+	char *t = output();
+	cr_assert(strstr(t, "delivered WRONG"), "%s", t);
+	free(t);
+	restore(s);
+	run_to_trap();
+	run_to_exit(pid, 0);
+	t = output();
+	cr_assert_str_eq(t, "start\npending ok\nitimer ok\ntimers ok\ncwd ok\numask ok\nrlimit ok\n"
+			 "delivered ok\nfired ok\ndone\n");
+	free(t);
+	snap_drop(&tg, s);
+	remove_tmpdir();
+}
