@@ -81,9 +81,13 @@ static void make_holder(struct target *tg, struct snapshot *s, struct proc *p,
 	if (!lead || lead->state != TS_STOPPED || lead->in_syscall || lead->exiting ||
 	    resident(p->pid) < HOLDER_MIN_RSS)
 		return;
-	cpu_set_t old;
+	cpu_set_t old, one;
 	bool have_old = sched_getaffinity(lead->tid, sizeof old, &old) == 0;
-	snap_pin_task(pn, lead->tid);
+	/* Pinned for the injection, not recorded: the restored process reuses the tid. */
+	CPU_ZERO(&one);
+	CPU_SET(pn->cpu, &one);
+	if (pn->self)
+		sched_setaffinity(lead->tid, sizeof one, &one);
 	struct proc *h;
 	uint64_t flags = CLONE_VM | (real_parent(p->pid) == getpid() ? CLONE_PARENT | SIGCHLD : 0);
 	if (snap_inject_fork(tg, lead, flags, &h) < 0)

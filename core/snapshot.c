@@ -261,6 +261,8 @@ int snap_take(struct target *tg, const struct snap_opts *o, struct snapshot **ou
 	for (size_t i = 0; i < s->procs.n; i++) {
 		struct snap_proc *sp = &s->procs.v[i];
 		if (!inject_find_syscall_insn(sp->live)) {
+			sbuf_printf(problems, "pid %d: no syscall instruction to inject through (no "
+				    "vDSO, no executable mapping holding one)\n", sp->pid);
 			e = -ENOEXEC;
 			goto died;
 		}
