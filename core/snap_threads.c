@@ -3,11 +3,12 @@
  * clone3(CLONE_THREAD, set_tid) in the restored leader.
  *
  * clear_child_tid has no getter but prctl(PR_GET_TID_ADDRESS) (CONFIG_CHECKPOINT_RESTORE,
- * injected): it is asked of every non-leader thread (an injection each, which those
- * threads need anyway for sigaltstack). For the leader, whose value glibc sets once at
- * startup to &THREAD_SELF->tid, the glibc field (fs_base + 0x2d0) is checked against
- * the tid without injecting, and prctl is asked only when it does not match (a
- * non-glibc program). */
+ * injected). glibc points it at its struct pthread's tid field (fs_base + 0x2d0) in
+ * every thread it makes, and at startup in the main thread: when that word holds the
+ * thread's own tid (it can only be glibc's TCB then: a thread without its own TLS sees
+ * its creator's tid there), that address is used without injecting; otherwise the
+ * prctl is asked (non-glibc threads, raw clones). A program that moved it with
+ * set_tid_address itself is not noticed. */
 #include "snap_int.h"
 
 #include <errno.h>
@@ -65,22 +66,27 @@ static int put_comm(struct target *tg, struct task *t, const char *comm)
 	return e ? e : e2;
 }
 
-/* clear_child_tid and sigaltstack of a non-leader thread (or just clear_child_tid). */
-static int ask_thread(struct target *tg, struct task *t, struct snap_thread *st, bool altstack)
+/* Ask t (injected) for its clear_child_tid and/or its sigaltstack. */
+static int ask_thread(struct target *tg, struct task *t, struct snap_thread *st, bool ctid,
+		      bool altstack)
 {
 	struct scratch sc;
 	int64_t r;
+	if (!ctid && !altstack)
+		return 0;
 	int e = scratch_begin(t, 32, &sc);
 	if (e < 0)
 		return e;
 	uint64_t zero[4] = { 0 };
 	if ((e = scratch_put(&sc, 0, zero, sizeof zero)) < 0)
 		goto out;
-	if ((e = snap_sys(tg, t, SYS_prctl, &r, PR_GET_TID_ADDRESS, scratch_addr(&sc, 24), 0, 0,
-			  0, 0)) < 0)
-		goto out;
-	if (r == 0)
-		scratch_get(&sc, 24, &st->ctid, 8);
+	if (ctid) {
+		if ((e = snap_sys(tg, t, SYS_prctl, &r, PR_GET_TID_ADDRESS, scratch_addr(&sc, 24), 0,
+				  0, 0, 0)) < 0)
+			goto out;
+		if (r == 0)
+			scratch_get(&sc, 24, &st->ctid, 8);
+	}
 	if (altstack) {
 		if ((e = snap_sys_ok(tg, t, SYS_sigaltstack, &r, 0, scratch_addr(&sc, 0), 0, 0, 0,
 				     0)) < 0)
@@ -149,23 +155,22 @@ static int save_one(struct target *tg, struct snap_proc *sp, struct task *t, boo
 		goto fail;
 	st->has_affinity = sched_getaffinity(t->tid, sizeof st->affinity, &st->affinity) == 0;
 
-	/* The glibc tid field, for the leader's clear_child_tid and for fresh tids. */
+	/* The glibc tid field: clear_child_tid, and where fresh tids are written. */
 	uint32_t cached = 0;
 	uint64_t field = st->regs.fs_base + SNAP_GLIBC_TID_OFF;
 	bool glibc = st->regs.fs_base &&
 		     proc_read_raw(sp->live, RADDR(field), &cached, 4) == 0 &&
 		     cached == (uint32_t)t->tid;
-	if (!glibc)
+	if (glibc)
+		st->ctid = field;
+	else
 		sp->tid_off_ok = false;
-	if (leader) {
-		if (glibc)
-			st->ctid = field;
-		else if ((e = ask_thread(tg, t, st, false)) < 0)
-			goto fail;
-		return 0;
-	}
 	read_comm(sp->pid, t->tid, st->comm);
-	if ((e = ask_thread(tg, t, st, true)) < 0)
+	/* A new thread gets the leader's name: only a different one is set at restore. */
+	if (!leader && !strcmp(st->comm, sp->threads.v[0].comm))
+		st->comm[0] = 0;
+	/* fork keeps the leader's sigaltstack; a new thread needs its own. */
+	if ((e = ask_thread(tg, t, st, !glibc, !leader)) < 0)
 		goto fail;
 	return 0;
 fail:
