@@ -159,6 +159,16 @@ void inf_rebind(struct inferior *inf, struct proc *p)
 			continue;
 		/* Drop this process's old locations (and those found in the program file
 		 * before it ran, pid 0), resolve again. */
+		for (size_t i = 0; i < b->locs.n; i++)
+			if ((b->locs.v[i].pid == p->pid || b->locs.v[i].pid == 0) &&
+			    b->locs.v[i].inserted) {
+				/* Still in memory (a rebind after a library load): take it out
+				 * first, or its int3 site (debug register) would keep a reference
+				 * forever and stay after the breakpoint is deleted. bp_sync below
+				 * puts back what the new resolution finds. */
+				bp_uninsert(b, inf->tg.procs);
+				break;
+			}
 		size_t j = 0;
 		for (size_t i = 0; i < b->locs.n; i++) {
 			if (b->locs.v[i].pid == p->pid || b->locs.v[i].pid == 0) {
