@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -49,6 +50,8 @@ struct sv {
 	int next_id;
 	bool done;
 	int status;
+	uint64_t winch_at;            /* when to put the terminal's size back (0: never) */
+	struct winsize winch;
 };
 
 static int child_setup(void *arg)
@@ -154,6 +157,24 @@ static void checkpoint(struct sv *s, const char *name, bool force, const struct 
 	*ok = true;
 }
 
+/* Make the foreground program redraw: readline (gdb's prompt) and full-screen programs
+ * redraw on SIGWINCH when the size changed, so the terminal is narrowed by a column now
+ * (the kernel sends SIGWINCH) and widened back a moment later (once more), from the
+ * event loop, which must run meanwhile for the signal to reach a traced program. */
+static void redraw(struct sv *s)
+{
+	struct winsize ws;
+	if (ioctl(s->tty, TIOCGWINSZ, &ws) < 0 || ws.ws_col < 2) {
+		if (s->tty >= 0 && tcgetpgrp(s->tty) > 0)
+			kill(-tcgetpgrp(s->tty), SIGWINCH);
+		return;
+	}
+	s->winch = ws;
+	ws.ws_col--;
+	ioctl(s->tty, TIOCSWINSZ, &ws);
+	s->winch_at = now_ns() + 150 * 1000000ull;
+}
+
 static void restore(struct sv *s, const char *what, struct sbuf *out, bool *ok)
 {
 	struct sv_ckpt *c = find_ckpt(s, what);
@@ -182,8 +203,8 @@ static void restore(struct sv *s, const char *what, struct sbuf *out, bool *ok)
 			pr_debug(LM_NEST, "tcsetpgrp %d: %s", c->fg, strerror(errno));
 	}
 	nest_resume_all(s->nest);
-	if (c->has_tio && c->fg > 0)
-		kill(-c->fg, SIGWINCH);
+	if (c->has_tio)
+		redraw(s);
 	if (c->answer) {
 		char id[16];
 		snprintf(id, sizeof id, "%d", c->id);
@@ -291,7 +312,17 @@ static void loop(struct sv *s)
 {
 	while (!s->done) {
 		struct tev ev;
-		int r = target_wait(&s->tg, &ev, -1);
+		int timeout = -1;
+		if (s->winch_at) {
+			uint64_t now = now_ns();
+			if (now >= s->winch_at) {
+				ioctl(s->tty, TIOCSWINSZ, &s->winch);
+				s->winch_at = 0;
+			} else {
+				timeout = (int)((s->winch_at - now) / 1000000) + 1;
+			}
+		}
+		int r = target_wait(&s->tg, &ev, timeout);
 		if (r == -EINTR || r == -EDEADLK) {
 			if (r == -EDEADLK) {
 				if (!live_procs(s))
