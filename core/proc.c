@@ -278,7 +278,12 @@ int proc_hw_apply(struct proc *p, struct task *t)
 	if (t->dr_gen == p->hw_gen)
 		return 0;
 	uint64_t dr7 = 0;
-	int e;
+	/* The kernel checks a new DR0-3 address against the slot's current DR7 setting:
+	 * an odd exec address is refused while the slot still holds a 4-byte watch.
+	 * Disable every slot first; the final DR7 write enables the new set. */
+	int e = task_set_dr(t, 7, 0);
+	if (e < 0)
+		return e;
 	for (int i = 0; i < 4; i++) {
 		if (!p->hw[i].used)
 			continue;
