@@ -61,9 +61,27 @@ void fmt_frame_line(const struct sym_ctx *c, const struct unwind_frame *f, bool 
 	bool known = c->st && symtab_describe(c->st, f->lookup_pc, &ai) == 0;
 	struct sym_line ln;
 	bool have_line = known && ai.line && symtab_pc_line(c->st, f->lookup_pc, &ln) == 0;
-	if (!have_line || ln.lo != f->pc)
+	struct sym_ctx fc0 = *c;
+	fc0.frame = f;
+	/* the caller of an inlined call is "at" the call, with no address */
+	const char *cfile, *cpath;
+	int cline;
+	bool at_call = false;
+	if (f->inline_skip && value_frame_location(&fc0, &cfile, &cpath, &cline, &at_call) < 0)
+		at_call = false;
+	if (at_call) {
+		ln.file = cfile;
+		ln.fullpath = cpath;
+		ln.line = cline;
+		have_line = true;
+	} else if (!have_line || ln.lo != f->pc) {
 		sbuf_printf(out, "0x%016lx in ", (unsigned long)f->pc);
+	}
 	const char *fn = known && ai.func ? ai.func : "??";
+	const char *iname;
+	if (known && ai.has_dwarf && value_frame_in_inlined(&fc0) &&
+	    value_frame_function(&fc0, &iname, NULL) == 0 && iname)
+		fn = iname;
 	sbuf_printf(out, "%s (", fn);
 	if (known && ai.has_dwarf) {
 		struct sym_ctx fc = *c;

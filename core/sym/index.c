@@ -590,3 +590,46 @@ int sym_read_image(struct sym_mod *m, uint64_t a, void *buf, size_t len)
 	}
 	return -EIO;
 }
+
+/* Descend from parent to the DIEs whose code holds pc, appending to v. */
+static bool scope_walk(Dwarf_Die *parent, Dwarf_Addr pc, Dwarf_Die **v, int *n, int *cap)
+{
+	Dwarf_Die c;
+	if (dwarf_child(parent, &c) != 0)
+		return false;
+	do {
+		int tag = dwarf_tag(&c);
+		bool code = tag == DW_TAG_subprogram || tag == DW_TAG_lexical_block ||
+		            tag == DW_TAG_inlined_subroutine || tag == DW_TAG_try_block ||
+		            tag == DW_TAG_catch_block;
+		bool container = tag == DW_TAG_namespace || tag == DW_TAG_structure_type ||
+		                 tag == DW_TAG_class_type || tag == DW_TAG_union_type;
+		if (code && dwarf_haspc(&c, pc) == 1) {
+			if (*n == *cap) {
+				*cap = *cap ? *cap * 2 : 8;
+				*v = xrealloc(*v, (size_t)*cap * sizeof **v);
+			}
+			(*v)[(*n)++] = c;
+			scope_walk(&c, pc, v, n, cap);
+			return true;
+		}
+		if (container && dwarf_haschildren(&c) && scope_walk(&c, pc, v, n, cap))
+			return true;
+	} while (dwarf_siblingof(&c, &c) == 0);
+	return false;
+}
+
+int sym_scopes(Dwarf_Die *cudie, Dwarf_Addr pc, Dwarf_Die **out)
+{
+	Dwarf_Die *v = NULL;
+	int n = 0, cap = 0;
+	scope_walk(cudie, pc, &v, &n, &cap);
+	/* innermost first, the CU last */
+	Dwarf_Die *r = xmalloc((size_t)(n + 1) * sizeof *r);
+	for (int i = 0; i < n; i++)
+		r[i] = v[n - 1 - i];
+	r[n] = *cudie;
+	free(v);
+	*out = r;
+	return n + 1;
+}

@@ -527,7 +527,7 @@ int loc_entry_value(const struct loc_ctx *c, int reg, uint64_t *val)
 	Dwarf_Die cud, *scopes = NULL, site;
 	if (ci < 0 || !sym_cu_die(m, (uint32_t)ci, &cud))
 		return -ENOENT;
-	int n = dwarf_getscopes(&cud, cf->lookup_pc - m->bias, &scopes);
+	int n = sym_scopes(&cud, cf->lookup_pc - m->bias, &scopes);
 	int fn = -1;
 	for (int i = n - 1; i >= 0; i--)
 		if (dwarf_tag(&scopes[i]) == DW_TAG_subprogram)

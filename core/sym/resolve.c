@@ -242,7 +242,7 @@ static Dwarf_Off block_at(struct sym_mod *m, int ci, uint64_t a)
 	Dwarf_Die cud, *scopes = NULL;
 	if (!sym_cu_die(m, (uint32_t)ci, &cud))
 		return 0;
-	int n = dwarf_getscopes(&cud, a, &scopes);
+	int n = sym_scopes(&cud, a, &scopes);
 	Dwarf_Off r = n > 0 ? dwarf_dieoffset(&scopes[0]) : 0;
 	free(scopes);
 	return r;

@@ -235,6 +235,8 @@ struct scopes {
 	struct sym_mod *m;
 	Dwarf_Die *dies;        /* innermost first, CU last */
 	int n;
+	int start;              /* the frame's first scope (past its inner inlined calls) */
+	int call_site;          /* the innermost inlined call it contains, -1 if none */
 	int func;               /* index of the (concrete or inlined) function scope, -1 */
 	Dwarf_Die cu;
 };
@@ -253,10 +255,17 @@ static bool get_scopes(const struct sym_ctx *c, struct scopes *s)
 	if (ci < 0 || !sym_cu_die(m, (uint32_t)ci, &s->cu))
 		return false;
 	s->m = m;
-	s->n = dwarf_getscopes(&s->cu, pc - m->bias, &s->dies);
+	s->n = sym_scopes(&s->cu, pc - m->bias, &s->dies);
 	if (s->n < 0)
 		s->n = 0;
-	for (int i = 0; i < s->n; i++) {
+	s->call_site = -1;
+	unsigned skip = c->frame->inline_skip;
+	for (int i = 0; i < s->n && skip; i++)
+		if (dwarf_tag(&s->dies[i]) == DW_TAG_inlined_subroutine && --skip == 0) {
+			s->start = i + 1;
+			s->call_site = i;
+		}
+	for (int i = s->start; i < s->n; i++) {
 		int tag = dwarf_tag(&s->dies[i]);
 		if (tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine) {
 			s->func = i;
@@ -426,7 +435,7 @@ struct value *value_lookup(const struct sym_ctx *c, const char *name, char **err
 		home = s.m;
 		Dwarf_Die *ff = frame_func(&s);
 		int last = s.func >= 0 ? s.func : s.n - 1;
-		for (int i = 0; i <= last && i < s.n && !v; i++) {
+		for (int i = s.start; i <= last && i < s.n && !v; i++) {
 			Dwarf_Die d;
 			if (dwarf_tag(&s.dies[i]) == DW_TAG_compile_unit)
 				break;
@@ -525,7 +534,7 @@ int value_frame_vars(const struct sym_ctx *c, unsigned what, struct value_var_li
 	Dwarf_Addr fentry = 0;
 	if (last >= 0)
 		dwarf_entrypc(&s.dies[last], &fentry);
-	for (int i = 0; i <= last; i++) {
+	for (int i = s.start; i <= last; i++) {
 		Dwarf_Die ch;
 		if (dwarf_child(&s.dies[i], &ch) != 0)
 			continue;
@@ -580,4 +589,52 @@ int value_frame_function(const struct sym_ctx *c, const char **name, struct type
 		*ret = type_void();
 	free(s.dies);
 	return 0;
+}
+
+int value_frame_location(const struct sym_ctx *c, const char **file, const char **fullpath,
+                         int *line, bool *at_call)
+{
+	struct scopes s;
+	int e = -ENOENT;
+	if (at_call)
+		*at_call = false;
+	if (!c->frame || !c->frame->inline_skip) {
+		struct sym_line ln;
+		if (!c->frame || !c->st || symtab_pc_line(c->st, c->frame->lookup_pc, &ln) < 0)
+			return -ENOENT;
+		*file = ln.file;
+		*fullpath = ln.fullpath;
+		*line = ln.line;
+		return 0;
+	}
+	if (get_scopes(c, &s) && s.call_site >= 0) {
+		Dwarf_Die *cs = &s.dies[s.call_site];
+		Dwarf_Attribute a;
+		Dwarf_Word f = 0, l = 0;
+		int ci = sym_cu_index(s.m, dwarf_dieoffset(&s.cu));
+		if (ci >= 0 && dwarf_attr(cs, DW_AT_call_file, &a) && dwarf_formudata(&a, &f) == 0 &&
+		    dwarf_attr(cs, DW_AT_call_line, &a) && dwarf_formudata(&a, &l) == 0) {
+			struct sym_cu *cu = &s.m->cus.v[ci];
+			sym_cu_lines(s.m, cu);
+			if (f < cu->nfiles) {
+				*file = cu->fnames[f];
+				*fullpath = cu->fpaths[f];
+				*line = (int)l;
+				if (at_call)
+					*at_call = true;
+				e = 0;
+			}
+		}
+	}
+	free(s.dies);
+	return e;
+}
+
+bool value_frame_in_inlined(const struct sym_ctx *c)
+{
+	struct scopes s;
+	bool r = get_scopes(c, &s) && s.func >= 0 &&
+	         dwarf_tag(&s.dies[s.func]) == DW_TAG_inlined_subroutine;
+	free(s.dies);
+	return r;
 }

@@ -175,6 +175,12 @@ const char *sym_die_qualname(struct sym_mod *m, Dwarf_Die *die);
 bool sym_elf_at(struct sym_mod *m, uint64_t a, const char **name, uint64_t *start,
                 uint64_t *size);
 
+/* The scopes whose code holds DWARF address pc, by physical nesting: innermost
+ * first (lexical blocks, inlined calls, the concrete function), the CU last.
+ * Unlike dwarf_getscopes, an inlined call is followed by the function it was
+ * inlined into. *out is malloc'd. */
+int sym_scopes(Dwarf_Die *cudie, Dwarf_Addr pc, Dwarf_Die **out);
+
 /* lines.c */
 void sym_cu_lines(struct sym_mod *m, struct sym_cu *cu);
 /* CU of a module containing DWARF address a (via aranges), -1 if none. */

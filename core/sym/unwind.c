@@ -1,6 +1,7 @@
 /* Unwinding through libdwfl's frame state with our own thread callbacks (memory and
  * initial registers come from a sym_access; libdwfl never attaches), CFA from the
  * modules' CFI, and a frame-pointer fallback once CFI runs out. */
+#include <dwarf.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -294,6 +295,50 @@ static void fp_fallback(struct collect *c, const struct sym_access *acc)
 	}
 }
 
+/* Number of inlined-call scopes at a frame's lookup pc. */
+static unsigned inline_depth(struct symtab *st, const struct unwind_frame *f)
+{
+	struct sym_mod *m = sym_mod_at(st, f->lookup_pc);
+	if (!m || !sym_mod_dwarf(m))
+		return 0;
+	int ci = sym_cu_at(m, f->lookup_pc - m->bias);
+	Dwarf_Die cud, *scopes = NULL;
+	if (ci < 0 || !sym_cu_die(m, (uint32_t)ci, &cud))
+		return 0;
+	int n = sym_scopes(&cud, f->lookup_pc - m->bias, &scopes);
+	unsigned k = 0;
+	for (int i = 0; i < n; i++) {
+		int tag = dwarf_tag(&scopes[i]);
+		if (tag == DW_TAG_subprogram)
+			break;
+		k += tag == DW_TAG_inlined_subroutine;
+	}
+	free(scopes);
+	return k;
+}
+
+/* Expand the real frames from `first` on into gdb's inline frames. */
+static void expand_inline(struct symtab *st, struct unwind_list *out, size_t first,
+                          unsigned max)
+{
+	struct unwind_list x = { 0 };
+	for (size_t i = first; i < out->n; i++) {
+		struct unwind_frame f = out->v[i];
+		unsigned k = f.signal_frame ? 0 : inline_depth(st, &f);
+		for (unsigned j = 0; j <= k; j++) {
+			f.is_inline = j < k;
+			f.inline_skip = j;
+			vec_push(&x, f);
+		}
+	}
+	out->n = first;
+	for (size_t i = 0; i < x.n && (!max || i < max); i++) {
+		x.v[i].level = (unsigned)i;
+		vec_push(out, x.v[i]);
+	}
+	vec_free(&x);
+}
+
 int unwind_backtrace(struct symtab *st, const struct sym_access *acc, unsigned max,
                      unsigned flags, struct unwind_list *out)
 {
@@ -341,6 +386,8 @@ int unwind_backtrace(struct symtab *st, const struct sym_access *acc, unsigned m
 			f->cfa = f->regs[UNWIND_REG_RBP] + 16;
 	}
 	s->acc = NULL;
+	if (flags & UNWIND_INLINE)
+		expand_inline(st, out, c.first, max);
 	return 0;
 }
 

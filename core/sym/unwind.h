@@ -29,6 +29,13 @@ struct unwind_frame {
 	uint32_t valid;          /* bit i set: regs[i] known ("<not saved>" otherwise) */
 	uint32_t same_value;     /* bit i set: regs[i] not restored by the CFI, taken
 	                            from the inner frame as gdb does */
+	/* Inlined calls (UNWIND_INLINE): a real frame whose pc is inside k inlined
+	 * bodies becomes k virtual frames (is_inline, innermost first) and the real
+	 * function's frame, all with the same pc, registers and CFA. inline_skip
+	 * counts the inlined scopes at the pc that lie inside this frame's function
+	 * (0 for the innermost); symbols and variables are looked up past them. */
+	bool is_inline;
+	unsigned inline_skip;
 	uint64_t regs[UNWIND_NREGS];
 };
 
@@ -39,6 +46,7 @@ struct unwind_list {
 
 enum {
 	UNWIND_PAST_MAIN = 1,    /* keep going past main (gdb's backtrace past-main) */
+	UNWIND_INLINE = 2,       /* virtual frames for inlined calls, as gdb shows them */
 };
 
 /* The frames of the thread acc reads, innermost first, at most max (0: up to

@@ -118,6 +118,15 @@ void value_var_list_free(struct value_var_list *l);
  * and its return type (NULL if unknown). */
 int value_frame_function(const struct sym_ctx *c, const char **name, struct type **ret);
 
+/* Where gdb says the frame is (its "sal"): for the caller of an inlined call
+ * (inline_skip > 0) the call's position, else the line table's line at the
+ * frame's lookup pc. *exact is set when that position is the call (no address
+ * is printed for such frames). Returns 0 or -ENOENT (no line information). */
+int value_frame_location(const struct sym_ctx *c, const char **file, const char **fullpath,
+                         int *line, bool *at_call);
+/* Is the frame's function an inlined instance (a virtual inline frame)? */
+bool value_frame_in_inlined(const struct sym_ctx *c);
+
 /* Read memory: through the target, or from the files before `run`. */
 int value_read_mem(const struct sym_ctx *c, uint64_t addr, void *buf, size_t len);
 

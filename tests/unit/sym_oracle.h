@@ -172,11 +172,12 @@ static inline void live_start(struct live *L, const char *name)
 		cr_assert_eq(proc_bp_insert(L->p, L->dl_bp), 0);
 }
 
-/* Continue until the breakpoint at addr is hit (count times), handling library
- * loads (the loader's breakpoint refreshes the symtab). */
-static inline void live_cont_to(struct live *L, uint64_t addr, int count)
+/* Continue until one of the breakpoints at addrs[0..n) is hit (count hits in
+ * all), handling library loads (the loader's breakpoint refreshes the symtab). */
+static inline void live_cont_to_any(struct live *L, const uint64_t *addrs, size_t n, int count)
 {
-	cr_assert_eq(proc_bp_insert(L->p, addr), 0);
+	for (size_t i = 0; i < n; i++)
+		cr_assert_eq(proc_bp_insert(L->p, addrs[i]), 0);
 	for (;;) {
 		struct tev ev;
 		/* step over a breakpoint site at the pc first */
@@ -190,20 +191,29 @@ static inline void live_cont_to(struct live *L, uint64_t addr, int count)
 		target_resume_all(&L->tg, NULL);
 		int r = target_wait(&L->tg, &ev, 10000);
 		cr_assert_eq(r, 1, "target_wait: %d", r);
-		if (ev.kind == TEV_BREAKPOINT && ev.addr == addr && --count == 0)
+		bool mine = false;
+		for (size_t i = 0; i < n; i++)
+			mine |= ev.kind == TEV_BREAKPOINT && ev.addr == addrs[i];
+		if (mine && --count == 0)
 			break;
 		if (ev.kind == TEV_BREAKPOINT && ev.addr == L->dl_bp) {
 			bool changed;
 			symtab_refresh(L->st, NULL, &changed);
 			continue;
 		}
-		cr_assert(ev.kind != TEV_EXITED, "the program exited before reaching %#lx", addr);
+		cr_assert(ev.kind != TEV_EXITED, "the program exited before reaching %#lx", addrs[0]);
 		if (ev.kind == TEV_SIGNAL)
 			continue;   /* delivered at the next resume */
 	}
-	proc_bp_remove(L->p, addr);
+	for (size_t i = 0; i < n; i++)
+		proc_bp_remove(L->p, addrs[i]);
 	L->t = proc_main_task(L->p);
 	sym_access_for_task(L->t, &L->acc);
+}
+
+static inline void live_cont_to(struct live *L, uint64_t addr, int count)
+{
+	live_cont_to_any(L, &addr, 1, count);
 }
 
 /* Run to the first location of spec, resolved once the program reached main
@@ -226,9 +236,14 @@ static inline void live_run_to(struct live *L, const char *spec, int count)
 		bool changed;
 		symtab_refresh(L->st, NULL, &changed);
 	}
-	uint64_t a = l.v[0].addr;
+	/* every location, as a gdb breakpoint has them all */
+	uint64_t *addrs = xcalloc(l.n, sizeof *addrs);
+	for (size_t i = 0; i < l.n; i++)
+		addrs[i] = l.v[i].addr;
+	size_t n = l.n;
 	sym_loc_list_free(&l);
-	live_cont_to(L, a, count);
+	live_cont_to_any(L, addrs, n, count);
+	free(addrs);
 }
 
 static inline void live_stop(struct live *L)
@@ -287,7 +302,8 @@ static inline void sess_start(struct session *S, const char *prog, const char *s
 	memset(S, 0, sizeof *S);
 	live_start(&S->L, prog);
 	live_run_to(&S->L, spec, count);
-	cr_assert_eq(unwind_backtrace(S->L.st, &S->L.acc, 0, 0, &S->frames), 0);
+	/* gdb shows inlined calls as frames */
+	cr_assert_eq(unwind_backtrace(S->L.st, &S->L.acc, 0, UNWIND_INLINE, &S->frames), 0);
 	S->hist = expr_history_new();
 	S->env.ctx = (struct sym_ctx){ S->L.st, &S->L.acc, &S->frames.v[0],
 	                               S->frames.n > 1 ? &S->frames.v[1] : NULL };
@@ -369,11 +385,12 @@ static inline char *our_command(struct session *S, const char *cmd)
 		S->env.ctx.frame = f;
 		S->env.ctx.caller = S->cur + 1 < S->frames.n ? &S->frames.v[S->cur + 1] : NULL;
 		fmt_frame_line(&S->env.ctx, f, true, &out);
-		struct sym_line ln;
+		const char *file, *full;
+		int line;
 		const struct sym_source *src;
-		if (symtab_pc_line(S->L.st, f->lookup_pc, &ln) == 0 &&
-		    symtab_source(S->L.st, ln.fullpath, &src) == 0 && ln.line <= (int)src->nlines)
-			sbuf_printf(&out, "\n%d\t%s", ln.line, src->lines[ln.line - 1]);
+		if (value_frame_location(&S->env.ctx, &file, &full, &line, NULL) == 0 &&
+		    symtab_source(S->L.st, full, &src) == 0 && line <= (int)src->nlines)
+			sbuf_printf(&out, "\n%d\t%s", line, src->lines[line - 1]);
 	}
 	if (err) {
 		sbuf_reset(&out);

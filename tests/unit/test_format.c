@@ -152,4 +152,9 @@ Test(format, cxx_values)
 	                     "print *(geo::Square *)s", "bt", "up", "print sq", "print h",
 	                     "info locals", "ptype h", NULL };
 	check_commands("cxx", "use_shape", 1, c3);
+	/* inside an inlined call: gdb's virtual inline frames */
+	const char *c4[] = { "bt", "info locals", "info args", "up", "info locals", "info args",
+	                     "print a", "print v", "print s->id", "down", "print v * 3", NULL };
+	check_commands("cxx", "cxx_b.cc:31", 1, c4);
+	check_commands("cxx", "cxx_b.cc:31", 2, c4);
 }
