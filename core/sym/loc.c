@@ -100,8 +100,10 @@ static int add_piece(struct loc *out, struct machine *m, struct cur *cur, uint64
 	uint64_t v = 0;
 	switch (cur->kind) {
 	case LOC_MEM:
-		if (pop(m, &v) < 0)
+		if (m->sp == 0)
 			p.kind = LOC_NONE;     /* an empty piece: optimized out */
+		else
+			pop(m, &v);
 		p.addr = v;
 		break;
 	case LOC_VALUE:

@@ -207,3 +207,119 @@ Test(expr, parse_errors)
 	free(out);
 	free(path);
 }
+
+/* ---- the DWARF expression machine on synthetic expressions */
+#include <dwarf.h>
+
+#include "core/sym/loc.h"
+
+static uint8_t fake_mem[64];
+
+static int fake_read(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	if (addr < 0x1000 || addr + len > 0x1000 + sizeof fake_mem)
+		return -EIO;
+	memcpy(buf, fake_mem + (addr - 0x1000), len);
+	return 0;
+}
+
+#define OP(a, n1, n2) ((Dwarf_Op){ .atom = (a), .number = (n1), .number2 = (n2), .offset = off++ })
+
+Test(expr, dwarf_expression_machine)
+{
+	struct sym_access acc = { .read_mem = fake_read };
+	struct unwind_frame f = { .pc = 0x4000, .lookup_pc = 0x4000, .cfa = 0x1010,
+	                          .valid = (1u << 3) | (1u << 6) | (1u << 7) };
+	f.regs[3] = 0x1008;   /* rbx */
+	f.regs[6] = 7;        /* rbp */
+	f.regs[7] = 0x1020;   /* rsp */
+	uint64_t w = 0x1234567890abcdefull;
+	memcpy(fake_mem + 8, &w, 8);
+	struct loc_ctx c = { .acc = &acc, .frame = &f, .bias = 0x100 };
+	struct loc l;
+	char *err = NULL;
+	Dwarf_Word off = 0;
+
+	/* DW_OP_addr is relocated by the module bias */
+	Dwarf_Op e1[] = { OP(DW_OP_addr, 0x2000, 0) };
+	cr_assert_eq(loc_eval_ops(&c, NULL, e1, 1, &l, &err), 0);
+	cr_expect_eq(l.kind, LOC_MEM);
+	cr_expect_eq(l.addr, 0x2100);
+
+	/* arithmetic and stack operations: (5 - 2) * 4 + rot/swap/pick/over */
+	off = 0;
+	Dwarf_Op e2[] = { OP(DW_OP_lit5, 0, 0), OP(DW_OP_lit2, 0, 0), OP(DW_OP_minus, 0, 0),
+	                  OP(DW_OP_lit4, 0, 0), OP(DW_OP_mul, 0, 0), OP(DW_OP_dup, 0, 0),
+	                  OP(DW_OP_plus_uconst, 3, 0), OP(DW_OP_swap, 0, 0), OP(DW_OP_minus, 0, 0),
+	                  OP(DW_OP_stack_value, 0, 0) };
+	cr_assert_eq(loc_eval_ops(&c, NULL, e2, ARRAY_SIZE(e2), &l, &err), 0);
+	cr_expect_eq(l.kind, LOC_VALUE);
+	cr_expect_eq(l.value, 3);   /* (12 + 3) - 12 */
+
+	/* breg + deref; deref_size; call_frame_cfa */
+	off = 0;
+	Dwarf_Op e3[] = { OP(DW_OP_breg3, 0, 0), OP(DW_OP_deref, 0, 0), OP(DW_OP_stack_value, 0, 0) };
+	cr_assert_eq(loc_eval_ops(&c, NULL, e3, 3, &l, &err), 0);
+	cr_expect_eq(l.value, w);
+	off = 0;
+	Dwarf_Op e4[] = { OP(DW_OP_call_frame_cfa, 0, 0), OP(DW_OP_consts, (Dwarf_Word)-8, 0),
+	                  OP(DW_OP_plus, 0, 0), OP(DW_OP_deref_size, 2, 0), OP(DW_OP_stack_value, 0, 0) };
+	cr_assert_eq(loc_eval_ops(&c, NULL, e4, 5, &l, &err), 0);
+	cr_expect_eq(l.value, 0xcdef);
+
+	/* a register location; a register the frame does not have is optimized out */
+	off = 0;
+	Dwarf_Op e5[] = { OP(DW_OP_reg6, 0, 0) };
+	cr_assert_eq(loc_eval_ops(&c, NULL, e5, 1, &l, &err), 0);
+	cr_expect_eq(l.kind, LOC_REG);
+	cr_expect_eq(l.reg, 6);
+	off = 0;
+	Dwarf_Op e6[] = { OP(DW_OP_breg0, 4, 0) };
+	cr_assert_eq(loc_eval_ops(&c, NULL, e6, 1, &l, &err), 0);
+	cr_expect_eq(l.kind, LOC_NONE, "rax is not recovered in this frame");
+
+	/* pieces: 4 bytes in rbp, 4 nowhere, 2 bits from a value */
+	off = 0;
+	Dwarf_Op e7[] = { OP(DW_OP_reg6, 0, 0), OP(DW_OP_piece, 4, 0), OP(DW_OP_piece, 4, 0),
+	                  OP(DW_OP_lit3, 0, 0), OP(DW_OP_stack_value, 0, 0),
+	                  OP(DW_OP_bit_piece, 2, 0) };
+	cr_assert_eq(loc_eval_ops(&c, NULL, e7, ARRAY_SIZE(e7), &l, &err), 0);
+	cr_expect_eq(l.kind, LOC_PIECES);
+	cr_assert_eq(l.npieces, 3);
+	cr_expect_eq(l.pieces[0].kind, LOC_REG);
+	cr_expect_eq(l.pieces[0].bits, 32);
+	cr_expect_eq(l.pieces[1].kind, LOC_NONE);
+	cr_expect_eq(l.pieces[2].kind, LOC_VALUE);
+	cr_expect_eq(l.pieces[2].value, 3);
+	cr_expect_eq(l.pieces[2].bits, 2);
+	loc_free(&l);
+
+	/* control flow: bra over a skip */
+	off = 0;
+	Dwarf_Op e8[] = { OP(DW_OP_lit1, 0, 0), OP(DW_OP_bra, 4, 0), OP(DW_OP_lit7, 0, 0),
+	                  OP(DW_OP_skip, 5, 0), OP(DW_OP_lit9, 0, 0), OP(DW_OP_stack_value, 0, 0) };
+	cr_assert_eq(loc_eval_ops(&c, NULL, e8, ARRAY_SIZE(e8), &l, &err), 0);
+	cr_expect_eq(l.value, 9, "branch taken to lit9");
+
+	/* errors as gdb words them */
+	off = 0;
+	Dwarf_Op e9[] = { OP(DW_OP_lit0, 0, 0), OP(DW_OP_deref, 0, 0) };
+	cr_expect_lt(loc_eval_ops(&c, NULL, e9, 2, &l, &err), 0);
+	cr_expect_str_eq(err, "Cannot access memory at address 0x0");
+	free(err);
+	err = NULL;
+	off = 0;
+	Dwarf_Op e10[] = { OP(DW_OP_lit1, 0, 0), OP(DW_OP_lit0, 0, 0), OP(DW_OP_div, 0, 0) };
+	cr_expect_lt(loc_eval_ops(&c, NULL, e10, 3, &l, &err), 0);
+	cr_expect_str_eq(err, "Division by zero");
+	free(err);
+	err = NULL;
+	/* entry values without a caller are optimized out, never guessed */
+	off = 0;
+	Dwarf_Op e11[] = { OP(DW_OP_entry_value, 1, 0), OP(DW_OP_stack_value, 0, 0) };
+	cr_assert_eq(loc_eval_ops(&c, NULL, e11, 2, &l, &err), 0);
+	cr_expect_eq(l.kind, LOC_NONE);
+	/* no operations: optimized out */
+	cr_assert_eq(loc_eval_ops(&c, NULL, e11, 0, &l, &err), 0);
+	cr_expect_eq(l.kind, LOC_NONE);
+}

@@ -55,6 +55,18 @@ Test(format, pointers_arrays_strings_structs)
 	check_commands("types", "types.c:64", 1, cmds);
 }
 
+Test(format, limits_repeats_and_errors_inside)
+{
+	const char *cmds[] = {
+		"print seq", "print longstr", "print bytes_mix", "print bad_shape",
+		"print bad_shape.label", "print *bad_shape.label", "print/x bytes_mix",
+		"print seq[1]@3", "print/x seq[10]@12", "print &longstr[290]", "print longstr + 290",
+		"print (char *)16", "print *&seq[248]@2", "print zeros", "print/d bytes_mix",
+		NULL,
+	};
+	check_commands("types", "types_b.c:13", 1, cmds);
+}
+
 Test(format, print_formats)
 {
 	const char *cmds[] = {
