@@ -32,9 +32,11 @@ void sym_program_changed(struct shell *sh)
 	if (!sh->batch)
 		sh_out(sh, "Reading symbols from %s...\n", inf->argv[0]);
 	int e = infsym_load_file(inf, inf->argv[0], &msg);
-	if (e < 0)
+	if (sh->batch) {
+		/* gdb says nothing about symbols in batch mode. */
+	} else if (e < 0) {
 		sh_out(sh, "%s\n", msg ? msg : "(No debugging symbols found)");
-	else {
+	} else {
 		/* gdb says so when the program has no DWARF at all. */
 		struct symtab *st = infsym_symtab(inf, NULL);
 		struct sym_module_info mi;
@@ -87,7 +89,8 @@ bool sym_at_line_start(struct shell *sh, struct task *t, uint64_t pc)
 {
 	struct symtab *st = st_for(sh, t);
 	struct sym_line l;
-	return st && symtab_pc_line(st, pc, &l) == 0 && l.lo == pc;
+	/* gdb's frame_show_address: no address when pc starts a statement entry. */
+	return st && symtab_pc_line(st, pc, &l) == 0 && l.lo == pc && l.is_stmt;
 }
 
 void sym_addr_suffix(struct shell *sh, uint64_t addr, struct sbuf *out)

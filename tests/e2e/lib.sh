@@ -81,8 +81,13 @@ normalize() {
 gdb_compare() {
   local name=$1 prog=$2; shift 2
   local g r
-  g=$(timeout 120 gdb -nx -batch "$@" "$prog" 2>&1 | normalize)
-  r=$(rw_shell "$@" "$prog" | normalize)
+  # Same environment for both (stack addresses then match): rewind preloads its
+  # agent and gdb adds LINES/COLUMNS; make gdb's inferior see what rewind's sees.
+  local agent=$REWIND_BUILD/core/agent/librewind-agent.so
+  g=$(env _=/rewind-e2e timeout 120 gdb -nx -batch -ex 'unset environment LINES' \
+        -ex 'unset environment COLUMNS' -ex "set environment LD_PRELOAD=$agent" \
+        "$@" "$prog" 2>&1 | normalize)
+  r=$(env _=/rewind-e2e timeout -k 5 "${RW_TIMEOUT:-120}" "$REWIND" shell --batch "$@" "$prog" 2>&1 | normalize)
   if [ "$g" == "$r" ]; then ok "$name"; else
     fail "$name" "$(diff <(printf '%s\n' "$g") <(printf '%s\n' "$r") | head -40 | sed 's/^</gdb   </; s/^>/rewind>/')"
   fi
