@@ -11,92 +11,6 @@
 #include "types_int.h"
 #include "value_int.h"
 
-/* ---- history and convenience variables */
-
-struct conv_var {
-	char *name;
-	struct value *v;
-};
-
-struct expr_history {
-	VEC(struct value *) vals;
-	VEC(struct conv_var) conv;
-};
-
-struct expr_history *expr_history_new(void)
-{
-	return xcalloc(1, sizeof(struct expr_history));
-}
-
-void expr_history_free(struct expr_history *h)
-{
-	if (!h)
-		return;
-	for (size_t i = 0; i < h->vals.n; i++)
-		value_free(h->vals.v[i]);
-	vec_free(&h->vals);
-	for (size_t i = 0; i < h->conv.n; i++) {
-		free(h->conv.v[i].name);
-		value_free(h->conv.v[i].v);
-	}
-	vec_free(&h->conv);
-	free(h);
-}
-
-/* A value detached from the target: contents fetched, no lvalue. */
-static struct value *snapshot(const struct sym_ctx *c, const struct value *v)
-{
-	struct value *n = value_copy(v);
-	value_fetch(c, n);
-	n->lval = LV_NONE;
-	n->lazy = false;
-	return n;
-}
-
-int expr_history_add(struct expr_history *h, const struct sym_ctx *c, const struct value *v)
-{
-	struct value *n = snapshot(c, v);
-	/* gdb keeps the address of memory values so that `x &$1`-like uses work */
-	if (v->lval == LV_MEM) {
-		n->lval = LV_MEM;
-		n->addr = v->addr;
-	}
-	vec_push(&h->vals, n);
-	return (int)h->vals.n;
-}
-
-size_t expr_history_count(const struct expr_history *h)
-{
-	return h->vals.n;
-}
-
-struct value *expr_history_get(const struct expr_history *h, size_t n)
-{
-	if (n == 0 || n > h->vals.n)
-		return NULL;
-	return value_copy(h->vals.v[n - 1]);
-}
-
-void expr_conv_set(struct expr_history *h, const char *name, const struct value *v)
-{
-	for (size_t i = 0; i < h->conv.n; i++)
-		if (!strcmp(h->conv.v[i].name, name)) {
-			value_free(h->conv.v[i].v);
-			h->conv.v[i].v = value_copy(v);
-			return;
-		}
-	struct conv_var cv = { xstrdup(name), value_copy(v) };
-	vec_push(&h->conv, cv);
-}
-
-static struct value *conv_get(const struct expr_history *h, const char *name)
-{
-	for (size_t i = 0; h && i < h->conv.n; i++)
-		if (!strcmp(h->conv.v[i].name, name))
-			return value_copy(h->conv.v[i].v);
-	return NULL;
-}
-
 /* ---- evaluation */
 
 struct ev {
@@ -327,7 +241,7 @@ static struct value *eval_ident(struct ev *e, const struct expr_node *n)
  * variable (which `$name = x` creates). name must outlive the value's use. */
 static struct value *eval_dollar(struct ev *e, const char *name)
 {
-	struct value *v = conv_get(e->env->hist, name);
+	struct value *v = expr_conv_get(e->env->hist, name);
 	if (v) {
 		v->lval = LV_CONV;
 		v->conv = name;
@@ -374,7 +288,7 @@ static struct value *assign(struct ev *e, struct value *lhs, struct value *rhs)
 	if (lhs->lval == LV_CONV) {
 		if (!e->env->hist)
 			return fail(e, xstrdup("Left operand of assignment is not a modifiable lvalue."));
-		struct value *nv = snapshot(e->c, rhs);
+		struct value *nv = expr_snapshot(e->c, rhs);
 		if (!e->env->no_side_effects)
 			expr_conv_set(e->env->hist, lhs->conv, nv);
 		nv->lval = LV_CONV;
@@ -484,7 +398,7 @@ static struct value *eval_incdec(struct ev *e, const struct expr_node *n, bool p
 		struct value *w = assign(e, lhs, nv);
 		if (w) {
 			if (post) {
-				r = snapshot(e->c, cur);
+				r = expr_snapshot(e->c, cur);
 				value_free(w);
 			} else {
 				r = w;
