@@ -10,7 +10,9 @@
 
 #include "value.h"
 
-/* Value history and convenience variables; owned by the caller (one per session). */
+/* Value history and convenience variables; owned by the caller (one per session).
+ * The values keep copies of their types, so they stay usable after the symtab
+ * they came from is freed (a new run, an exec), as gdb's $N do. */
 struct expr_history;
 struct expr_history *expr_history_new(void);
 void expr_history_free(struct expr_history *h);

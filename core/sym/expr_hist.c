@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "expr_int.h"
+#include "types_int.h"
 
 
 struct expr_history *expr_history_new(void)
@@ -23,6 +24,7 @@ void expr_history_free(struct expr_history *h)
 		value_free(h->conv.v[i].v);
 	}
 	vec_free(&h->conv);
+	type_clones_free(h->types);
 	free(h);
 }
 
@@ -44,6 +46,8 @@ int expr_history_add(struct expr_history *h, const struct sym_ctx *c, const stru
 		n->lval = LV_MEM;
 		n->addr = v->addr;
 	}
+	/* the value outlives the symtab (gdb keeps $N across runs): its type too */
+	n->type = type_clone(&h->types, n->type);
 	vec_push(&h->vals, n);
 	return (int)h->vals.n;
 }
@@ -66,9 +70,11 @@ void expr_conv_set(struct expr_history *h, const char *name, const struct value 
 		if (!strcmp(h->conv.v[i].name, name)) {
 			value_free(h->conv.v[i].v);
 			h->conv.v[i].v = value_copy(v);
+			h->conv.v[i].v->type = type_clone(&h->types, v->type);
 			return;
 		}
 	struct conv_var cv = { xstrdup(name), value_copy(v) };
+	cv.v->type = type_clone(&h->types, v->type);
 	vec_push(&h->conv, cv);
 }
 

@@ -129,6 +129,7 @@ struct conv_var {
 struct expr_history {
 	VEC(struct value *) vals;
 	VEC(struct conv_var) conv;
+	struct type_clones *types;      /* the types of the values kept here */
 };
 
 /* A value detached from the target: contents fetched, no lvalue. */

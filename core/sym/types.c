@@ -686,3 +686,88 @@ struct type *type_lookup(struct symtab *st, const char *name)
 		t = index_type(st, name, want, false);
 	return t;
 }
+
+/* ---- types that outlive their symtab (value history) */
+
+struct type_clones {
+	struct ptrmap map;              /* original -> index in all */
+	VEC(struct type *) all;
+	VEC(char *) strings;
+};
+
+static const char *clone_str(struct type_clones *s, const char *x)
+{
+	if (!x)
+		return NULL;
+	char *c = xstrdup(x);
+	vec_push(&s->strings, c);
+	return c;
+}
+
+struct type *type_clone(struct type_clones **setp, struct type *t)
+{
+	if (!t)
+		return NULL;
+	if (!*setp)
+		*setp = xcalloc(1, sizeof **setp);
+	struct type_clones *s = *setp;
+	int i = ptrmap_get(&s->map, (uintptr_t)t);
+	if (i >= 0)
+		return s->all.v[i];
+	if (t->kind == TY_STRUCT || t->kind == TY_UNION || t->kind == TY_CLASS)
+		type_nfields(t);   /* while the DWARF is still there */
+	struct type *c = xmalloc(sizeof *c);
+	*c = *t;
+	c->mod = NULL;
+	c->die = c->bound_die = 0;
+	c->fields_done = true;
+	c->ptr_to = c->const_of = c->fn_of = c->arrays = c->next_array = NULL;
+	c->fields = NULL;
+	c->enums = NULL;
+	c->params = NULL;
+	c->name = clone_str(s, t->name);
+	vec_push(&s->all, c);
+	ptrmap_put(&s->map, (uintptr_t)t, (int)s->all.n - 1);
+	c->target = type_clone(setp, t->target);
+	if (t->nfields) {
+		c->fields = xmalloc(t->nfields * sizeof *c->fields);
+		for (size_t k = 0; k < t->nfields; k++) {
+			c->fields[k] = t->fields[k];
+			c->fields[k].name = clone_str(s, t->fields[k].name);
+			c->fields[k].type = type_clone(setp, t->fields[k].type);
+		}
+	}
+	if (t->nenums) {
+		c->enums = xmalloc(t->nenums * sizeof *c->enums);
+		for (size_t k = 0; k < t->nenums; k++) {
+			c->enums[k].value = t->enums[k].value;
+			c->enums[k].name = clone_str(s, t->enums[k].name);
+		}
+	}
+	if (t->nparams) {
+		c->params = xmalloc(t->nparams * sizeof *c->params);
+		for (size_t k = 0; k < t->nparams; k++)
+			c->params[k] = type_clone(setp, t->params[k]);
+	}
+	return c;
+}
+
+void type_clones_free(struct type_clones *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->all.n; i++) {
+		struct type *t = s->all.v[i];
+		free_derived(t);
+		free(t->fields);
+		free(t->enums);
+		free(t->params);
+		free(t);
+	}
+	vec_free(&s->all);
+	for (size_t i = 0; i < s->strings.n; i++)
+		free(s->strings.v[i]);
+	vec_free(&s->strings);
+	ptrmap_free(&s->map);
+	free(s);
+}

@@ -175,6 +175,52 @@ Test(expr, before_run_and_call_hook)
 	free(path);
 }
 
+Test(expr, history_outlives_the_symtab)
+{
+	char *path = oracle_prog("types");
+	struct symtab *st;
+	cr_assert_eq(symtab_open_file(path, &st, NULL), 0);
+	struct expr_history *h = expr_history_new();
+	struct expr_env env = { .ctx = { .st = st }, .hist = h };
+	struct value *v;
+	char *err = NULL;
+	cr_assert_eq(expr_eval(&env, "nodes", &v, &err), 0, "%s", err);
+	expr_history_add(h, &env.ctx, v);
+	struct fmt_opts o;
+	fmt_opts_default(&o);
+	struct sbuf before = { 0 };
+	cr_assert_eq(fmt_value(&env.ctx, v, &o, &before, &err), 0);
+	value_free(v);
+	cr_assert_eq(expr_eval(&env, "$cv = gbits", &v, &err), 0, "%s", err);
+	value_free(v);
+	symtab_free(st);
+	/* a new symtab (the next run): $1 and $cv still print and compute */
+	cr_assert_eq(symtab_open_file(path, &st, NULL), 0);
+	env.ctx.st = st;
+	const char *cases[][2] = {
+		{ "$1", before.s }, { "$1[1].value + 1", "3" }, { "$cv", "{a = 5, b = -3, c = 1, full = 42}" },
+		{ "$cv.b", "-3" }, { "sizeof($1)", "48" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		cr_assert_eq(expr_eval(&env, cases[i][0], &v, &err), 0, "%s: %s", cases[i][0], err);
+		struct sbuf b = { 0 };
+		cr_assert_eq(fmt_value(&env.ctx, v, &o, &b, &err), 0);
+		cr_expect_str_eq(sbuf_str(&b), cases[i][1], "%s: %s", cases[i][0], sbuf_str(&b));
+		sbuf_free(&b);
+		value_free(v);
+	}
+	struct sbuf pt = { 0 };
+	cr_assert_eq(expr_eval(&env, "$1", &v, &err), 0);
+	fmt_ptype(&env.ctx, v->type, &pt);
+	cr_expect_str_eq(pt.s, "struct node {\n    int value;\n    struct node *next;\n} [3]");
+	sbuf_free(&pt);
+	value_free(v);
+	expr_history_free(h);
+	symtab_free(st);
+	sbuf_free(&before);
+	free(path);
+}
+
 Test(expr, parse_errors)
 {
 	static const char *const bad[][2] = {
