@@ -32,7 +32,7 @@
 
 #define TRACE_MAGIC "RWTRACE"          /* 8 bytes with its NUL */
 #define TRACE_VERSION_MAJOR 1
-#define TRACE_VERSION_MINOR 0
+#define TRACE_VERSION_MINOR 1      /* 1: SIGNAL and SCHED may end with run_ns */
 #define TRACE_MAX_PAYLOAD (1u << 30)   /* the writer refuses bigger records */
 
 enum trace_type {
@@ -55,6 +55,10 @@ struct trace_pos {
 	uint64_t pc;
 	uint64_t k;
 	uint64_t reghash;
+	/* CPU time the thread ran since its previous event, when known (0: unknown);
+	 * lets a replay run most of the way before it starts comparing breakpoint
+	 * hits. Stored as a trailing field of SIGNAL and SCHED (minor version 1). */
+	uint64_t run_ns;
 };
 
 /* One out-buffer of a syscall: tracee memory the kernel wrote. When arg >= 0 the

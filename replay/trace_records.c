@@ -12,7 +12,8 @@
  *   CHECKPOINT id, event, name
  *   META     pid, argc, argv..., envc, env..., cwd, exe, maps, n, n × (type, value)
  *   END      status (zigzag), flags, events
- * pos: pc, k, u64 reghash. [tid] is omitted when the type byte has TRACE__SAME_TID. */
+ * pos: pc, k, u64 reghash. [tid] is omitted when the type byte has TRACE__SAME_TID.
+ * Minor 1: SIGNAL and SCHED may end with run_ns (varint; absent means 0). */
 #include "replay/trace_codec.h"
 
 #include <errno.h>
@@ -133,6 +134,8 @@ int trace__encode(const struct trace_ev *ev, pid_t *last_tid, struct tbuf *b)
 		tb_varint(b, n);
 		tb_bytes(b, ev->sig.siginfo, n);
 		enc_pos(b, &ev->sig.pos);
+		if (ev->sig.pos.run_ns)
+			tb_varint(b, ev->sig.pos.run_ns);
 		break;
 	}
 	case TR_SCHED:
@@ -141,6 +144,8 @@ int trace__encode(const struct trace_ev *ev, pid_t *last_tid, struct tbuf *b)
 		tb_varint(b, (uint64_t)ev->sched.to);
 		tb_varint(b, ev->sched.reason);
 		enc_pos(b, &ev->sched.pos);
+		if (ev->sched.pos.run_ns)
+			tb_varint(b, ev->sched.pos.run_ns);
 		break;
 	case TR_RDTSC:
 		tb_u8(b, ev->tsc.rdtscp ? 1 : 0);
@@ -350,6 +355,8 @@ static void dec_body(struct dctx *c, struct trace_ev *ev)
 				memcpy(ev->sig.siginfo, p, n);
 		}
 		get_pos(c, &ev->sig.pos);
+		if (td_left(&c->d))
+			td_varint(&c->d, &ev->sig.pos.run_ns);
 		break;
 	case TR_SCHED:
 		if (get_int(c, 1, INT_MAX, &v, "thread id out of range"))
@@ -357,6 +364,8 @@ static void dec_body(struct dctx *c, struct trace_ev *ev)
 		if (get_int(c, 0, UINT32_MAX, &v, "reason out of range"))
 			ev->sched.reason = (uint32_t)v;
 		get_pos(c, &ev->sched.pos);
+		if (td_left(&c->d))
+			td_varint(&c->d, &ev->sched.pos.run_ns);
 		break;
 	case TR_RDTSC: {
 		uint8_t f = 0;

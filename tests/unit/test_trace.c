@@ -860,8 +860,10 @@ Test(trace, dump_lines)
 	cr_assert_eq(trace_reader_open(path, &r, NULL), 0);
 	struct sbuf o = { 0 };
 	trace_dump_info(&o, trace_reader_info(r));
-	cr_expect(!strncmp(sbuf_str(&o), "format: 1.0\ncreated: 2023-11-14 22:13:20 UTC\n"
-			   "rewind: 0.1.0-test\nkernel: ", 66), "%s", sbuf_str(&o));
+	char *head = xasprintf("format: %d.%d\ncreated: 2023-11-14 22:13:20 UTC\n"
+			       "rewind: 0.1.0-test\nkernel: ", TRACE_VERSION_MAJOR, TRACE_VERSION_MINOR);
+	cr_expect(!strncmp(sbuf_str(&o), head, strlen(head)), "%s", sbuf_str(&o));
+	free(head);
 	sbuf_reset(&o);
 	cr_expect_eq(trace_dump(r, &o, 0), 0);
 	const char *want =
