@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -49,13 +50,46 @@ int rec_new(struct rec_engine **out)
 	return 0;
 }
 
+static void free_task(struct rec_task *rt)
+{
+	if (rt->statfd > 0)
+		close(rt->statfd);
+	free(rt->mmap_file);
+	free(rt);
+}
+
 static void drop_tasks(struct rec_engine *e)
 {
-	for (size_t i = 0; i < e->tasks.n; i++) {
-		free(e->tasks.v[i]->mmap_file);
-		free(e->tasks.v[i]);
-	}
+	for (size_t i = 0; i < e->tasks.n; i++)
+		free_task(e->tasks.v[i]);
 	e->tasks.n = 0;
+	e->ff_tid = 0;
+}
+
+uint64_t rec_task_cpu(struct rec_task *rt, struct task *t)
+{
+	if (rt->statfd <= 0) {
+		char path[64];
+		snprintf(path, sizeof path, "/proc/%d/task/%d/schedstat", t->proc->pid, t->tid);
+		rt->statfd = open(path, O_RDONLY | O_CLOEXEC);
+		if (rt->statfd < 0)
+			return 0;
+	}
+	char buf[96];
+	ssize_t n = pread(rt->statfd, buf, sizeof buf - 1, 0);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	return strtoull(buf, NULL, 10);
+}
+
+void rec_task_mark(struct rec_engine *e, struct inferior *inf, pid_t live_tid)
+{
+	struct task *t = target_find_task(&inf->tg, live_tid);
+	if (t && t->state != TS_DEAD && !t->proc->snapshot) {
+		struct rec_task *rt = rec_task_of(e, t);
+		rt->last_cpu = rec_task_cpu(rt, t);
+	}
 }
 
 /* Remove a directory tree made by this engine (the session's stored copies). */
@@ -172,6 +206,20 @@ static int build_prog(struct rec_engine *e, struct sbuf *err)
 	return 0;
 }
 
+/* Tracer and tracee on one CPU (the program inherits it): one task runs at a time
+ * anyway, and a ptrace round trip between CPUs costs ten times more (PEERS.md). */
+static void pin_cpu(void)
+{
+	int cpu = sched_getcpu();
+	if (cpu < 0)
+		return;
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof set, &set) < 0)
+		pr_debug(LM_REPLAY, "cannot pin to CPU %d: %s", cpu, strerror(errno));
+}
+
 /* In the child before exec: rdtsc faults, the filter traps what the table says. */
 static int child_setup(void *arg)
 {
@@ -186,6 +234,7 @@ int rec_prepare_launch(struct rec_engine *e, struct inferior *inf, struct sbuf *
 	/* Installed for good: even unrecorded, a program started for recording has
 	 * rdtsc faulting, and the engine emulates it. */
 	inf->policy = &e->policy;
+	e->inf = inf;
 	e->mode = REC_OFF;
 	drop_tasks(e);
 	if (!e->enabled) {
@@ -198,6 +247,7 @@ int rec_prepare_launch(struct rec_engine *e, struct inferior *inf, struct sbuf *
 		return r;
 	inf->child_setup = child_setup;
 	inf->child_arg = e;
+	pin_cpu();
 	return 0;
 }
 
@@ -403,6 +453,7 @@ int rec_start_attached(struct rec_engine *e, struct inferior *inf, struct sbuf *
 {
 	if (!e->enabled || !inf_alive(inf))
 		return 0;
+	e->inf = inf;
 	int r = build_prog(e, err);
 	if (r == 0 && !e->disk)
 		r = ensure_recdir(e, inf, err);
@@ -471,9 +522,10 @@ void rec_set_enabled(struct rec_engine *e, struct inferior *inf, bool on)
 
 int rec_log(struct rec_engine *e, struct inferior *inf, struct trace_ev *ev)
 {
-	(void)inf;
-	if (ev->tid)
+	if (ev->tid) {
 		rec_count_event(e, ev->tid);
+		rec_task_mark(e, inf, ev->tid);
+	}
 	if (e->disk) {
 		/* Straight to the trace; nothing kept in memory. */
 		int w = trace_write(e->tw, ev, NULL);
@@ -519,8 +571,7 @@ static void forget_task(struct rec_engine *e, pid_t tid)
 {
 	for (size_t i = 0; i < e->tasks.n; i++)
 		if (e->tasks.v[i]->tid == tid) {
-			free(e->tasks.v[i]->mmap_file);
-			free(e->tasks.v[i]);
+			free_task(e->tasks.v[i]);
 			e->tasks.v[i] = e->tasks.v[--e->tasks.n];
 			return;
 		}
@@ -640,12 +691,19 @@ static int resume_hook(void *ctx, struct inferior *inf, struct task *t, enum res
 
 static int policy_timeout(void *ctx, struct inferior *inf)
 {
-	return sched_timeout_ms(ctx, inf);
+	struct rec_engine *e = ctx;
+	if (e->mode == REC_REPLAYING)
+		return rpl_ff_timeout_ms(e);
+	return sched_timeout_ms(e, inf);
 }
 
 static void policy_on_timeout(void *ctx, struct inferior *inf)
 {
-	sched_on_timeout(ctx, inf);
+	struct rec_engine *e = ctx;
+	if (e->mode == REC_REPLAYING)
+		rpl_ff_on_timeout(e, inf);
+	else
+		sched_on_timeout(e, inf);
 }
 
 /* ---- thread event counts ---- */
@@ -735,6 +793,8 @@ static int on_event(void *ctx, struct inferior *inf, struct tev *ev)
 	if (e->mode == REC_OFF)   /* rdtsc may still fault: emulate it, log nothing */
 		return ev->kind == TEV_SIGNAL && t->pending_sig == SIGSEGV ?
 		       rec_tsc_fault(e, inf, t) : 0;
+	if (e->mode == REC_REPLAYING && ev->kind != TEV_INTERRUPT)
+		rpl_ff_cancel(e, t);   /* any other stop ends its untrapped run */
 	switch (ev->kind) {
 	case TEV_SECCOMP: {
 		if (t->last_ev != TEV_SECCOMP || !t->in_syscall || t->state != TS_STOPPED)
@@ -773,7 +833,7 @@ static int on_event(void *ctx, struct inferior *inf, struct tev *ev)
 	case TEV_INTERRUPT:
 		if (e->mode == REC_RECORDING)
 			return sched_rec_interrupted(e, inf, t);
-		return 0;
+		return rpl_ff_interrupted(e, inf, t);
 	case TEV_FORK: case TEV_VFORK: case TEV_CLONE:
 		if (e->mode == REC_REPLAYING)
 			return rpl_new_task(e, inf, t, ev) < 0 ? -1 : 0;

@@ -9,7 +9,7 @@
 #include "replay/record.h"
 #include "replay/position.h"
 #include "replay/recording.h"
-#include "replay/sched.h"
+#include "replay/sched_tasks.h"
 #include "replay/seccomp.h"
 #include "replay/systable.h"
 #include "replay/trace.h"
@@ -38,7 +38,7 @@ struct rec_task {
 	bool restart_fix;           /* replay: an interrupted call: restore orig_rax at exit */
 	bool passthru;              /* a skipped call passing to its exit stop */
 	bool fix_orig;              /* ... where orig_rax must say the call again (replay) */
-	/* scheduling (sched.h) */
+	/* scheduling (sched_tasks.h) */
 	bool held;                  /* wants to run; not its turn */
 	enum { SS_READY, SS_KERNEL, SS_ENTRY, SS_WAIT } sstate;
 	/* record: an asynchronous signal seen at a signal-delivery stop, logged when the
@@ -53,6 +53,13 @@ struct rec_task {
 	uint64_t search_pc;
 	int delivering;             /* replay: the recorded signal injected, not yet stopped */
 	siginfo_t deliver_info;
+	/* CPU time (ns) the task had at its previous event (/proc/.../schedstat) */
+	int statfd;
+	uint64_t last_cpu;
+	/* replay: running untrapped towards a position until this much CPU time */
+	bool ff;
+	bool ff_stopping;           /* interrupted at the end of the run */
+	uint64_t ff_until;
 };
 
 /* Events per recorded thread (the k of positions). */
@@ -77,6 +84,7 @@ struct rec_fdoff {
 
 struct rec_engine {
 	struct inf_policy policy;
+	struct inferior *inf;       /* the inferior the policy is installed in */
 	enum rec_mode mode;
 	bool enabled;
 	struct rec_branch *branch;  /* current history */
@@ -116,6 +124,8 @@ struct rec_engine {
 	pid_t sched_cur;            /* the task whose turn it is */
 	uint64_t slice_end, block_end;   /* ms deadlines */
 	pid_t preempting;           /* interrupted at the end of its slice */
+	pid_t ff_tid;               /* replay: the task running untrapped towards a position */
+	uint64_t ff_check;          /* ms: when to look at its CPU time */
 	bool have_exit_sum;         /* the initial process's memory checksum at exit_group */
 	uint64_t exit_sum;
 	bool have_target;           /* pos_run_to(): stop at this point */
@@ -145,6 +155,10 @@ void rec_regs_args(const struct user_regs_struct *r, uint64_t args[6]);
  * resumed with is logged; in replay, an asynchronous event due at this thread is
  * delivered now or searched for. */
 int rec_run(struct rec_engine *e, struct inferior *inf, struct task *t, enum resume_mode m);
+/* CPU time t has run so far (ns, from schedstat), 0 if unknown. */
+uint64_t rec_task_cpu(struct rec_task *rt, struct task *t);
+/* Note that t had an event now (its run_ns counts from here). */
+void rec_task_mark(struct rec_engine *e, struct inferior *inf, pid_t live_tid);
 /* Events of recorded thread tid so far. */
 uint64_t rec_thread_events(struct rec_engine *e, pid_t tid);
 void rec_count_event(struct rec_engine *e, pid_t tid);
@@ -167,6 +181,13 @@ int rpl_prepare(struct rec_engine *e, struct inferior *inf, struct task *t);
 /* Replay: a breakpoint or debug-register hit of t; 1 handled (resumed), 0 not ours
  * or handed on, <0 stop requested. */
 int rpl_search_hit(struct rec_engine *e, struct inferior *inf, struct task *t, struct tev *ev);
+/* Replay: running a task untrapped towards a far position (fast-forward). */
+int rpl_ff_timeout_ms(struct rec_engine *e);
+void rpl_ff_on_timeout(struct rec_engine *e, struct inferior *inf);
+/* t stopped at an interrupt: 1 if it was the end of its fast-forward (handled). */
+int rpl_ff_interrupted(struct rec_engine *e, struct inferior *inf, struct task *t);
+/* t had another stop before reaching the end of its run. */
+void rpl_ff_cancel(struct rec_engine *e, struct task *t);
 /* Drop t's search (its breakpoint). */
 void rpl_search_cancel(struct rec_engine *e, struct task *t, struct rec_task *rt);
 

@@ -48,8 +48,11 @@ void rpl_consume(struct rec_engine *e)
 	const struct trace_ev *ev = rec_branch_get(e->branch, e->cursor);
 	if (!ev)
 		return;
-	if (ev->tid)
+	if (ev->tid) {
 		rec_count_event(e, ev->tid);
+		if (e->inf)
+			rec_task_mark(e, e->inf, rpl_live_tid(e, ev->tid));
+	}
 	e->cursor++;
 }
 

@@ -25,6 +25,11 @@
 #include "core/inject.h"
 #include "core/log.h"
 
+/* Positions more than FF_MIN_NS of CPU time after the thread's previous event are
+ * approached untrapped for FF_PART of that time (the rest is searched hit by hit). */
+#define FF_MIN_NS 2000000ull
+#define FF_PART 0.6
+
 static bool is_sync(int sig, const siginfo_t *si)
 {
 	switch (sig) {
@@ -51,6 +56,8 @@ int rec_sig_stop(struct rec_engine *e, struct inferior *inf, struct task *t)
 	rt->sig_signo = sig;
 	rt->sig_info = si;
 	pos_capture(t, rec_thread_events(e, t->tid), &rt->sig_pos);
+	uint64_t cpu = rec_task_cpu(rt, t);
+	rt->sig_pos.run_ns = cpu > rt->last_cpu && rt->last_cpu ? cpu - rt->last_cpu : 0;
 	return 0;
 }
 
@@ -195,7 +202,18 @@ int rpl_prepare(struct rec_engine *e, struct inferior *inf, struct task *t)
 					   "thread %d, which has had %" PRIu64, ev->sig.signo,
 					   ev->sig.pos.k, ev->tid, rec_thread_events(e, ev->tid));
 		if (!pos_matches(t, p)) {
-			arm(e, t, rt, p->pc);
+			if (!rt->ff && p->run_ns >= FF_MIN_NS && rt->last_cpu && ev) {
+				/* Far away: run untrapped most of the recorded way first. */
+				rt->ff = true;
+				rt->ff_until = rt->last_cpu + (uint64_t)(p->run_ns * FF_PART);
+				e->ff_tid = t->tid;
+				e->ff_check = now_ns() / 1000000u + 1;
+				if (rt->search != SRCH_NONE)
+					rpl_search_cancel(e, t, rt);
+				return 0;
+			}
+			if (!rt->ff)
+				arm(e, t, rt, p->pc);
 			return 0;
 		}
 		if (rt->search != SRCH_NONE)
@@ -241,6 +259,57 @@ int rpl_search_hit(struct rec_engine *e, struct inferior *inf, struct task *t, s
 	}
 	enum resume_mode m = rt->want == RESUME_STEP ? RESUME_STEP : RESUME_CONT;
 	return target_resume(&inf->tg, t, m) < 0 ? 0 : 1;
+}
+
+int rpl_ff_timeout_ms(struct rec_engine *e)
+{
+	if (!e->ff_tid)
+		return -1;
+	uint64_t now = now_ns() / 1000000u;
+	return e->ff_check <= now ? 0 : (int)(e->ff_check - now);
+}
+
+void rpl_ff_on_timeout(struct rec_engine *e, struct inferior *inf)
+{
+	struct task *t = e->ff_tid ? target_find_task(&inf->tg, e->ff_tid) : NULL;
+	if (!t || t->state == TS_DEAD) {
+		e->ff_tid = 0;
+		return;
+	}
+	struct rec_task *rt = rec_task_of(e, t);
+	if (!rt->ff || rt->ff_stopping || t->state != TS_RUNNING) {
+		e->ff_check = now_ns() / 1000000u + 1;
+		return;
+	}
+	uint64_t cpu = rec_task_cpu(rt, t);
+	if (cpu && cpu < rt->ff_until) {
+		e->ff_check = now_ns() / 1000000u + MAX((rt->ff_until - cpu) / 1000000u, 1);
+		return;
+	}
+	rt->ff_stopping = true;
+	task_interrupt(t);
+}
+
+int rpl_ff_interrupted(struct rec_engine *e, struct inferior *inf, struct task *t)
+{
+	struct rec_task *rt = rec_task_of(e, t);
+	if (!rt->ff_stopping)
+		return 0;
+	rt->ff_stopping = false;
+	rt->ff = false;
+	e->ff_tid = 0;
+	/* Close to the position now: compare every hit from here. */
+	return rec_run(e, inf, t, rt->want) < 0 ? 0 : 1;
+}
+
+void rpl_ff_cancel(struct rec_engine *e, struct task *t)
+{
+	struct rec_task *rt = rec_task_of(e, t);
+	if (rt->ff && !rt->ff_stopping) {
+		rt->ff = false;
+		if (e->ff_tid == t->tid)
+			e->ff_tid = 0;
+	}
 }
 
 int rpl_sig_stop(struct rec_engine *e, struct inferior *inf, struct task *t)

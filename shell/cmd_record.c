@@ -18,6 +18,7 @@
 #include "cmds.h"
 #include "replay/recdir.h"
 #include "replay/record.h"
+#include "replay/sched_tasks.h"
 #include "replay/trace.h"
 #include "symbols.h"
 
@@ -108,8 +109,10 @@ static int wait_status(const struct stop *st)
 
 static int record_usage(void)
 {
-	fprintf(stderr, "usage: rewind record [-o DIR] [--] PROG [ARGS...]\n"
-		"       rewind record [-o DIR] --pid PID\n");
+	fprintf(stderr, "usage: rewind record [-o DIR] [--chaos] [--slice MS] [--] PROG [ARGS...]\n"
+		"       rewind record [-o DIR] --pid PID\n"
+		"  --chaos      random scheduling: random next thread, random time slices\n"
+		"  --slice MS   time slice of a thread before another may run (default 10)\n");
 	return 2;
 }
 
@@ -133,6 +136,7 @@ int subcmd_record(int argc, char **argv)
 {
 	const char *out = NULL;
 	pid_t pid = 0;
+	struct sched_opts so = { 0 };
 	int i = 1;
 	for (; i < argc; i++) {
 		if (!strcmp(argv[i], "--")) {
@@ -143,6 +147,10 @@ int subcmd_record(int argc, char **argv)
 			out = argv[++i];
 		else if ((!strcmp(argv[i], "--pid") || !strcmp(argv[i], "-p")) && i + 1 < argc)
 			pid = (pid_t)atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--chaos"))
+			so.chaos = true;
+		else if (!strcmp(argv[i], "--slice") && i + 1 < argc)
+			so.slice_ms = (unsigned)atoi(argv[++i]);
 		else if (argv[i][0] == '-')
 			return fprintf(stderr, "rewind record: unknown option \"%s\"\n", argv[i]),
 			       record_usage();
@@ -222,6 +230,7 @@ int subcmd_record(int argc, char **argv)
 	inf_set_program(&s->inf, pargv);
 	pargv[0] = saved0;
 	rec_set_disk(s->rec, tw, rd);
+	sched_set_opts(s->rec, &so);
 	signal(SIGINT, SIG_IGN);   /* ^C is the program's; the recording ends with it */
 	struct sbuf err = { 0 };
 	int status = 0;

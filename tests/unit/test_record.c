@@ -300,3 +300,41 @@ Test(engine, record_off_runs_unrecorded, .init = start, .fini = finish, .timeout
 	cont(SR_BREAKPOINT);   /* rdtsc still faults in the program: emulated, not logged */
 	cr_assert_eq(counter(), 1);
 }
+
+/* ---- trace format: run_ns (minor version 1) ---- */
+
+Test(trace_minor1, run_ns_round_trip)
+{
+	char path[] = "/tmp/rewind-test-runns-XXXXXX";
+	int fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	unlink(path);
+	struct trace_writer *w;
+	cr_assert_eq(trace_writer_create(path, NULL, &w), 0);
+	struct trace_ev a = { .type = TR_SCHED, .tid = 5 };
+	a.sched.to = 6;
+	a.sched.reason = TRSCHED_PREEMPT;
+	a.sched.pos = (struct trace_pos){ .pc = 0x401000, .k = 3, .reghash = 77, .run_ns = 12345678 };
+	struct trace_ev b = { .type = TR_SIGNAL, .tid = 6, .sig = { .signo = 14 } };
+	b.sig.pos = (struct trace_pos){ .pc = 0x401004, .k = 9, .reghash = 78 };   /* run_ns 0 */
+	cr_assert_eq(trace_write(w, &a, NULL), 0);
+	cr_assert_eq(trace_write(w, &b, NULL), 0);
+	struct trace_ev end = { .type = TR_END };
+	cr_assert_eq(trace_write(w, &end, NULL), 0);
+	cr_assert_eq(trace_writer_close(w), 0);
+	struct trace_reader *r;
+	cr_assert_eq(trace_reader_open(path, &r, NULL), 0);
+	cr_assert_eq(trace_reader_info(r)->minor, 1);
+	struct trace_ev ev;
+	cr_assert_eq(trace_next(r, &ev), 1);
+	cr_assert_eq(ev.sched.pos.run_ns, 12345678);
+	cr_assert_eq(ev.sched.pos.reghash, 77);
+	cr_assert_eq(trace_next(r, &ev), 1);
+	cr_assert_eq(ev.sig.pos.run_ns, 0);
+	cr_assert_eq(ev.sig.pos.k, 9);
+	cr_assert_eq(trace_next(r, &ev), 1);
+	cr_assert_eq(ev.type, TR_END);
+	trace_reader_close(r);
+	unlink(path);
+}

@@ -1,5 +1,5 @@
-/* sched: one task at a time, recorded and followed (sched.h). */
-#include "replay/sched.h"
+/* sched_tasks: one task at a time, recorded and followed (sched_tasks.h). */
+#include "replay/sched_tasks.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -180,6 +180,8 @@ int sched_rec_interrupted(struct rec_engine *e, struct inferior *inf, struct tas
 	}
 	struct trace_pos pos;
 	pos_capture(t, rec_thread_events(e, t->tid), &pos);
+	uint64_t cpu = rec_task_cpu(rt, t);
+	pos.run_ns = cpu > rt->last_cpu && rt->last_cpu ? cpu - rt->last_cpu : 0;
 	log_sched(e, inf, t, u->tid, TRSCHED_PREEMPT, &pos);
 	rt->held = true;
 	rt->sstate = SS_READY;

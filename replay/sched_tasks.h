@@ -1,4 +1,4 @@
-/* sched: one task at a time — the recorder's scheduler and the replayer's follower.
+/* sched_tasks: one task at a time — the recorder's scheduler and the replayer's follower.
  *
  * Recording: of all traced tasks (threads and processes) exactly one, the current
  * task, runs program code; the others are held at a stop or sit in the kernel in a
@@ -17,8 +17,8 @@
  * held; the current one runs to its next event; a SCHED record moves the turn
  * (BLOCK: when the task reaches that syscall; PREEMPT: at its position). A syscall
  * record of a task that gave way at the call's entry is applied when it comes up. */
-#ifndef REWIND_SCHED_H
-#define REWIND_SCHED_H
+#ifndef REWIND_SCHED_TASKS_H
+#define REWIND_SCHED_TASKS_H
 
 #include <stdbool.h>
 #include <stdint.h>
