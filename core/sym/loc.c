@@ -517,6 +517,39 @@ static bool find_call_site(Dwarf_Die *parent, uint64_t ret, Dwarf_Die *out)
 	return false;
 }
 
+/* Does the call site call the function the callee frame is in? gdb checks
+ * this (an indirect call, without DW_AT_call_origin, is never trusted). */
+static bool site_calls(const struct loc_ctx *c, struct sym_mod *m, Dwarf_Die *site)
+{
+	Dwarf_Attribute a;
+	Dwarf_Die origin;
+	if (!c->frame || !(dwarf_attr(site, DW_AT_call_origin, &a) ||
+	                   dwarf_attr(site, DW_AT_abstract_origin, &a)) ||
+	    !dwarf_formref_die(&a, &origin))
+		return false;
+	struct sym_addr_info callee;
+	if (symtab_describe(c->st, c->frame->lookup_pc, &callee) < 0 || !callee.func_lo)
+		return false;
+	Dwarf_Addr entry;
+	if (dwarf_entrypc(&origin, &entry) == 0)
+		return entry + m->bias == callee.func_lo;
+	/* a declaration: compare by name with the callee's symbols */
+	const char *name = NULL;
+	if (dwarf_attr_integrate(&origin, DW_AT_linkage_name, &a))
+		name = dwarf_formstring(&a);
+	if (!name)
+		name = dwarf_diename(&origin);
+	if (!name)
+		return false;
+	struct sym_loc_list l = { 0 };
+	bool match = false;
+	if (symtab_resolve(c->st, name, NULL, 0, SYMTAB_NO_SKIP, &l, NULL) == 0)
+		for (size_t i = 0; i < l.n && !match; i++)
+			match = l.v[i].addr == callee.func_lo;
+	sym_loc_list_free(&l);
+	return match;
+}
+
 int loc_entry_value(const struct loc_ctx *c, int reg, uint64_t *val)
 {
 	const struct unwind_frame *cf = c->caller;
@@ -535,7 +568,8 @@ int loc_entry_value(const struct loc_ctx *c, int reg, uint64_t *val)
 		if (dwarf_tag(&scopes[i]) == DW_TAG_subprogram)
 			fn = i;
 	int e = -ENOENT;
-	if (fn >= 0 && find_call_site(&scopes[fn], cf->pc - m->bias, &site)) {
+	if (fn >= 0 && find_call_site(&scopes[fn], cf->pc - m->bias, &site) &&
+	    site_calls(c, m, &site)) {
 		Dwarf_Die p;
 		if (dwarf_child(&site, &p) == 0)
 			do {
