@@ -303,6 +303,18 @@ struct req {
 	uint64_t start, end;     /* range stepping: step while start <= pc < end */
 };
 
+/* Can one step of t take long? Only a system call can block (or write output): any
+ * other instruction is done in microseconds, and waking the poller for it would cost
+ * more than the step (gdb's stepi and next are made of thousands). */
+static bool may_block(struct task *t)
+{
+	uint8_t b[2];
+	if (proc_read(t->proc, RADDR(task_pc(t)), b, 2) < 0)
+		return true;
+	return (b[0] == 0x0f && (b[1] == 0x05 || b[1] == 0x34)) ||   /* syscall, sysenter */
+	       (b[0] == 0xcd && b[1] == 0x80);                         /* int $0x80 */
+}
+
 /* Run r and reply with the stop. */
 static void execute(struct gdbserver *g, const struct req *r)
 {
@@ -328,7 +340,9 @@ static void execute(struct gdbserver *g, const struct req *r)
 		inf_select(inf, r->step->num);
 	}
 	struct sess_args a = { .sig = -1 };
-	arm(g);
+	bool armed = !r->step || r->range || may_block(r->step);
+	if (armed)
+		arm(g);
 	g->running = true;
 	if (!r->step) {
 		session_exec(s, SC_CONTINUE, &a, &st);
@@ -350,7 +364,8 @@ static void execute(struct gdbserver *g, const struct req *r)
 		}
 	}
 	g->running = false;
-	disarm(g);
+	if (armed)
+		disarm(g);
 	s->ckpts.auto_on = auto_on;
 	gs__stop_reply(g, &st);
 }
