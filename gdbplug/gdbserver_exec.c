@@ -4,7 +4,7 @@
  *
  * Policy: a stop that ends a continue gets the session's automatic checkpoint; a stop
  * that ends a single step or a range step does not (gdb's next/step are made of many
- * of them and a checkpoint costs a fork, tens of steps' worth). Stepping one thread
+ * of them, and a checkpoint costs about ten steps). Stepping one thread
  * keeps the others stopped. */
 #include "gdbserver_int.h"
 
