@@ -117,4 +117,21 @@ if [ -z "$pid" ]; then fail "gdb killed (--detach-on-exit): the program was star
     fail "gdb killed, --detach-on-exit: the program runs on" "state: $st"; fi
   kill "$pid" 2>/dev/null
 fi
+# ... and while the program runs (the poller sees gdb go and interrupts the run).
+pidf=$TMP/pid.run
+timeout -k 5 120 gdb "${GDB_OPTS[@]}" -iex 'set sysroot /' \
+  -ex "target extended-remote | $REWIND gdbserver --stdio --multi -- $P spin" \
+  -ex 'break compute' -ex run \
+  -ex "python open('$pidf', 'w').write(str(gdb.selected_inferior().pid))" \
+  -ex 'delete' -ex continue --args "$P" spin >/dev/null 2>&1 </dev/null &
+g=$!
+wait_until 60 test -s "$pidf" || true
+pid=$(cat "$pidf" 2>/dev/null)
+sleep 1
+st=$(gone_or "$pid")
+if [ "$st" = R ]; then ok "the program spins under gdb"; else fail "the program spins under gdb" "state: $st"; fi
+pkill -KILL -P "$g" -x gdb
+wait "$g" 2>/dev/null
+wait_until 20 test "$(gone_or "$pid")" = gone
+expect_eq "gdb killed while the program runs: the program is killed" "$(gone_or "$pid")" gone
 exit $T_FAILED
