@@ -182,11 +182,13 @@ static int make_ckpt(struct target *tg, struct snap_proc *sp)
 	return 0;
 }
 
-/* Every task stopped and outside syscalls; no vfork child mid-way. */
+/* Every task stopped and outside syscalls; no vfork under way. */
 static int prepare(struct target *tg, struct sbuf *problems)
 {
 	bool running = false;
 	int e;
+	/* First what cannot be settled: a vfork parent cannot leave vfork before its child
+	 * execs or exits, and the child shares its memory until then. */
 	for (struct proc *p = tg->procs; p; p = p->next) {
 		if (p->dead || p->snapshot)
 			continue;
@@ -195,19 +197,30 @@ static int prepare(struct target *tg, struct sbuf *problems)
 				    "%d; checkpoint it after its exec or exit\n", p->pid, p->parent_pid);
 			return -EAGAIN;
 		}
-		for (struct task *t = p->tasks; t; t = t->next) {
+		for (struct task *t = p->tasks; t; t = t->next)
+			if (t->state == TS_STOPPED && t->in_syscall && t->last_ev == TEV_VFORK) {
+				sbuf_printf(problems, "tid %d of pid %d is in vfork; checkpoint after its "
+					    "child's exec or exit\n", t->tid, p->pid);
+				return -EAGAIN;
+			}
+	}
+	for (struct proc *p = tg->procs; p; p = p->next)
+		for (struct task *t = p->tasks; t && !p->dead && !p->snapshot; t = t->next)
 			if (t->state == TS_RUNNING) {
 				sbuf_printf(problems, "tid %d of pid %d is running; stop it first\n",
 					    t->tid, p->pid);
 				return -EBUSY;
 			}
+	for (struct proc *p = tg->procs; p; p = p->next) {
+		if (p->dead || p->snapshot)
+			continue;
+		for (struct task *t = p->tasks; t; t = t->next)
 			if (t->state == TS_STOPPED && t->in_syscall && !t->exiting &&
 			    (e = target_settle(tg, t)) < 0) {
 				sbuf_printf(problems, "pid %d tid %d could not leave its syscall: %s\n",
 					    p->pid, t->tid, strerror(-e));
-				return e == -ESRCH ? -ESRCH : e;
+				return e;
 			}
-		}
 	}
 	/* Settling a fork finished it: the new child must reach its first stop too. */
 	for (struct proc *p = tg->procs; p && !running; p = p->next)

@@ -877,3 +877,41 @@ Test(snapshot, signal_held_by_a_delivery_stop, .init = setup, .fini = teardown)
 	snap_drop(&tg, s);
 	remove_tmpdir();
 }
+
+/* A vfork under way cannot be checkpointed (the child shares the parent's memory, the
+ * parent cannot leave vfork): refused, and nothing is disturbed. */
+Test(snapshot, refused_during_vfork, .init = setup, .fini = teardown)
+{
+	struct proc *p = launch("snap_vfork");
+	pid_t pid = p->pid;
+	/* To trap 1, in the vfork child. Its parent waits in vfork, where no ptrace
+	 * interrupt reaches it: it stays running. */
+	target_resume_all(&tg, NULL);
+	struct tev ev;
+	for (;;) {
+		cr_assert_eq(target_wait(&tg, &ev, 10000), 1);
+		if (ev.kind == TEV_SIGNAL && ev.sig == SIGTRAP)
+			break;
+		if (ev.task && ev.task->state == TS_STOPPED)
+			target_resume(&tg, ev.task, RESUME_CONT);
+	}
+	cr_assert_neq(ev.proc->pid, pid);
+	cr_assert(ev.proc->vfork_child);
+	ev.task->pending_sig = 0;
+	struct sbuf pb = { 0 };
+	struct snapshot *s = NULL;
+	int e = snap_take(&tg, NULL, &s, &pb);
+	cr_assert_eq(e, -EAGAIN, "%d: %s", e, sbuf_str(&pb));
+	cr_assert(strstr(sbuf_str(&pb), "vfork"), "%s", sbuf_str(&pb));
+	cr_assert_eq(count_ckpts(), 0);
+	sbuf_free(&pb);
+	struct outcome o = run_to_trap();                 /* trap 2, in the parent */
+	cr_assert_eq(o.ev.proc->pid, pid);
+	s = take(NULL);
+	restore(s);
+	run_to_exit(pid, 0);
+	char *t = output();
+	cr_assert_str_eq(t, "start\nchild exited with 0\n");
+	free(t);
+	snap_drop(&tg, s);
+}
