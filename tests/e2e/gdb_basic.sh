@@ -76,6 +76,16 @@ same "general registers and AVX registers match gdb" \
   -ex 'up' -ex 'print $pc' -- "$P"
 expect "ymm7 holds what the program loaded" "$R" '^\$1 = \{1\.5, 2\.5, 3\.5, 4\.5\}$'
 
+same "inferior calls; run's environment and working directory" \
+  -ex 'set environment REWIND_TEST_VAR=hello' -ex 'set cwd /tmp' -ex 'break vectors_loaded' -ex run \
+  -ex 'print square(5)' -ex 'printf "%s\n", (char *)getenv("REWIND_TEST_VAR")' \
+  -ex 'printf "%s\n", (char *)getcwd(0, 0)' -ex 'print $ymm7.v4_double' -ex 'call vectors_loaded()' \
+  -ex 'print counter' -ex continue -- "$P"
+expect "a call through the server returns" "$R" '^\$1 = 25$'
+expect "the environment reached the program" "$R" '^hello$'
+expect "so did the working directory" "$R" '^/tmp$'
+expect "the vector registers survive the call" "$R" '^\$2 = \{1\.5, 2\.5, 3\.5, 4\.5\}$'
+
 if grep -qw avx512f /proc/cpuinfo; then
   # gdb 13 alone reads AVX-512 state at Intel's offsets; rewind's description follows
   # the CPU's (CPUID), so check the values the program loaded rather than compare.

@@ -611,3 +611,31 @@ Test(gdbserver, gdb_going_away_kills_or_detaches)
 	kill(pid, SIGKILL);
 	stop(&d);
 }
+
+Test(gdbserver, legacy_resume_packets)
+{
+	struct gdb d;
+	start(&d, "loop", NULL, NULL);
+	uint64_t pc = reg(&d, 16), bump = sym_addr(&d, "loop", "bump");
+	char q[64];
+	snprintf(q, sizeof q, "Hcp%x.%x", d.pid, d.pid);
+	cr_expect_str_eq(rpc(&d, q), "OK");
+	const char *r = rpc(&d, "s");
+	cr_expect(!strncmp(r, "T05", 3), "s: %s", r);
+	cr_expect_neq(reg(&d, 16), pc, "s moved one instruction");
+	snprintf(q, sizeof q, "Z0,%" PRIx64 ",1", bump);
+	rpc(&d, q);
+	cr_expect(!strncmp(rpc(&d, "c"), "T05swbreak:;", 12), "c: %s", d.reply);
+	cr_expect_eq(reg(&d, 16), bump);
+	/* C with a signal gdb's numbering knows and Linux does not: an error. */
+	cr_expect(rpc(&d, "C8f")[0] == 'E', "C8f: %s", d.reply);
+	/* c ADDR resumes at ADDR: back to bump's entry, hits the breakpoint at once. */
+	snprintf(q, sizeof q, "z0,%" PRIx64 ",1", bump);
+	rpc(&d, q);
+	snprintf(q, sizeof q, "Z1,%" PRIx64 ",1", bump + 1);
+	cr_expect_str_eq(rpc(&d, q), "OK");
+	snprintf(q, sizeof q, "c%" PRIx64, bump);
+	cr_expect(!strncmp(rpc(&d, q), "T05hwbreak:;", 12), "c ADDR: %s", d.reply);
+	cr_expect_eq(reg(&d, 16), bump + 1);
+	stop(&d);
+}
