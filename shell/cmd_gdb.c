@@ -36,6 +36,8 @@ static const char gdbserver_usage[] =
 	"                    the program's stdin is /dev/null and its stdout goes to stderr\n"
 	"  --listen H:P      wait for gdb on a TCP port (port 0: any; the port is printed)\n"
 	"  --multi           extended-remote: start PROG on gdb's `run`, stay up after it exits\n"
+	"  --tty PATH        with --stdio: the program writes to this terminal (rewind gdb\n"
+	"                    passes its own)\n"
 	"  --detach-on-exit  when gdb goes away, detach the program instead of killing it\n"
 	"                    (implies --no-record: a recorded program's system calls fail\n"
 	"                    once rewind lets it go)\n"
@@ -62,14 +64,16 @@ static char *find_program(const char *name)
 }
 
 /* In stdio mode the protocol moves off fds 0 and 1, which the program inherits with
- * fd 2: /dev/null for input, and for output the terminal when there is one, else a
- * pipe the server copies to its own former stderr (gdb's; a socket pair, which a
- * checkpoint could not restore). The server leaves gdb's process group, so the
- * terminal's ^C reaches gdb only (which sends it as a packet), as with gdbserver; the
- * program stays in the server's group: were it a group leader, its checkpoints
- * (members of its group) would keep its pid busy and a restore could not give it back.
- * Returns 0, with the protocol fds, gdb's stderr and the pipe to copy (-1: none). */
-static int stdio_setup(int *in, int *out, int *err_to, int *pump)
+ * fd 2: /dev/null for input (gdb owns the terminal), and for output the terminal
+ * (tty, else the controlling one: gdb's pipe transport starts us in a session of our
+ * own, without one), else a pipe the server copies to its own former stderr (gdb's;
+ * a socket pair, which a checkpoint could not restore). The server leaves gdb's
+ * process group, so the terminal's ^C reaches gdb only (which sends it as a packet),
+ * as with gdbserver; the program stays in the server's group: were it a group
+ * leader, its checkpoints (members of its group) would keep its pid busy and a
+ * restore could not give it back. Returns 0, with the protocol fds, gdb's stderr and
+ * the pipe to copy (-1: none). */
+static int stdio_setup(const char *tty, int *in, int *out, int *err_to, int *pump)
 {
 	*pump = -1;
 	*in = fcntl(0, F_DUPFD_CLOEXEC, 3);
@@ -78,11 +82,15 @@ static int stdio_setup(int *in, int *out, int *err_to, int *pump)
 	if (*in < 0 || *out < 0 || *err_to < 0)
 		return -errno;
 	int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	int tty = open("/dev/tty", O_WRONLY | O_CLOEXEC | O_NOCTTY);
+	int term = open(tty ? tty : "/dev/tty", O_WRONLY | O_CLOEXEC | O_NOCTTY);
+	if (term >= 0 && !isatty(term)) {
+		close(term);
+		term = -1;
+	}
 	int p[2] = { -1, -1 };
-	if (tty < 0 && pipe2(p, O_CLOEXEC) < 0)
+	if (term < 0 && pipe2(p, O_CLOEXEC) < 0)
 		return -errno;
-	int w = tty >= 0 ? tty : p[1];
+	int w = term >= 0 ? term : p[1];
 	if (nul < 0 || dup2(nul, 0) < 0 || dup2(w, 1) < 0 || dup2(w, 2) < 0)
 		return -errno;
 	close(nul);
@@ -142,7 +150,7 @@ static int listen_accept(const char *spec)
 
 int gdbserver_main(int argc, char **argv)
 {
-	const char *listen_on = NULL;
+	const char *listen_on = NULL, *tty = NULL;
 	bool use_stdio = false;
 	struct gs_opts o = { 0 };
 	pid_t pid = 0;
@@ -161,6 +169,8 @@ int gdbserver_main(int argc, char **argv)
 			listen_on = argv[++i];
 		} else if (!strncmp(a, "--listen=", 9)) {
 			listen_on = a + 9;
+		} else if (!strcmp(a, "--tty") && i + 1 < argc) {
+			tty = argv[++i];
 		} else if (!strcmp(a, "--multi")) {
 			o.multi = true;
 		} else if (!strcmp(a, "--detach-on-exit")) {
@@ -187,7 +197,7 @@ int gdbserver_main(int argc, char **argv)
 	}
 	int in = -1, out = -1;
 	o.output_fd = o.output_to = -1;
-	if (use_stdio && stdio_setup(&in, &out, &o.output_to, &o.output_fd) < 0) {
+	if (use_stdio && stdio_setup(tty, &in, &out, &o.output_to, &o.output_fd) < 0) {
 		fprintf(stderr, "rewind gdbserver: cannot set up stdio: %s\n", strerror(errno));
 		return 1;
 	}
@@ -377,10 +387,13 @@ int gdb_main(int argc, char **argv)
 	struct sbuf target = { 0 };
 	sbuf_puts(&target, "target extended-remote | ");
 	sh_quote(&target, self);
-	if (!record)
-		sbuf_puts(&target, " gdbserver --no-record");
-	else
-		sbuf_puts(&target, " gdbserver");
+	sbuf_puts(&target, record ? " gdbserver" : " gdbserver --no-record");
+	const char *tty = isatty(1) ? ttyname(1) : isatty(2) ? ttyname(2) : NULL;
+	if (tty) {
+		/* gdb starts the server in a session of its own: tell it the terminal. */
+		sbuf_puts(&target, " --tty ");
+		sh_quote(&target, tty);
+	}
 	if (pid) {
 		sbuf_printf(&target, " --stdio --attach %d", pid);
 	} else {

@@ -134,4 +134,14 @@ pkill -KILL -P "$g" -x gdb
 wait "$g" 2>/dev/null
 wait_until 20 test "$(gone_or "$pid")" = gone
 expect_eq "gdb killed while the program runs: the program is killed" "$(gone_or "$pid")" gone
+# In a terminal (script gives gdb a pty), the program writes to it directly, as under
+# gdb alone: its line-buffered output comes before gdb's report of the next stop.
+if command -v script >/dev/null 2>&1; then
+  out=$(timeout -k 5 120 script -qec "$REWIND gdb -nx -batch -ex 'break compute' -ex run \
+        -ex continue -- $P" /dev/null 2>&1 </dev/null | tr -d '\r')
+  expect_order "in a terminal: the program's output, then gdb's stop" "$out" \
+    '^hello from gdb_prog$' '^Breakpoint 1, compute \(n=4\)' '^result=68 counter=6 usr1=0$'
+else
+  skip "in a terminal: the program's output, then gdb's stop" "script (util-linux) is not installed"
+fi
 exit $T_FAILED
