@@ -4,8 +4,10 @@
  * always OK so that a typo in a monitor command is a message, not a protocol error.
  *
  * After `restart` gdb's caches (registers, frames, threads, memory) describe the
- * program as it was before: the gdb plugin (rewind.py) refreshes them; a bare
- * `monitor restart` must be followed by `maintenance flush register-cache`. */
+ * program as it was before, and no reply can tell gdb so: the gdb plugin (rewind.py)
+ * flushes them after every monitor command, and `rewind restart` also rereads the
+ * threads and shows the frame; without the plugin, `maintenance flush
+ * register-cache` after `monitor restart`. */
 #include "gdbserver_int.h"
 
 #include <errno.h>

@@ -32,15 +32,20 @@ def _server_thread():
     return int(m.group(1), 16) if m else None
 
 
-def refresh():
-    """The program changed under gdb (a checkpoint was restored): drop gdb's caches,
-    reread the thread list, select the server's current thread, show the frame."""
+def flush_caches():
+    """Make gdb forget the registers, frames and memory it cached."""
     for cmd in ("maintenance flush register-cache", "maintenance flush dcache"):
         try:
             gdb.execute(cmd, to_string=True)
         except gdb.error:
             if cmd.endswith("register-cache"):
                 gdb.execute("flushregs", to_string=True)   # gdb before 11
+
+
+def refresh():
+    """The program changed under gdb (a checkpoint was restored): drop gdb's caches,
+    reread the thread list, select the server's current thread, show the frame."""
+    flush_caches()
     gdb.execute("info threads", to_string=True)            # updates the thread list
     lwp = _server_thread()
     inf = gdb.selected_inferior()
@@ -153,7 +158,30 @@ class Last(_Wrapped):
             refresh()
 
 
+class FlushCaches(gdb.Command):
+    """Make gdb forget the registers, frames and memory it cached from the program.
+Runs after every "monitor" command, so that a bare "monitor restart N" is safe."""
+
+    def __init__(self):
+        super().__init__("rewind flush-caches", gdb.COMMAND_MAINTENANCE, gdb.COMPLETE_NONE)
+
+    def invoke(self, arg, from_tty):
+        flush_caches()
+
+
+def _hook_monitor():
+    """After `monitor ...` (a restart may have changed the program), flush gdb's caches;
+    an existing user hook is left alone."""
+    try:
+        if gdb.execute("show user hookpost-monitor", to_string=True).strip():
+            return
+    except gdb.error:
+        pass
+    gdb.execute("define hookpost-monitor\nrewind flush-caches\nend")
+
+
 Rewind()
+FlushCaches()
 Checkpoint("checkpoint")
 Bookmark("bookmark")
 Checkpoints("checkpoints")
@@ -289,3 +317,4 @@ SessionRestore("restore")
 SessionList("list")
 SessionDelete("delete")
 SessionStatus("status")
+_hook_monitor()

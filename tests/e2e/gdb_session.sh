@@ -43,6 +43,10 @@ expect "so does goto" "$out" '^goto needs a recording'
 expect "and last" "$out" '^last needs a recording'
 expect "the restored program runs to the end with its old values" "$out" '^result=68 counter=6 usr1=0$'
 
+out=$(rgdb -ex 'break square' -ex run -ex 'monitor checkpoint a' -ex finish -ex 'monitor restart a' \
+      -ex 'print x' -ex 'print $pc == square + 7 || $pc == square + 8' -- "$P")
+expect "a bare monitor restart: the plugin makes gdb reread the registers" "$out" '^\$2 = 7$'
+
 out=$(rgdb -ex 'rewind restart 1' -ex 'help rewind' -ex 'rewind bogus' -ex 'monitor help' \
       -ex 'monitor no-such-command' -- "$P")
 expect "restart before run says why" "$out" '^No checkpoint 1\.$'
