@@ -2,8 +2,8 @@
  * auxiliary vector, the executable's path, the thread list, a thread's siginfo, and the
  * svr4 shared-library list, built by walking the dynamic loader's r_debug/link_map
  * chain in the program's memory (so gdb loads library symbols and can put its own
- * breakpoints in libraries). A document is built when gdb asks for offset 0 and kept
- * for the pieces that follow. */
+ * breakpoints in libraries; rewind's preloaded agent is left out). A document is
+ * built when gdb asks for offset 0 and kept for the pieces that follow. */
 #include "gdbserver_int.h"
 
 #include <elf.h>

@@ -63,6 +63,11 @@ expect "gdb stops in libc's puts" "$R" '^Breakpoint 1, .*puts \(str=0x[0-9a-f]+ 
 expect "libc is in gdb's library list" "$R" 'Yes +/lib/x86_64-linux-gnu/libc\.so\.6$'
 expect_not "rewind's agent is not" "$R" 'librewind-agent'
 
+same "breakpoints in the program's own shared library, set before it is loaded" \
+  -ex 'set breakpoint pending on' -ex 'break lib_square' -ex run -ex bt -ex finish \
+  -ex 'info sharedlibrary symlib' -ex continue -- "$PROGS/dlprog"
+expect "gdb stops in the library" "$R" '^Breakpoint 1, lib_square \(x=2\) at .*symlib\.c:[0-9]+$'
+
 same "set var writes memory; a register write changes an argument" \
   -ex 'break *square' -ex run -ex 'set var counter = 42' -ex 'print counter' \
   -ex 'set $rdi = 5' -ex 'print $rdi' -ex finish -ex 'print $rax' -ex 'set var origin.x = -1' \
