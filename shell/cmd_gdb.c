@@ -25,8 +25,8 @@
 #include "replay/session.h"
 #include "subcmds.h"
 
-int gdbserver_main(int argc, char **argv);
-int gdb_main(int argc, char **argv);
+int sh_gdbserver_main(int argc, char **argv);
+int sh_gdb_main(int argc, char **argv);
 
 static const char gdbserver_usage[] =
 	"usage: rewind gdbserver (--stdio | --listen [HOST]:PORT) [--multi] [--detach-on-exit]\n"
@@ -148,7 +148,7 @@ static int listen_accept(const char *spec)
 	return fd;
 }
 
-int gdbserver_main(int argc, char **argv)
+int sh_gdbserver_main(int argc, char **argv)
 {
 	const char *listen_on = NULL, *tty = NULL;
 	bool use_stdio = false;
@@ -338,7 +338,7 @@ static bool takes_arg(const char *a)
 	return false;
 }
 
-int gdb_main(int argc, char **argv)
+int sh_gdb_main(int argc, char **argv)
 {
 	VEC(char *) user = { 0 };
 	pid_t pid = 0;

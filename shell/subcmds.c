@@ -2,8 +2,8 @@
 
 #include "subcmds.h"
 
-int gdbserver_main(int argc, char **argv);   /* cmd_gdb.c */
-int gdb_main(int argc, char **argv);         /* cmd_gdb.c */
+int sh_gdbserver_main(int argc, char **argv);   /* cmd_gdb.c */
+int sh_gdb_main(int argc, char **argv);         /* cmd_gdb.c */
 int subcmd_record(int argc, char **argv);    /* cmd_record.c */
 int subcmd_replay(int argc, char **argv);    /* cmd_record.c */
 int subcmd_ls(int argc, char **argv);        /* cmd_record.c */
@@ -13,8 +13,8 @@ int ctl_main(int argc, char **argv);         /* cmd_run_ctl.c */
 
 /* Filled as the record/replay, gdb and supervision front ends land. */
 const struct subcmd subcmds[] = {
-	{ "gdbserver", gdbserver_main, "rewind gdbserver (--stdio | --listen [HOST]:PORT) [--] PROG [ARGS...]" },
-	{ "gdb", gdb_main, "rewind gdb [GDB OPTIONS...] [--] PROG [ARGS...]" },
+	{ "gdbserver", sh_gdbserver_main, "rewind gdbserver (--stdio | --listen [HOST]:PORT) [--] PROG [ARGS...]" },
+	{ "gdb", sh_gdb_main, "rewind gdb [GDB OPTIONS...] [--] PROG [ARGS...]" },
 	{ "record", subcmd_record, "rewind record [-o DIR] [--] PROG [ARGS...]" },
 	{ "replay", subcmd_replay, "rewind replay [--autopilot] [-ex CMD]... [--batch] [DIR|NAME]" },
 	{ "ls", subcmd_ls, "rewind ls" },
