@@ -639,3 +639,64 @@ Test(gdbserver, legacy_resume_packets)
 	cr_expect_eq(reg(&d, 16), bump + 1);
 	stop(&d);
 }
+
+#ifndef SRC_DIR
+#define SRC_DIR "."
+#endif
+
+/* Feed raw bytes (as gdb would send them, in pieces) to a live server, draining its
+ * replies, until it has handled everything or the connection is over. The server must
+ * neither crash nor hang; whatever it answers is fine. */
+static void feed(struct gdb *d, const char *bytes, size_t n)
+{
+	char buf[65536];
+	size_t off = 0;
+	int idle = 0, r = 1;
+	fcntl(d->fd, F_SETFL, O_NONBLOCK);
+	while (r > 0 && idle < 20) {
+		if (off < n) {
+			ssize_t w = write(d->fd, bytes + off, MIN(n - off, (size_t)997));
+			if (w > 0)
+				off += (size_t)w;
+		}
+		r = gs_step(d->g, 0);
+		cr_assert_geq(r, 0);
+		bool got = false;
+		while (read(d->fd, buf, sizeof buf) > 0)
+			got = true;
+		idle = off < n || got ? 0 : idle + 1;
+	}
+}
+
+Test(gdbserver, captured_and_mangled_sessions_never_crash)
+{
+	static const char *const files[] = { "gdb13-remote.bin", "gdb13-extended.bin",
+					     "malformed.bin", "binary.bin", "reverse.bin" };
+	char *data[ARRAY_SIZE(files)];
+	size_t len[ARRAY_SIZE(files)];
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		char *path = xasprintf("%s/tests/fuzz/corpus/rsp/%s", SRC_DIR, files[i]);
+		cr_assert_eq(read_file(path, &data[i], &len[i]), 0, "%s", path);
+		free(path);
+		struct gdb d;
+		start(&d, "loop", NULL, NULL);
+		feed(&d, data[i], len[i]);
+		stop(&d);
+	}
+	/* The captured sessions with bytes changed at random (seeded: reproducible). */
+	srand(1234);
+	for (int k = 0; k < 24; k++) {
+		size_t i = (size_t)k % 2, n = len[i];
+		char *m = xmalloc(n);
+		memcpy(m, data[i], n);
+		for (int f = 0; f < 12; f++)
+			m[(size_t)rand() % n] = (char)(rand() & 0xff);
+		struct gdb d;
+		start(&d, "loop", NULL, NULL);
+		feed(&d, m, n);
+		stop(&d);
+		free(m);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++)
+		free(data[i]);
+}
