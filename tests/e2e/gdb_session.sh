@@ -89,6 +89,14 @@ expect "attach: detach at the end" "$out" "^\[Inferior 1 \(process $victim\) det
 st=$(gone_or "$victim")
 if [ "$st" = S ] || [ "$st" = R ]; then ok "the attached process runs on (state $st)"; else fail "the attached process runs on" "state: $st"; fi
 kill "$victim" 2>/dev/null
+# gdb's own attach command (vAttach) in a `rewind gdb` session.
+"$P" sleep >/dev/null 2>&1 &
+victim=$!
+sleep 0.3
+out=$(rgdb -ex "attach $victim" -ex 'print counter' -ex detach -- "$P")
+expect "attach PID from gdb: the program's state" "$out" '^\$1 = 6$'
+expect "and its detach" "$out" "^\[Inferior 1 \(process $victim\) detached\]\$"
+kill "$victim" 2>/dev/null
 
 # ---- gdb killed with SIGKILL ----
 # sigkill_gdb SERVER_OPTS...: gdb (its server started with these options) stops the
