@@ -52,7 +52,12 @@ static int step_off_breakpoint(struct inferior *inf, struct task *t)
 			e = r;
 			break;
 		}
-		if (ev.kind == TEV_STEP || ev.kind == TEV_HWBP || ev.kind == TEV_BREAKPOINT)
+		if (ev.kind == TEV_HWBP) {
+			/* The stepped instruction wrote a watched location: report it. */
+			target_queue_push(&inf->tg, &ev);
+			break;
+		}
+		if (ev.kind == TEV_STEP || ev.kind == TEV_BREAKPOINT)
 			break;
 		if (ev.kind == TEV_EXITED || ev.kind == TEV_THREAD_EXITED || ev.kind == TEV_EXITING) {
 			target_queue_push(&inf->tg, &ev);

@@ -442,6 +442,10 @@ int target_wait(struct target *tg, struct tev *ev, int timeout_ms)
 		tg->queue.n--;
 		return 1;
 	}
+	if (tg->wake_pending) {
+		tg->wake_pending = false;
+		return -EINTR;
+	}
 	uint64_t deadline = timeout_ms >= 0 ? now_ns() + (uint64_t)timeout_ms * 1000000ull : 0;
 	for (;;) {
 		int r = poll_status(tg, ev);
@@ -465,8 +469,11 @@ int target_wait(struct target *tg, struct tev *ev, int timeout_ms)
 		if (n > 0 && (pfd[1].revents & POLLIN)) {
 			uint64_t v;
 			if (read(tg->wake_fd, &v, sizeof v) > 0) {
-				/* Events that arrived meanwhile still win. */
+				/* Events that arrived meanwhile still win; the wake is kept
+				 * for the next call, never lost. */
 				r = poll_status(tg, ev);
+				if (r > 0)
+					tg->wake_pending = true;
 				return r ? r : -EINTR;
 			}
 		}

@@ -66,6 +66,7 @@ struct target {
 	int sigfd;                   /* signalfd for SIGCHLD (+ SIGINT when asked) */
 	int wake_fd;                 /* eventfd: poke to make target_wait return -EINTR */
 	bool interrupted;            /* SIGINT arrived while waiting */
+	bool wake_pending;           /* a wake arrived together with an event: report it next */
 };
 
 int target_init(struct target *tg);

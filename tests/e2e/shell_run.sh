@@ -42,3 +42,12 @@ expect "hits counted across ignores" "$out" 'breakpoint already hit 4 times'
 
 out=$(rw_shell -ex run -- "$REWIND_BUILD/nonexistent-program")
 expect "missing program is reported" "$out" 'No such file or directory'
+
+# A breakpoint on the very instruction that writes a watched variable: stepping off
+# the breakpoint must still report the watchpoint.
+store=$(rw_shell -ex 'break main' -ex run -ex 'disassemble bump' "$loop" | grep -E 'mov +%eax,0x[0-9a-f]+\(%rip\) +# 0x[0-9a-f]+ <counter>' | head -1 | grep -oE '0x[0-9a-f]{16}' | head -1)
+if [ -z "$store" ]; then fail "found the store to counter in bump" "disassembly had no store"; else
+  out=$(rw_shell -ex "break *$store" -ex run -ex 'watch counter' -ex continue -ex continue "$loop")
+  expect_order "the write done while stepping off a breakpoint is reported" "$out" \
+    '^Breakpoint 1, ' 'Hardware watchpoint 2: counter' '^Old value = 0$' '^New value = 1$'
+fi
