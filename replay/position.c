@@ -5,6 +5,9 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ptrace.h>
+#include <sys/uio.h>
+#include <linux/elf.h>
 
 #include "core/regs.h"
 #include "replay/record_int.h"
@@ -20,21 +23,45 @@ static uint64_t fnv(const void *p, size_t n, uint64_t h)
 	return h;
 }
 
-uint64_t pos_reghash(struct task *t)
+/* The general registers as a position sees them. */
+static int pos_gprs(struct task *t, struct user_regs_struct *g)
 {
-	struct user_regs_struct *r, g;
+	struct user_regs_struct *r;
 	if (task_get_regs(t, &r) < 0)
-		return 0;
-	g = *r;
-	g.eflags &= ~(uint64_t)0x10100;   /* RF and TF belong to the debugger */
+		return -ESRCH;
+	*g = *r;
+	g->eflags &= ~(uint64_t)0x10100;   /* RF and TF belong to the debugger */
 	/* orig_rax says whether the thread stopped on its way out of a syscall (a
 	 * signal at a syscall's exit) or at a trap (-1); the same instruction boundary
 	 * is reached either way in replay, where untrapped syscalls give no stop. */
-	g.orig_rax = 0;
+	g->orig_rax = 0;
+	return 0;
+}
+
+uint64_t pos_gprhash(struct task *t)
+{
+	struct user_regs_struct g;
+	if (pos_gprs(t, &g) < 0)
+		return 0;
+	uint64_t h = fnv(&g, sizeof g, 0x84222325cbf29ce4ull);
+	return h ? h : 1;
+}
+
+uint64_t pos_reghash(struct task *t)
+{
+	struct user_regs_struct g;
+	if (pos_gprs(t, &g) < 0)
+		return 0;
 	uint64_t h = fnv(&g, sizeof g, 0xcbf29ce484222325ull);
-	uint8_t *xs;
-	size_t xl;
-	if (task_get_xstate(t, &xs, &xl) == 0 && xl >= 512) {
+	/* The vector state up to AVX-512 (not AMX tiles: 8 KiB nobody here uses), read
+	 * directly: the hash is taken at every breakpoint hit of a search. */
+	const struct xsave_layout *lay = regs_xsave_layout();
+	size_t want = lay->hi16_off ? lay->hi16_off + 1024 : lay->zmm_hi_off ? lay->zmm_hi_off + 512 :
+		      lay->avx_off ? lay->avx_off + 256 : 512;
+	uint8_t xbuf[4096], *xs = xbuf;
+	struct iovec iov = { xbuf, MIN(want, sizeof xbuf) };
+	size_t xl = ptrace(PTRACE_GETREGSET, t->tid, (void *)NT_X86_XSTATE, &iov) == 0 ? iov.iov_len : 0;
+	if (xl >= 512) {
 		/* x87 control and data registers, MXCSR, st0-7, xmm0-15 (not the FPU's last
 		 * instruction pointers, which the kernel may not keep), then every extended
 		 * component past the XSAVE header. */
@@ -58,12 +85,17 @@ int pos_capture(struct task *t, uint64_t thread_events, struct trace_pos *out)
 	out->pc = pc;
 	out->k = thread_events;
 	out->reghash = pos_reghash(t);
+	out->gprhash = pos_gprhash(t);
 	return out->reghash ? 0 : -ESRCH;
 }
 
 bool pos_matches(struct task *t, const struct trace_pos *p)
 {
-	return task_pc(t) == p->pc && pos_reghash(t) == p->reghash;
+	if (task_pc(t) != p->pc)
+		return false;
+	if (p->gprhash && pos_gprhash(t) != p->gprhash)
+		return false;   /* the cheap test, enough for most hits */
+	return pos_reghash(t) == p->reghash;
 }
 
 void pos_format(const struct pos_point *p, struct sbuf *out)

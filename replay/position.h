@@ -34,6 +34,8 @@ struct pos_point {
 
 /* Hash of t's registers, vector state and stack top (t stopped). 0 on failure. */
 uint64_t pos_reghash(struct task *t);
+/* Hash of its general registers alone (the quick first test). 0 on failure. */
+uint64_t pos_gprhash(struct task *t);
 /* t's position now: pc, k = thread_events, reghash. Returns 0 or -errno. */
 int pos_capture(struct task *t, uint64_t thread_events, struct trace_pos *out);
 /* Whether t stands at p (pc and hash equal). */

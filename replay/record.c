@@ -218,6 +218,12 @@ static void pin_cpu(void)
 	CPU_SET(cpu, &set);
 	if (sched_setaffinity(0, sizeof set, &set) < 0)
 		pr_debug(LM_REPLAY, "cannot pin to CPU %d: %s", cpu, strerror(errno));
+	/* On a shared CPU the tracer must run as soon as it wakes (a time slice or a
+	 * replay's untrapped run ends): real-time priority where allowed, not passed
+	 * on to the program. */
+	struct sched_param sp = { .sched_priority = 1 };
+	if (sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &sp) < 0)
+		pr_debug(LM_REPLAY, "no real-time priority for rewind: %s", strerror(errno));
 }
 
 /* In the child before exec: rdtsc faults, the filter traps what the table says. */

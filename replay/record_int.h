@@ -60,6 +60,7 @@ struct rec_task {
 	bool ff;
 	bool ff_stopping;           /* interrupted at the end of the run */
 	uint64_t ff_until;
+	uint64_t ff_event;          /* 1 + the event it was done for (once per event) */
 };
 
 /* Events per recorded thread (the k of positions). */

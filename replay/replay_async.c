@@ -20,6 +20,7 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/inject.h"
@@ -27,8 +28,9 @@
 
 /* Positions more than FF_MIN_NS of CPU time after the thread's previous event are
  * approached untrapped for FF_PART of that time (the rest is searched hit by hit). */
-#define FF_MIN_NS 2000000ull
-#define FF_PART 0.6
+#define FF_MIN_NS 4000000ull
+#define FF_PART 0.85
+#define FF_SLACK_NS 1000000ull   /* the run loop's deadlines are milliseconds */
 
 static bool is_sync(int sig, const siginfo_t *si)
 {
@@ -202,10 +204,15 @@ int rpl_prepare(struct rec_engine *e, struct inferior *inf, struct task *t)
 					   "thread %d, which has had %" PRIu64, ev->sig.signo,
 					   ev->sig.pos.k, ev->tid, rec_thread_events(e, ev->tid));
 		if (!pos_matches(t, p)) {
-			if (!rt->ff && p->run_ns >= FF_MIN_NS && rt->last_cpu && ev) {
+			if (!rt->ff && p->run_ns >= FF_MIN_NS && rt->last_cpu && ev &&
+			    rt->ff_event != e->cursor + 1 && !getenv("REWIND_REPLAY_EXACT")) {
 				/* Far away: run untrapped most of the recorded way first. */
 				rt->ff = true;
-				rt->ff_until = rt->last_cpu + (uint64_t)(p->run_ns * FF_PART);
+				rt->ff_event = e->cursor + 1;
+				rt->ff_until = rt->last_cpu + (uint64_t)(p->run_ns * FF_PART) - FF_SLACK_NS;
+				pr_debug(LM_REPLAY, "tid %d: position %#" PRIx64 " is %" PRIu64 " ns away; "
+					 "running untrapped to cpu %" PRIu64 " (now %" PRIu64 ")", t->tid,
+					 p->pc, p->run_ns, rt->ff_until, rec_task_cpu(rt, t));
 				e->ff_tid = t->tid;
 				e->ff_check = now_ns() / 1000000u + 1;
 				if (rt->search != SRCH_NONE)
@@ -282,8 +289,9 @@ void rpl_ff_on_timeout(struct rec_engine *e, struct inferior *inf)
 		return;
 	}
 	uint64_t cpu = rec_task_cpu(rt, t);
-	if (cpu && cpu < rt->ff_until) {
-		e->ff_check = now_ns() / 1000000u + MAX((rt->ff_until - cpu) / 1000000u, 1);
+	if (cpu && cpu + 1000000u < rt->ff_until) {
+		/* Wake up early rather than late: deadlines round up to milliseconds. */
+		e->ff_check = now_ns() / 1000000u + MAX((rt->ff_until - cpu) / 1000000u - 1, 1);
 		return;
 	}
 	rt->ff_stopping = true;
@@ -298,6 +306,8 @@ int rpl_ff_interrupted(struct rec_engine *e, struct inferior *inf, struct task *
 	rt->ff_stopping = false;
 	rt->ff = false;
 	e->ff_tid = 0;
+	pr_debug(LM_REPLAY, "tid %d: untrapped run ends at cpu %" PRIu64 " (wanted %" PRIu64 ")",
+		 t->tid, rec_task_cpu(rt, t), rt->ff_until);
 	/* Close to the position now: compare every hit from here. */
 	return rec_run(e, inf, t, rt->want) < 0 ? 0 : 1;
 }
