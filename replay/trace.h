@@ -59,6 +59,10 @@ struct trace_pos {
 	 * lets a replay run most of the way before it starts comparing breakpoint
 	 * hits. Stored as a trailing field of SIGNAL and SCHED (minor version 1). */
 	uint64_t run_ns;
+	/* Hash of the general registers alone (0: unknown): most breakpoint hits are
+	 * told apart by it without reading the vector state and the stack. Trailing,
+	 * after run_ns (minor version 1). */
+	uint64_t gprhash;
 };
 
 /* One out-buffer of a syscall: tracee memory the kernel wrote. When arg >= 0 the

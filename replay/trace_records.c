@@ -13,7 +13,8 @@
  *   META     pid, argc, argv..., envc, env..., cwd, exe, maps, n, n × (type, value)
  *   END      status (zigzag), flags, events
  * pos: pc, k, u64 reghash. [tid] is omitted when the type byte has TRACE__SAME_TID.
- * Minor 1: SIGNAL and SCHED may end with run_ns (varint; absent means 0). */
+ * Minor 1: SIGNAL and SCHED may end with run_ns (varint) and then gprhash (u64);
+ * absent means 0. */
 #include "replay/trace_codec.h"
 
 #include <errno.h>
@@ -40,6 +41,14 @@ static void enc_pos(struct tbuf *b, const struct trace_pos *p)
 	tb_varint(b, p->pc);
 	tb_varint(b, p->k);
 	tb_le(b, p->reghash, 8);
+}
+
+static void enc_pos_tail(struct tbuf *b, const struct trace_pos *p)
+{
+	if (p->run_ns || p->gprhash)
+		tb_varint(b, p->run_ns);
+	if (p->gprhash)
+		tb_le(b, p->gprhash, 8);
 }
 
 static int enc_syscall(struct tbuf *b, const struct trace_syscall *s)
@@ -134,8 +143,7 @@ int trace__encode(const struct trace_ev *ev, pid_t *last_tid, struct tbuf *b)
 		tb_varint(b, n);
 		tb_bytes(b, ev->sig.siginfo, n);
 		enc_pos(b, &ev->sig.pos);
-		if (ev->sig.pos.run_ns)
-			tb_varint(b, ev->sig.pos.run_ns);
+		enc_pos_tail(b, &ev->sig.pos);
 		break;
 	}
 	case TR_SCHED:
@@ -144,8 +152,7 @@ int trace__encode(const struct trace_ev *ev, pid_t *last_tid, struct tbuf *b)
 		tb_varint(b, (uint64_t)ev->sched.to);
 		tb_varint(b, ev->sched.reason);
 		enc_pos(b, &ev->sched.pos);
-		if (ev->sched.pos.run_ns)
-			tb_varint(b, ev->sched.pos.run_ns);
+		enc_pos_tail(b, &ev->sched.pos);
 		break;
 	case TR_RDTSC:
 		tb_u8(b, ev->tsc.rdtscp ? 1 : 0);
@@ -245,6 +252,15 @@ static void get_pos(struct dctx *c, struct trace_pos *p)
 	td_varint(&c->d, &p->pc);
 	td_varint(&c->d, &p->k);
 	td_le(&c->d, &p->reghash, 8);
+}
+
+/* Minor 1's optional fields after a position. */
+static void get_pos_tail(struct dctx *c, struct trace_pos *p)
+{
+	if (td_left(&c->d))
+		td_varint(&c->d, &p->run_ns);
+	if (td_left(&c->d) >= 8)
+		td_le(&c->d, &p->gprhash, 8);
 }
 
 static void *ensure(void *v, size_t *cap, size_t n, size_t elt)
@@ -355,8 +371,7 @@ static void dec_body(struct dctx *c, struct trace_ev *ev)
 				memcpy(ev->sig.siginfo, p, n);
 		}
 		get_pos(c, &ev->sig.pos);
-		if (td_left(&c->d))
-			td_varint(&c->d, &ev->sig.pos.run_ns);
+		get_pos_tail(c, &ev->sig.pos);
 		break;
 	case TR_SCHED:
 		if (get_int(c, 1, INT_MAX, &v, "thread id out of range"))
@@ -364,8 +379,7 @@ static void dec_body(struct dctx *c, struct trace_ev *ev)
 		if (get_int(c, 0, UINT32_MAX, &v, "reason out of range"))
 			ev->sched.reason = (uint32_t)v;
 		get_pos(c, &ev->sched.pos);
-		if (td_left(&c->d))
-			td_varint(&c->d, &ev->sched.pos.run_ns);
+		get_pos_tail(c, &ev->sched.pos);
 		break;
 	case TR_RDTSC: {
 		uint8_t f = 0;
