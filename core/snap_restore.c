@@ -92,6 +92,14 @@ static void make_holder(struct target *tg, struct snapshot *s, struct proc *p,
 	uint64_t flags = CLONE_VM | (real_parent(p->pid) == getpid() ? CLONE_PARENT | SIGCHLD : 0);
 	if (snap_inject_fork(tg, lead, flags, &h) < 0)
 		return;             /* the plain way then */
+	/* (Added for nested tracers.) The holder is in p's process group: when p leads it
+	 * (gdb puts its inferior in a group of its own), the holder keeps the group's id,
+	 * p's pid, in use and the restore cannot give the pid back. It leaves the group. */
+	if (getpgid(p->pid) == p->pid) {
+		int64_t r;
+		if (snap_sys(tg, proc_main_task(h), SYS_setpgid, &r, 0, 0, 0, 0, 0, 0) < 0 || r < 0)
+			pr_debug(LM_SNAP, "holder %d of pid %d stays in its group", h->pid, p->pid);
+	}
 	snap_quiet_death(h);
 	if (have_old)
 		sched_setaffinity(h->pid, sizeof old, &old);
