@@ -690,8 +690,12 @@ static int resume_hook(void *ctx, struct inferior *inf, struct task *t, enum res
 		return 0;   /* replay: waits at a call's entry for its result */
 	if (e->mode == REC_RECORDING && sched_rec_resume(e, inf, t))
 		return 0;   /* not its turn */
-	if (e->mode == REC_REPLAYING && sched_rpl_resume(e, inf, t))
-		return 0;
+	if (e->mode == REC_REPLAYING) {
+		if (sched_rpl_drive(e, inf) < 0)
+			return 0;   /* a divergence: reported at the next event */
+		if (sched_rpl_resume(e, inf, t))
+			return 0;
+	}
 	return rec_run(e, inf, t, m);
 }
 

@@ -250,13 +250,24 @@ uint64_t rec_mem_sum(struct proc *p)
 		const struct map_entry *m = &maps.v[i];
 		if (!(m->prot & PROT_WRITE) || !strncmp(m->path, "[vvar", 5))
 			continue;
+		uint64_t mh = 0xcbf29ce484222325ull;
 		for (uint64_t a = m->start; a < m->end; a += 1 << 16) {
 			size_t n = (size_t)MIN(m->end - a, (uint64_t)1 << 16);
 			if (proc_read(p, RADDR(a), buf, n) < 0)
 				memset(buf, 0, n);
-			for (size_t k = 0; k < n; k++)
+			for (size_t k = 0; k < n; k++) {
 				h = (h ^ buf[k]) * 0x100000001b3ull;
+				mh = (mh ^ buf[k]) * 0x100000001b3ull;
+			}
+			if (log_on(LM_REPLAY, LOG_TRACE)) {
+				uint64_t ph = 0xcbf29ce484222325ull;
+				for (size_t k = 0; k < n; k++)
+					ph = (ph ^ buf[k]) * 0x100000001b3ull;
+				pr_trace(LM_REPLAY, "  %#" PRIx64 "+%zu: %016" PRIx64, a, n, ph);
+			}
 		}
+		pr_debug(LM_REPLAY, "memory %#" PRIx64 "-%#" PRIx64 " %s: %016" PRIx64, m->start,
+			 m->end, m->path, mh);
 	}
 	free(buf);
 	maps_free(&maps);
@@ -269,6 +280,8 @@ void rec_note_exit(struct rec_engine *e, struct inferior *inf, struct task *t)
 		return;
 	e->exit_sum = rec_mem_sum(t->proc);
 	e->have_exit_sum = true;
+
+
 }
 
 int rec_exit_checksum(const struct rec_engine *e, uint64_t *out)

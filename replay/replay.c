@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -219,6 +220,13 @@ static void emit_output(struct rec_engine *e, struct task *t, const struct trace
 	if (e->emit_fd < 0 || sys->ret <= 0 || (fd != 1 && fd != 2))
 		return;
 	int out = fd == 1 ? STDOUT_FILENO : STDERR_FILENO;
+	/* Only where the program's descriptor is rewind's own stdout/stderr (a child's
+	 * fd 1 may be a pipe to its sibling). */
+	char path[64];
+	struct stat a, b;
+	snprintf(path, sizeof path, "/proc/%d/fd/%d", t->proc->pid, fd);
+	if (stat(path, &a) < 0 || fstat(out, &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+		return;
 	uint64_t left = (uint64_t)sys->ret;
 	struct { uint64_t base, len; } iov[64];
 	size_t niov = 1;

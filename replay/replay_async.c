@@ -42,11 +42,33 @@ static bool is_sync(int sig, const siginfo_t *si)
 	}
 }
 
+/* The signal frame the kernel writes holds an XSAVE image whose header says which
+ * vector components are in use — a processor detail (init tracking) that differs
+ * between two runs of the same code. Marking x87, SSE, AVX and AVX-512 in use
+ * before every delivery (values unchanged) makes the frame the same in recording
+ * and replay. */
+static void xstate_all_in_use(struct task *t)
+{
+	uint8_t *xs;
+	size_t xl;
+	if (task_get_xstate(t, &xs, &xl) < 0 || xl < 520)
+		return;
+	uint32_t lo, hi;
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	uint64_t mask = (((uint64_t)hi << 32) | lo) & 0xe7;   /* x87 SSE AVX opmask ZMM */
+	uint64_t bv;
+	memcpy(&bv, xs + 512, 8);
+	if ((bv | mask) == bv)
+		return;
+	bv |= mask;
+	memcpy(xs + 512, &bv, 8);
+	t->xs_dirty = true;
+}
+
 /* ---- recording ---- */
 
 int rec_sig_stop(struct rec_engine *e, struct inferior *inf, struct task *t)
 {
-	(void)inf;
 	struct rec_task *rt = rec_task_of(e, t);
 	siginfo_t si;
 	if (task_get_siginfo(t, &si) < 0)
@@ -54,6 +76,11 @@ int rec_sig_stop(struct rec_engine *e, struct inferior *inf, struct task *t)
 	int sig = t->pending_sig;
 	if (is_sync(sig, &si))
 		return 0;
+	xstate_all_in_use(t);
+	/* The frame also records the thread's last trap (trapno): a replay delivers
+	 * through an injected call, a debug trap; so does this one. */
+	int64_t x;
+	inject_syscall6(&inf->tg, t, 39, &x, 0, 0, 0, 0, 0, 0);
 	rt->sig_seen = true;
 	rt->sig_signo = sig;
 	rt->sig_info = si;
@@ -329,6 +356,7 @@ int rpl_sig_stop(struct rec_engine *e, struct inferior *inf, struct task *t)
 	if (rt->delivering && sig == rt->delivering) {
 		/* Ours: exactly the recorded siginfo; the run loop reports or passes it. */
 		task_set_siginfo(t, &rt->deliver_info);
+		xstate_all_in_use(t);
 		rt->delivering = 0;
 		return 0;
 	}
