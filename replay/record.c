@@ -12,6 +12,7 @@
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <unistd.h>
 
 #include "core/inject.h"
@@ -445,6 +446,17 @@ static int install_attached(struct rec_engine *e, struct inferior *inf, struct s
 	for (struct task *o = p->tasks; o; o = o->next) {
 		if (o->state != TS_STOPPED)
 			continue;
+		/* A registered rseq area is written by the kernel at every return to the
+		 * thread, which replay cannot reproduce: unregister it (as the recording
+		 * filter denies rseq to launched programs). */
+		struct { uint64_t ptr; uint32_t size, sig, flags, pad; } rc = { 0 };
+		if (ptrace(0x420f /* PTRACE_GET_RSEQ_CONFIGURATION */, o->tid, sizeof rc, &rc) > 0 &&
+		    rc.ptr) {
+			int64_t y;
+			inject_syscall6(tg, o, 334, &y, rc.ptr, rc.size, 1 /* UNREGISTER */, rc.sig, 0, 0);
+			if (y < 0)
+				pr_warn(LM_REPLAY, "tid %d: rseq not unregistered: %s", o->tid, strerror((int)-y));
+		}
 		r = inject_syscall6(tg, o, 157, &x, PR_SET_TSC, PR_TSC_SIGSEGV, 0, 0, 0, 0);
 		if (r < 0 || x < 0) {
 			sbuf_printf(err, "cannot trap rdtsc in thread %d: %s", o->tid,

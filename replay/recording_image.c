@@ -468,10 +468,13 @@ int rec_image_restore(struct rec_engine *e, struct inferior *inf, struct sbuf *e
 		proc_write_raw(p, RADDR((uint64_t)scratch), im.sigact[s - 1], 32);
 		inj(tg, t, 13, NULL, (uint64_t)s, (uint64_t)scratch, 0, 8, 0, 0);
 	}
-	/* Descriptors: close the container's, make placeholders for the recorded ones. */
-	inj(tg, t, 436, NULL, 0, ~0u, 0, 0, 0, 0);
+	/* Descriptors: close the container's, make placeholders for the recorded ones;
+	 * 0, 1 and 2 stay rewind's own (the replay shows the output written there). */
+	inj(tg, t, 436, NULL, 3, ~0u, 0, 0, 0, 0);
 	for (uint32_t i = 0; i < nfds; i++) {
 		int fd = fds[2 * i], cloexec = fds[2 * i + 1];
+		if (fd <= 2)
+			continue;
 		int64_t pfd;
 		if (inj(tg, t, 290, &pfd, 0, cloexec ? O_CLOEXEC : 0, 0, 0, 0, 0) < 0)
 			continue;
