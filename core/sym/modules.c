@@ -280,7 +280,8 @@ static int report_maps(struct symtab *st, const struct maps *mp, const char *exe
 	}
 	struct sym_mod **old = xmalloc((st->mods.n + 1) * sizeof *old);
 	size_t nold = st->mods.n;
-	memcpy(old, st->mods.v, nold * sizeof *old);
+	if (nold)
+		memcpy(old, st->mods.v, nold * sizeof *old);
 	dwfl_report_begin(st->dwfl);
 	for (size_t i = 0; i < nw; i++) {
 		struct sym_mod *keep = NULL;
