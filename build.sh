@@ -10,13 +10,28 @@ top=$PWD
 
 cmd=${1:-build}; [ $# -gt 0 ] && shift
 sanitize=0
+both=0
 args=()
 for a in "$@"; do
   case "$a" in
     --sanitize) sanitize=1 ;;
+    --with-sanitize) both=1 ;;
     *) args+=("$a") ;;
   esac
 done
+
+# ./build.sh test --with-sanitize: the suite twice (plain, then ASan+UBSan), one
+# combined summary line at the end.
+if [ "$cmd" = test ] && [ $both -eq 1 ]; then
+  rc=0
+  "$0" test "${args[@]+"${args[@]}"}" | tee /tmp/rewind-test-plain.$$ || rc=1
+  "$0" test --sanitize "${args[@]+"${args[@]}"}" | tee /tmp/rewind-test-san.$$ || rc=1
+  awk '/^[0-9]+ passed, [0-9]+ failed/ { p += $1; f += $3; if ($5 != "") s += $5 }
+       END { line = p " passed, " f " failed"; if (s) line = line ", " s " skipped"; print line }' \
+    /tmp/rewind-test-plain.$$ /tmp/rewind-test-san.$$
+  rm -f /tmp/rewind-test-plain.$$ /tmp/rewind-test-san.$$
+  exit $rc
+fi
 
 scripts/install-deps.sh
 

@@ -12,6 +12,9 @@ rm -rf "$logs"; mkdir -p "$logs"
 export REWIND_BUILD=$build REWIND_SRC=$src
 export REWIND=$build/rewind PROGS=$build/tests/progs
 jobs_max=${REWIND_TEST_JOBS:-$(nproc)}
+# In a sanitizer build, undefined behaviour stops the program (a test cannot miss it).
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 job_timeout=${REWIND_TEST_TIMEOUT:-900}
 
 jobs=()
