@@ -131,6 +131,7 @@ int nest_new(struct target *tg, struct nest **out)
 	struct nest *n = xcalloc(1, sizeof *n);
 	n->tg = tg;
 	n->self = getpid();
+	n->listener = -1;
 	*out = n;
 	return 0;
 }
@@ -142,6 +143,8 @@ void nest_free(struct nest *n)
 	struct nest_state s = { n->tasks, n->procs, n->zombies, 0, { 0 } };
 	nest_state_clear(&s);
 	vec_free(&n->warned);
+	if (n->listener >= 0)
+		close(n->listener);
 	free(n);
 }
 
@@ -243,6 +246,7 @@ void nt_report(struct nest *n, struct nest_task *nt, enum nstop kind, int code,
 	nt->seq = ++n->seq;
 	nt->msg = msg;
 	nt->listening = false;
+	nt->si_lazy = false;
 	if (si)
 		nt->si = *si;
 	else
@@ -351,6 +355,35 @@ void nest_first_stop(struct nest *n, struct nest_task *nt)
 	nt_report(n, nt, NS_SIGNAL, SIGSTOP, 0, &si);
 }
 
+int64_t nest_call(struct nest *n, struct nest_task *nt, long nr, const uint64_t a[6], bool *native)
+{
+	*native = false;
+	switch (nr) {
+	case SYS_ptrace:
+		return nest_ptrace(n, nt, (long)a[0], (pid_t)a[1], a[2], a[3]);
+	case SYS_kill:
+	case SYS_tkill:
+	case SYS_tgkill: {
+		/* Signals go through the kernel, except to a zombie only nest still keeps
+		 * (its process is gone): the kernel would accept and ignore them. */
+		pid_t target = (pid_t)(nr == SYS_tgkill ? a[1] : a[0]);
+		if (target > 0 && nw_is_zombie(n, target) && kill(target, 0) < 0 && errno == ESRCH)
+			return 0;
+		break;
+	}
+	case SYS_getppid: {
+		struct nest_proc *np = np_find(n, nt->tgid);
+		if (np && np->ppid)
+			return np->ppid;
+		break;
+	}
+	default:
+		break;
+	}
+	*native = true;
+	return 0;
+}
+
 static void on_seccomp(struct nest *n, struct nest_task *nt, struct task *t, struct tev *ev)
 {
 	struct user_regs_struct *r;
@@ -367,37 +400,16 @@ static void on_seccomp(struct nest *n, struct nest_task *nt, struct task *t, str
 			nt_resume(n, nt);
 		return;
 	}
-	switch (nr) {
-	case SYS_ptrace:
-		nest_sys_return(n, nt, nest_ptrace(n, nt, (long)a[0], (pid_t)a[1], a[2], a[3]));
-		return;
-	case SYS_wait4:
-	case SYS_waitid:
+	if (nr == SYS_wait4 || nr == SYS_waitid) {
 		nw_call(n, nt, nr, a);
 		return;
-	case SYS_kill:
-	case SYS_tkill:
-	case SYS_tgkill: {
-		/* Signals go through the kernel, except to a zombie only nest still keeps
-		 * (its process is gone): the kernel would accept and ignore them. */
-		pid_t target = (pid_t)(nr == SYS_tgkill ? a[1] : a[0]);
-		if (target > 0 && nw_is_zombie(n, target) && kill(target, 0) < 0 && errno == ESRCH)
-			nest_sys_return(n, nt, 0);
-		else
-			nt_resume(n, nt);
-		return;
 	}
-	case SYS_getppid: {
-		struct nest_proc *np = np_find(n, nt->tgid);
-		if (np && np->ppid)
-			nest_sys_return(n, nt, np->ppid);
-		else
-			nt_resume(n, nt);
-		return;
-	}
-	default:
+	bool native;
+	int64_t res = nest_call(n, nt, nr, a, &native);
+	if (native)
 		nt_resume(n, nt);
-	}
+	else
+		nest_sys_return(n, nt, res);
 }
 
 static void on_syscall_stop(struct nest *n, struct nest_task *nt, struct task *t, bool entry)
@@ -452,15 +464,21 @@ static bool ours(struct nest *n, const siginfo_t *si)
 	return si->si_code == SI_TKILL && si->si_pid == n->self;
 }
 
-static void on_signal(struct nest *n, struct nest_task *nt, struct task *t, struct tev *ev)
+static void on_signal(struct nest *n, struct nest_task *nt, struct task *t, struct tev *ev,
+		      siginfo_t *sip)
 {
 	int sig = ev->kind == TEV_SIGNAL ? t->pending_sig : SIGTRAP;
 	siginfo_t si;
 	nt->real_sig = true;
-	if (sig == SIGCHLD)
-		nw_sigchld_stop(n, nt);
-	if (task_get_siginfo(t, &si) < 0)
+	bool trap = ev->kind != TEV_SIGNAL;
+	if (sip)
+		si = *sip;
+	else if (trap && nt->tracer && !nt->held)
+		synth_si(&si, SIGTRAP, 0, 0, 0);   /* fetched when asked for (nt_siginfo) */
+	else if (task_get_siginfo(t, &si) < 0)
 		synth_si(&si, sig, SI_KERNEL, 0, 0);
+	if (sig == SIGCHLD)
+		nw_sigchld_stop(n, nt, &si);
 	if (ev->kind == TEV_STEP || ev->kind == TEV_HWBP)
 		nt->dr[6] = 0xffff0ff0 | (ev->kind == TEV_STEP ? 0x4000 : (ev->msg & 0xf));
 	if (nt->inject_sent && sig == nt->inject_sig && ours(n, &si)) {
@@ -484,10 +502,20 @@ static void on_signal(struct nest *n, struct nest_task *nt, struct task *t, stru
 	if (nt->tracer && !nt->held) {
 		nt->stop_sig = sig;
 		nt_report(n, nt, NS_SIGNAL, sig, 0, &si);
+		nt->si_lazy = trap && !sip;
 		return;
 	}
 	t->pending_sig = sig;
 	nt_resume(n, nt);
+}
+
+const siginfo_t *nt_siginfo(struct nest *n, struct nest_task *nt)
+{
+	struct task *t = task_of(n, nt);
+	if (nt->si_lazy && nt->real_sig && t && t->state == TS_STOPPED)
+		task_get_siginfo(t, &nt->si);
+	nt->si_lazy = false;
+	return &nt->si;
 }
 
 static void on_group_stop(struct nest *n, struct nest_task *nt, struct task *t, struct tev *ev)
@@ -753,8 +781,12 @@ int nest_handle(struct nest *n, struct tev *ev)
 			return 0;
 		}
 	}
-	if (ev->kind == TEV_SIGNAL && t->pending_sig == SIGCHLD && nw_early_sigchld(n, nt))
-		return 0;
+	siginfo_t si, *sip = NULL;
+	if (ev->kind == TEV_SIGNAL && t->pending_sig == SIGCHLD && task_get_siginfo(t, &si) == 0) {
+		sip = &si;
+		if (nw_early_sigchld(n, nt, sip))
+			return 0;
+	}
 	if (nt->parked && nw_park_event(n, nt, ev))
 		return 0;
 	switch (ev->kind) {
@@ -769,7 +801,7 @@ int nest_handle(struct nest *n, struct tev *ev)
 	case TEV_STEP:
 	case TEV_HWBP:
 	case TEV_BREAKPOINT:
-		on_signal(n, nt, t, ev);
+		on_signal(n, nt, t, ev, sip);
 		break;
 	case TEV_GROUP_STOP:
 		if (nt->birth == 1) {

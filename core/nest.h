@@ -3,8 +3,9 @@
  *
  * rewind stays the only real tracer of every process of a target. A seccomp filter
  * installed before exec (see nest_trapped) stops every supervised process at its
- * ptrace(), wait4(), waitid(), kill(), tgkill(), tkill() and getppid(); nest performs
- * the request itself: it keeps who traces whom with which options, turns rewind's
+ * ptrace(), wait4(), waitid(), kill(), tgkill(), tkill() and getppid() (those that
+ * never block through a user-notification listener, the waits at a ptrace stop);
+ * nest performs the request itself: it keeps who traces whom with which options, turns rewind's
  * real stops of a nested tracee into the stops its tracer asked for (hiding the
  * others), answers wait4/waitid from its own model of children, zombies and tracees
  * (blocking waits sleep in the kernel, interruptible by signals), and sends SIGCHLD
@@ -33,6 +34,10 @@ struct nest_state;
 extern const int nest_trapped[];
 extern const size_t nest_ntrapped;
 
+/* Of those, the ones best answered through a seccomp user-notification listener
+ * (SECCOMP_RET_USER_NOTIF: no ptrace stop); the others need SECCOMP_RET_TRACE. */
+bool nest_by_listener(int nr);
+
 /* Emulation over tg (already initialised). Returns 0 or -errno. */
 int nest_new(struct target *tg, struct nest **out);
 void nest_free(struct nest *n);
@@ -45,6 +50,14 @@ void nest_adopt(struct nest *n, struct proc *top);
  * forks, execs and exits, and resume whatever should run. Returns 0 or -errno (the
  * failure is logged; the target stays consistent). */
 int nest_handle(struct nest *n, struct tev *ev);
+
+/* The listener fd of the supervised processes' filter (SECCOMP_FILTER_FLAG_NEW_LISTENER);
+ * nest owns it from now on. Without one, every trapped syscall must be RET_TRACE. */
+void nest_set_listener(struct nest *n, int fd);
+int nest_listener(const struct nest *n);
+/* Answer every notification pending on the listener (poll it for POLLIN). Returns how
+ * many were answered. */
+int nest_serve_listener(struct nest *n);
 
 /* Bring every process to a stop where snap_take() can checkpoint it: every task
  * stopped, no emulated wait sleeping, queued events handled except syscall entries

@@ -75,7 +75,8 @@ struct nest_task {
 	bool pending;                 /* not yet collected by a wait */
 	uint64_t seq;                 /* report order */
 	unsigned long msg;            /* PTRACE_GETEVENTMSG */
-	siginfo_t si;                 /* PTRACE_GETSIGINFO */
+	siginfo_t si;                 /* PTRACE_GETSIGINFO (see nt_siginfo) */
+	bool si_lazy;                 /* a trap's siginfo, read from the kernel when asked */
 	bool listening;               /* PTRACE_LISTEN */
 
 	int stop_sig;                 /* NS_SIGNAL: the signal the stop holds */
@@ -157,6 +158,7 @@ struct nest {
 	uint64_t seq;
 	bool deferring;               /* quiesce: note resumes, do not perform them */
 	bool quiet_kills;             /* quiesce sent SIGKILLs: go round again */
+	int listener;                 /* seccomp user-notification fd, -1 if none */
 	pid_t self;
 	VEC(int) warned;              /* ptrace requests logged as unsupported */
 };
@@ -183,8 +185,13 @@ void nt_report(struct nest *n, struct nest_task *nt, enum nstop kind, int code,
 	       unsigned long msg, const siginfo_t *si);
 /* Undo the link (detach, tracer gone): the task runs on as untraced. */
 void nt_unlink(struct nest *n, struct nest_task *nt, bool resume);
+/* The siginfo of nt's stop (read from the kernel now if it was left for later). */
+const siginfo_t *nt_siginfo(struct nest *n, struct nest_task *nt);
 void nest_warn_once(struct nest *n, int what, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Emulate a trapped call other than the waits (ptrace, kill..., getppid) for nt: the
+ * result, or *native when the kernel should run it as it is. */
+int64_t nest_call(struct nest *n, struct nest_task *nt, long nr, const uint64_t a[6], bool *native);
 /* Finish the trapped syscall of t (at its seccomp stop) with result r, unexecuted. */
 void nest_sys_return(struct nest *n, struct nest_task *nt, int64_t r);
 /* First stop of a task whose creation is known: report it or let it run. */
@@ -238,11 +245,12 @@ void nw_conv_exit(struct nest *n, struct nest_task *nt);
 void nw_notify(struct nest *n, pid_t waiter, const siginfo_t *si);
 /* Wake parked waiters of this process (no signal). */
 void nw_wake(struct nest *n, pid_t waiter);
-/* A SIGCHLD signal-delivery-stop of nt: put our siginfo in place if it is ours. */
-void nw_sigchld_stop(struct nest *n, struct nest_task *nt);
+/* A SIGCHLD signal-delivery-stop of nt with siginfo si: put ours in place (in the
+ * kernel and in *si) if it is ours. */
+void nw_sigchld_stop(struct nest *n, struct nest_task *nt, siginfo_t *si);
 /* A kernel SIGCHLD about a child its tracer has not collected yet (rewind reaped it
  * as the real tracer): natively the parent hears later. Holds it back; true if so. */
-bool nw_early_sigchld(struct nest *n, struct nest_task *nt);
+bool nw_early_sigchld(struct nest *n, struct nest_task *nt, const siginfo_t *si);
 /* Exits. */
 void nw_task_exited(struct nest *n, pid_t tid, pid_t tgid, int status, bool leader);
 void nw_zombie_free(struct nest_zombie *z);

@@ -150,6 +150,8 @@ static int64_t do_resume(struct nest *n, struct nest_task *caller, struct nest_t
 	if (data >= NSIG)
 		return -EIO;
 	int sig = (int)data;
+	if (sig)
+		nt_siginfo(n, nt);
 	nt->held = nt->pending = nt->listening = false;
 	nt->mode = m;
 	if (sig && (nt->kind == NS_SIGNAL || nt->kind == NS_SYSCALL_ENTRY ||
@@ -178,6 +180,7 @@ static int64_t do_detach(struct nest *n, struct nest_task *nt, uint64_t data)
 	if (data >= NSIG)
 		return -EIO;
 	if (data && nt->kind == NS_SIGNAL) {
+		nt_siginfo(n, nt);
 		nt->inject_sig = (int)data;
 		nt->inject_sent = false;
 		nt->inject_si = nt->si;
@@ -251,6 +254,7 @@ static int64_t siginfo_req(struct nest *n, struct nest_task *caller, struct nest
 			   struct task *t, bool set, uint64_t data)
 {
 	/* A legacy group-stop has no siginfo (the kernel says EINVAL). */
+	nt_siginfo(n, nt);
 	if (!nt->si.si_signo)
 		return -EINVAL;
 	if (!set)

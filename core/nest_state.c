@@ -308,6 +308,8 @@ static int reopen_memfd(struct nest *n, const struct nest_memfd *m)
 struct nest_state *nest_save(struct nest *n)
 {
 	struct nest_state *s = xcalloc(1, sizeof *s);
+	for (struct nest_task *nt = n->tasks; nt; nt = nt->next)
+		nt_siginfo(n, nt);   /* the kernel's copy does not survive a restore */
 	COPY_LIST(struct nest_task, n->tasks, s->tasks);
 	COPY_LIST(struct nest_proc, n->procs, s->procs);
 	COPY_LIST(struct nest_zombie, n->zombies, s->zombies);

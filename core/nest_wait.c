@@ -89,7 +89,8 @@ bool nw_selects(const struct nest_waitreq *w, pid_t pid, pid_t pgid, pid_t my_pg
 
 /* ---- /proc facts ---- */
 
-static uint64_t status_mask(pid_t pid, const char *field)
+/* The OR of signal masks of pid's /proc status (fields like "\nSigCgt:"). */
+static uint64_t status_mask(pid_t pid, const char *field, const char *field2)
 {
 	char path[64], *text, *f;
 	uint64_t m = 0;
@@ -98,6 +99,8 @@ static uint64_t status_mask(pid_t pid, const char *field)
 		return 0;
 	if ((f = strstr(text, field)))
 		m = strtoull(f + strlen(field), NULL, 16);
+	if (field2 && (f = strstr(text, field2)))
+		m |= strtoull(f + strlen(field2), NULL, 16);
 	free(text);
 	return m;
 }
@@ -106,7 +109,7 @@ static uint64_t status_mask(pid_t pid, const char *field)
 
 static bool ignores_sigchld(pid_t pid)
 {
-	return status_mask(pid, "\nSigIgn:") & CHLD_BIT;
+	return status_mask(pid, "\nSigIgn:", NULL) & CHLD_BIT;
 }
 
 /* ---- SIGCHLD ---- */
@@ -131,10 +134,9 @@ void nw_notify(struct nest *n, pid_t waiter, const siginfo_t *si)
 	if (!np->chld_inflight) {
 		/* The kernel drops a SIGCHLD nobody catches or blocks, unless the process is
 		 * traced (its tracer hears of every signal). */
-		uint64_t bits = status_mask(waiter, "\nSigCgt:") | status_mask(waiter, "\nSigBlk:");
 		struct nest_task *lead = nt_find(n, waiter);
-		if (lead && lead->tracer)
-			bits |= CHLD_BIT;
+		uint64_t bits = lead && lead->tracer ? CHLD_BIT :
+				status_mask(waiter, "\nSigCgt:", "\nSigBlk:");
 		union sigval v = { .sival_ptr = CHLD_COOKIE };
 		if ((bits & CHLD_BIT) && sigqueue(waiter, SIGCHLD, v) == 0) {
 			np->chld_inflight = true;
@@ -144,11 +146,11 @@ void nw_notify(struct nest *n, pid_t waiter, const siginfo_t *si)
 	nw_wake(n, waiter);
 }
 
-bool nw_early_sigchld(struct nest *n, struct nest_task *nt)
+bool nw_early_sigchld(struct nest *n, struct nest_task *nt, const siginfo_t *sip)
 {
 	struct task *t = target_find_task(n->tg, nt->tid);
-	siginfo_t si;
-	if (!t || task_get_siginfo(t, &si) < 0 || si.si_code <= 0 || si.si_code > CLD_DUMPED)
+	siginfo_t si = *sip;
+	if (!t || si.si_code <= 0 || si.si_code > CLD_DUMPED)
 		return false;
 	for (struct nest_zombie *z = n->zombies; z; z = z->next) {
 		if (z->tgid != si.si_pid || z->then != nt->tgid || !z->then_real)
@@ -166,17 +168,16 @@ bool nw_early_sigchld(struct nest *n, struct nest_task *nt)
 	return false;
 }
 
-void nw_sigchld_stop(struct nest *n, struct nest_task *nt)
+void nw_sigchld_stop(struct nest *n, struct nest_task *nt, siginfo_t *si)
 {
 	struct task *t = target_find_task(n->tg, nt->tid);
 	struct nest_proc *np = np_find(n, nt->tgid);
-	siginfo_t si;
-	if (!t || task_get_siginfo(t, &si) < 0)
+	if (!t)
 		return;
-	bool mine = si.si_code == SI_QUEUE && si.si_pid == n->self &&
-		    si.si_value.sival_ptr == CHLD_COOKIE;
-	if (mine && np && np->chld_inflight)
-		task_set_siginfo(t, &np->chld);
+	bool mine = si->si_code == SI_QUEUE && si->si_pid == n->self &&
+		    si->si_value.sival_ptr == CHLD_COOKIE;
+	if (mine && np && np->chld_inflight && task_set_siginfo(t, &np->chld) == 0)
+		*si = np->chld;
 	/* Ours, or a kernel SIGCHLD that absorbed ours: either way none is in flight. */
 	if (np)
 		np->chld_inflight = false;
