@@ -7,12 +7,17 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -54,11 +59,66 @@ struct sv {
 	struct winsize winch;
 };
 
+#ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+#define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
+#endif
+
+/* In the command before its exec: the filter (with its user-notification listener,
+ * sent to rewind over sock) and nothing else. Only syscalls. */
+struct child_arg {
+	const struct seccomp_prog *prog;
+	int sock;
+};
+
 static int child_setup(void *arg)
 {
-	return seccomp_install(arg);
+	const struct child_arg *c = arg;
+	struct sock_fprog fp = { .len = (unsigned short)c->prog->len, .filter = c->prog->insns };
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -errno;
+	/* Once rewind has read a call, a signal must not interrupt it: rewind may already
+	 * have done what it asks (a PTRACE_CONT), and a restart would do it twice. */
+	long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER |
+			  SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, &fp);
+	if (fd < 0)
+		return -errno;
+	char byte = 0;
+	char ctl[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { &byte, 1 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
+			    .msg_controllen = sizeof ctl };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	int ifd = (int)fd;
+	memcpy(CMSG_DATA(cm), &ifd, sizeof ifd);
+	if (sendmsg(c->sock, &m, 0) < 0)
+		return -errno;
+	close(ifd);
+	close(c->sock);
+	return 0;
 }
 
+static int recv_listener(int sock)
+{
+	char byte;
+	char ctl[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { &byte, 1 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
+			    .msg_controllen = sizeof ctl };
+	if (recvmsg(sock, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) < 0)
+		return -errno;
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+	if (!cm || cm->cmsg_type != SCM_RIGHTS)
+		return -EBADMSG;
+	int fd;
+	memcpy(&fd, CMSG_DATA(cm), sizeof fd);
+	return fd;
+}
+
+/* Trap nest's syscalls: the waits at a ptrace stop (RET_TRACE, data = the number), the
+ * others through the listener (RET_USER_NOTIF, patched into the generated program). */
 static int build_filter(struct seccomp_prog *prog)
 {
 	struct seccomp_rule rules[16];
@@ -66,7 +126,14 @@ static int build_filter(struct seccomp_prog *prog)
 		rules[i] = (struct seccomp_rule){ .nr = nest_trapped[i],
 						  .data = (uint16_t)nest_trapped[i], .skip_arg = -1 };
 	struct seccomp_opts o = { .rules = rules, .nrules = nest_ntrapped, .trace_foreign = true };
-	return seccomp_build(&o, prog);
+	int e = seccomp_build(&o, prog);
+	struct sock_filter *f = prog->insns;
+	for (size_t i = 0; !e && i < prog->len; i++)
+		if (f[i].code == (BPF_RET | BPF_K) &&
+		    (f[i].k & SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_TRACE &&
+		    nest_by_listener((int)(f[i].k & SECCOMP_RET_DATA)))
+			f[i].k = SECCOMP_RET_USER_NOTIF;
+	return e;
 }
 
 static struct sv_ckpt *find_ckpt(struct sv *s, const char *what)
@@ -297,21 +364,19 @@ static void serve_all(struct sv *s)
 		serve(s, &r);
 }
 
-/* Nothing runs (every task held for a tracer, or listening): wait for a request. */
-static void idle(struct sv *s)
+static void drain(int fd)
 {
-	struct pollfd pfd[2] = { { s->tg.wake_fd, POLLIN, 0 }, { s->tg.sigfd, POLLIN, 0 } };
-	if (poll(pfd, 2, 1000) > 0 && (pfd[0].revents & POLLIN)) {
-		uint64_t v;
-		if (read(s->tg.wake_fd, &v, sizeof v) < 0)
-			pr_debug(LM_NEST, "wake fd: %s", strerror(errno));
-	}
+	char buf[1024];
+	while (read(fd, buf, sizeof buf) > 0)
+		;
 }
 
+/* Events, answers to the listener's calls and control requests, until the command
+ * ends. target_wait() is only asked for what is ready; the waiting is done here, on
+ * the target's SIGCHLD signalfd, its wake fd (control requests) and the listener. */
 static void loop(struct sv *s)
 {
 	while (!s->done) {
-		struct tev ev;
 		int timeout = -1;
 		if (s->winch_at) {
 			uint64_t now = now_ns();
@@ -322,31 +387,37 @@ static void loop(struct sv *s)
 				timeout = (int)((s->winch_at - now) / 1000000) + 1;
 			}
 		}
-		int r = target_wait(&s->tg, &ev, timeout);
-		if (r == -EINTR || r == -EDEADLK) {
-			if (r == -EDEADLK) {
-				if (!live_procs(s))
-					break;
-				idle(s);
+		struct tev ev;
+		int r = target_wait(&s->tg, &ev, 0);
+		if (r > 0) {
+			nest_handle(s->nest, &ev);
+			if (ev.kind == TEV_EXITED && ev.proc && !ev.proc->snapshot) {
+				if (ev.proc->pid == s->top) {
+					s->status = ev.status;
+					s->done = true;
+				}
+				target_forget(&s->tg, ev.proc);
 			}
-			serve_all(s);
 			continue;
 		}
-		if (r < 0) {
+		if (r < 0 && r != -EDEADLK && r != -EINTR) {
 			pr_err(LM_NEST, "waiting for the session's processes: %s", strerror(-r));
 			break;
 		}
-		if (r == 0)
+		if (nest_serve_listener(s->nest) > 0)
 			continue;
-		nest_handle(s->nest, &ev);
-		if (ev.kind == TEV_EXITED && ev.proc && !ev.proc->snapshot) {
-			if (ev.proc->pid == s->top) {
-				s->status = ev.status;
-				s->done = true;
-			}
-			target_forget(&s->tg, ev.proc);
+		if (r == -EDEADLK && !live_procs(s))
+			break;
+		struct pollfd pfd[3] = { { s->tg.sigfd, POLLIN, 0 }, { s->tg.wake_fd, POLLIN, 0 },
+					 { nest_listener(s->nest), POLLIN, 0 } };
+		if (poll(pfd, 3, timeout) < 0 && errno != EINTR)
+			break;
+		if (pfd[0].revents & POLLIN)
+			drain(s->tg.sigfd);
+		if (pfd[1].revents & POLLIN) {
+			drain(s->tg.wake_fd);
+			serve_all(s);
 		}
-		serve_all(s);
 	}
 }
 
@@ -393,17 +464,33 @@ int sv_run(const struct sv_opts *o, int *status, struct sbuf *err)
 	char *mine = xasprintf("%s=%s", SV_ENV, path);
 	vec_push(&env, mine);
 	vec_push(&env, NULL);
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		e = -errno;
+		sbuf_printf(err, "socketpair: %s", strerror(errno));
+		goto out;
+	}
+	struct child_arg ca = { &s->prog, sv[1] };
 	struct launch_spec ls = { .argv = o->argv, .envp = env.v, .keep_aslr = true,
-				  .exitkill = true, .child_setup = child_setup,
-				  .child_arg = &s->prog };
+				  .exitkill = true, .child_setup = child_setup, .child_arg = &ca };
 	struct proc *top = NULL;
 	e = target_launch(&s->tg, &ls, &top);
 	free(mine);
 	vec_free(&env);
+	close(sv[1]);
+	int lfd = e < 0 ? e : recv_listener(sv[0]);
+	close(sv[0]);
 	if (e < 0) {
 		sbuf_printf(err, "%s: %s", o->argv[0], strerror(-e));
 		goto out;
 	}
+	if (lfd < 0) {
+		e = lfd;
+		sbuf_printf(err, "%s: no seccomp listener from the command: %s", o->argv[0],
+			    strerror(-e));
+		goto out;
+	}
+	nest_set_listener(s->nest, lfd);
 	s->top = top->pid;
 	nest_adopt(s->nest, top);
 	if (o->ready)
