@@ -101,8 +101,13 @@ static void make_holder(struct target *tg, struct snapshot *s, struct proc *p,
 			pr_debug(LM_SNAP, "holder %d of pid %d stays in its group", h->pid, p->pid);
 	}
 	snap_quiet_death(h);
-	if (have_old)
-		sched_setaffinity(h->pid, sizeof old, &old);
+	/* Away from rewind's CPU: woken by its SIGKILL there, it would preempt rewind for
+	 * the whole teardown. */
+	if (have_old) {
+		cpu_set_t away = old;
+		CPU_CLR(pn->cpu, &away);
+		sched_setaffinity(h->pid, sizeof away, CPU_COUNT(&away) ? &away : &old);
+	}
 	vec_push(&s->holders, h);
 }
 
@@ -260,9 +265,6 @@ int snap_restore(struct target *tg, struct snapshot *s, struct sbuf *problems)
 			sbuf_printf(problems, "pid %d: signals and timers could not be put back: %s\n",
 				    sp->pid, strerror(-e));
 	}
-	/* The old address spaces go now, in the holders' time. */
-	for (size_t i = 0; i < s->holders.n; i++)
-		kill(s->holders.v[i]->pid, SIGKILL);
 	/* The restored tasks inherited the pinning: give them their own affinity. */
 	for (size_t i = 0; i < s->procs.n; i++)
 		for (size_t k = 0; k < s->procs.v[i].threads.n; k++) {
@@ -272,6 +274,9 @@ int snap_restore(struct target *tg, struct snapshot *s, struct sbuf *problems)
 			st->rest = NULL;
 		}
 	snap_pin_end(&pn);
+	/* The old address spaces go now, in the holders' time, on another CPU. */
+	for (size_t i = 0; i < s->holders.n; i++)
+		kill(s->holders.v[i]->pid, SIGKILL);
 	pr_debug(LM_SNAP, "restore of %zu process(es) in %lu us (%lu us killing the current ones): "
 		 "%s", s->procs.n, (unsigned long)(now_ns() - t0) / 1000,
 		 (unsigned long)(t1 - t0) / 1000, e ? strerror(-e) : "ok");

@@ -207,17 +207,16 @@ static struct row measure(unsigned mib, int threads, int runs, bool thp)
 	       *rs = calloc((size_t)runs, sizeof *rs);
 	char line[64];
 	launch(&d, mib, threads, thp);
-	/* Warm up: one of each, untimed. */
-	command(&d, 'f', line, sizeof line);
-	double dummy;
-	snap_drop(&tg, timed_take(&dummy));
-	/* Plain forks first, in a row: a fork right after a checkpoint was dropped is slower
-	 * (the page structures were last written by the other CPU), which would flatter the
-	 * ratios. */
+	/* Plain forks first, in a row, before any checkpoint: once a checkpoint has been
+	 * made and dropped the debuggee's own forks get slower (its page structures were
+	 * last written on another CPU), which would flatter the ratios. */
+	command(&d, 'f', line, sizeof line);            /* warm-up, untimed */
 	for (int i = 0; i < runs; i++) {
 		command(&d, 'f', line, sizeof line);
 		f[i] = (double)strtoull(line, NULL, 10) / 1e6;
 	}
+	double dummy;
+	snap_drop(&tg, timed_take(&dummy));             /* warm-up, untimed */
 	for (int i = 0; i < runs; i++) {
 		struct snapshot *s = timed_take(&t[i]);
 		snap_drop(&tg, s);
