@@ -352,6 +352,20 @@ err:
 
 /* ---- accounting ---- */
 
+/* A field (kB) of /proc/PID/FILE, in bytes; 0 if unreadable. */
+static uint64_t proc_field(pid_t pid, const char *file, const char *field)
+{
+	char path[64], *text, *v;
+	uint64_t r = 0;
+	snprintf(path, sizeof path, "/proc/%d/%s", pid, file);
+	if (read_file(path, &text, NULL) < 0)
+		return 0;
+	if ((v = strstr(text, field)))
+		r = strtoull(v + strlen(field), NULL, 10) * 1024;
+	free(text);
+	return r;
+}
+
 uint64_t snap_private_bytes(const struct snapshot *s)
 {
 	uint64_t total = s->copied_bytes;
@@ -359,23 +373,29 @@ uint64_t snap_private_bytes(const struct snapshot *s)
 		const struct snap_proc *sp = &s->procs.v[i];
 		for (size_t k = 0; k < sp->threads.n; k++)
 			total += sp->threads.v[k].xstate_len;
-		if (!sp->ckpt || sp->ckpt->dead)
-			continue;
 		/* Pages only this checkpoint maps (the program changed them since; pages
 		 * several checkpoints share count in none), and its page tables. */
-		static const char *const fields[2][2] = { { "smaps_rollup", "\nPrivate_Dirty:" },
-							   { "status", "\nVmPTE:" } };
-		for (int f = 0; f < 2; f++) {
-			char path[64], *text, *v;
-			snprintf(path, sizeof path, "/proc/%d/%s", sp->ckpt->pid, fields[f][0]);
-			if (read_file(path, &text, NULL) < 0)
-				continue;
-			if ((v = strstr(text, fields[f][1])))
-				total += strtoull(v + strlen(fields[f][1]), NULL, 10) * 1024;
-			free(text);
-		}
+		if (sp->ckpt && !sp->ckpt->dead)
+			total += proc_field(sp->ckpt->pid, "smaps_rollup", "\nPrivate_Dirty:") +
+				 proc_field(sp->ckpt->pid, "status", "\nVmPTE:");
 	}
 	return total;
+}
+
+uint64_t snap_held_bytes(struct target *tg)
+{
+	/* Anonymous memory only: file pages are shared with the rest of the system too. */
+	uint64_t pss = 0, live = 0, tables = 0;
+	for (struct proc *p = tg->procs; p; p = p->next) {
+		if (p->dead)
+			continue;
+		pss += proc_field(p->pid, "smaps_rollup", "\nPss_Anon:");
+		if (p->snapshot)
+			tables += proc_field(p->pid, "status", "\nVmPTE:");
+		else
+			live += proc_field(p->pid, "smaps_rollup", "\nAnonymous:");
+	}
+	return (pss > live ? pss - live : 0) + tables;
 }
 
 const char *snap_marks(const struct snapshot *s)

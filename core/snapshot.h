@@ -59,6 +59,14 @@ void snap_drop(struct target *tg, struct snapshot *s);
  * state). Reads /proc: call it on demand, not per stop. */
 uint64_t snap_private_bytes(const struct snapshot *s);
 
+/* Memory all the checkpoints of tg hold together: the anonymous pages only checkpoint
+ * processes map (a page several checkpoints share, which snap_private_bytes counts for
+ * none of them, counts once) and their page tables; rewind's own copies are not
+ * included. Computed as the anonymous Pss of every process of tg minus the anonymous
+ * memory of the live ones; it walks every page table (milliseconds per GiB): on
+ * demand only. */
+uint64_t snap_held_bytes(struct target *tg);
+
 /* False if one of s's checkpoint processes is gone (killed from outside). */
 bool snap_alive(const struct snapshot *s);
 
