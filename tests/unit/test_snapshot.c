@@ -915,3 +915,25 @@ Test(snapshot, refused_during_vfork, .init = setup, .fini = teardown)
 	free(t);
 	snap_drop(&tg, s);
 }
+
+/* Pages the program changes after two checkpoints are held by both: each one's private
+ * bytes leave them out, the total counts them once. */
+Test(snapshot, memory_held_by_checkpoints, .init = setup, .fini = teardown)
+{
+	launch("snap_regs");
+	cr_assert_eq(snap_held_bytes(&tg), 0, "no checkpoint, nothing held");
+	run_to_trap();
+	struct snapshot *s1 = take(NULL), *s2 = take(NULL);
+	uint64_t held0 = snap_held_bytes(&tg);
+	uint64_t priv0 = snap_private_bytes(s1) + snap_private_bytes(s2);
+	run_to_trap();                  /* the program wrote its data, heap and stack */
+	uint64_t held1 = snap_held_bytes(&tg);
+	uint64_t priv1 = snap_private_bytes(s1) + snap_private_bytes(s2);
+	cr_assert_geq(held1, held0 + 3 * 4096, "%lu -> %lu", (unsigned long)held0,
+		      (unsigned long)held1);
+	cr_assert_lt(priv1 - priv0, held1 - held0, "shared by both: private to neither");
+	snap_drop(&tg, s1);
+	snap_drop(&tg, s2);
+	cr_assert_eq(snap_held_bytes(&tg), 0);
+	run_to_exit(0, 0);
+}
