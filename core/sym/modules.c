@@ -61,7 +61,10 @@ static void mod_free(struct sym_mod *m)
 static int removed_cb(Dwfl_Module *dm, void *userdata, const char *name, Dwarf_Addr start,
                       void *arg)
 {
-	mod_free(userdata);
+	/* libdwfl passes MODCB_ARGS: the address of the module's userdata, not the
+	 * userdata itself (fixed for reverse execution: restoring a checkpoint taken
+	 * before a library was loaded removes its module). */
+	mod_free(*(void **)userdata);
 	return DWARF_CB_OK;
 }
 
