@@ -11,7 +11,8 @@
  * closes its copies of them, and each restore builds a fresh pipe holding those bytes
  * and installs its ends at the same fd numbers (pidfd_open + pidfd_getfd injected in
  * the restored process). Pipes with one end outside the tree (a terminal's, a
- * harness's) are left alone: they stay shared with the checkpoints. */
+ * harness's) are left alone: they stay shared with the checkpoints. A pipe counts as
+ * held outside when rewind or an ancestor of the tree holds it. */
 #include "snap_int.h"
 
 #include <arpa/inet.h>
@@ -374,19 +375,35 @@ static int save_pipe_bytes(struct snap_pipe *pp, int d)
 	return e;
 }
 
-/* Pipe inodes (candidates) that some process outside the tree also holds: a walk of
- * /proc/N/fd of every other process. It costs about a millisecond, so it only runs when
- * the tree holds both ends of some pipe. */
-static void drop_held_outside(struct target *tg, uint64_t *cand, size_t n)
+typedef VEC(pid_t) pid_vec;
+
+static void add_pid(pid_vec *v, pid_t pid)
 {
-	DIR *d = opendir("/proc");
-	struct dirent *de;
-	while (d && (de = readdir(d))) {
-		pid_t pid = (pid_t)atoi(de->d_name);
-		if (pid <= 0 || target_find_task(tg, pid))
-			continue;
+	for (size_t i = 0; i < v->n; i++)
+		if (v->v[i] == pid)
+			return;
+	vec_push(v, pid);
+}
+
+/* Pipe inodes (candidates) that a process outside the tree also holds. Only the
+ * processes that could have handed the tree a pipe by inheritance are looked at: rewind,
+ * its ancestors and the ancestors of the tree's processes (walking every process's fds
+ * would cost a millisecond or more per checkpoint). A pipe given to an unrelated
+ * process (SCM_RIGHTS, pidfd_getfd) is not noticed. */
+static void drop_held_outside(struct target *tg, const struct snapshot *s, uint64_t *cand,
+			      size_t n)
+{
+	pid_vec who = { 0 };
+	add_pid(&who, getpid());
+	for (size_t i = 0; i <= s->procs.n; i++) {
+		pid_t pid = i < s->procs.n ? s->procs.v[i].pid : getpid();
+		for (int depth = 0; depth < 64 && (pid = snap_real_parent(pid)) > 1; depth++)
+			if (!target_find_task(tg, pid))
+				add_pid(&who, pid);
+	}
+	for (size_t w = 0; w < who.n; w++) {
 		char path[64], link[64];
-		snprintf(path, sizeof path, "/proc/%d/fd", pid);
+		snprintf(path, sizeof path, "/proc/%d/fd", who.v[w]);
 		DIR *fdd = opendir(path);
 		struct dirent *fe;
 		while (fdd && (fe = readdir(fdd))) {
@@ -400,15 +417,14 @@ static void drop_held_outside(struct target *tg, uint64_t *cand, size_t n)
 			for (size_t i = 0; i < n; i++)
 				if (cand[i] == ino) {
 					pr_debug(LM_SNAP, "pipe %lu is also held by pid %d: left shared",
-						 (unsigned long)ino, pid);
+						 (unsigned long)ino, who.v[w]);
 					cand[i] = 0;
 				}
 		}
 		if (fdd)
 			closedir(fdd);
 	}
-	if (d)
-		closedir(d);
+	vec_free(&who);
 }
 
 /* Pipes with a read end and a write end inside the tree, and none outside it, become
@@ -433,7 +449,7 @@ static int save_pipes(struct target *tg, struct snapshot *s, pipe_refs *refs,
 			vec_push(&cand, r->ino);
 	}
 	if (cand.n)
-		drop_held_outside(tg, cand.v, cand.n);
+		drop_held_outside(tg, s, cand.v, cand.n);
 	int e = 0;
 	for (size_t i = 0; i < refs->n && !e; i++) {
 		struct pipe_ref *r = &refs->v[i];

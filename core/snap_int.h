@@ -190,6 +190,8 @@ int snap_inject_fork(struct target *tg, struct task *t, uint64_t flags, struct p
 void snap_quiet_death(struct proc *p);
 /* p is dying or dead without the engine knowing yet (SIGKILL pending, zombie, gone). */
 bool snap_dying(pid_t pid);
+/* The real parent of pid (/proc/PID/stat), 0 if unknown. */
+pid_t snap_real_parent(pid_t pid);
 
 /* rewind and the tasks it injects into share one CPU for the length of an operation. */
 struct snap_pinned {

@@ -39,7 +39,7 @@ bool snap_alive(const struct snapshot *s)
 	return true;
 }
 
-/* Resident bytes and real parent of a process, from /proc/PID/statm and stat. */
+/* Resident bytes of a process, from /proc/PID/statm. */
 static uint64_t resident(pid_t pid)
 {
 	char path[64], *text;
@@ -50,20 +50,6 @@ static uint64_t resident(pid_t pid)
 	sscanf(text, "%llu %llu", &size, &rss);
 	free(text);
 	return rss * (uint64_t)getpagesize();
-}
-
-static pid_t real_parent(pid_t pid)
-{
-	char path[64], *text;
-	int ppid = 0;
-	snprintf(path, sizeof path, "/proc/%d/stat", pid);
-	if (read_file(path, &text, NULL) < 0)
-		return 0;
-	char *r = strrchr(text, ')');
-	if (r)
-		sscanf(r + 1, " %*c %d", &ppid);
-	free(text);
-	return ppid;
 }
 
 /* Tearing down a large address space takes about as long as forking it. Before such a
@@ -89,7 +75,9 @@ static void make_holder(struct target *tg, struct snapshot *s, struct proc *p,
 	if (pn->self)
 		sched_setaffinity(lead->tid, sizeof one, &one);
 	struct proc *h;
-	uint64_t flags = CLONE_VM | (real_parent(p->pid) == getpid() ? CLONE_PARENT | SIGCHLD : 0);
+	uint64_t flags = CLONE_VM;
+	if (snap_real_parent(p->pid) == getpid())
+		flags |= CLONE_PARENT | SIGCHLD;
 	if (snap_inject_fork(tg, lead, flags, &h) < 0)
 		return;             /* the plain way then */
 	/* (Added for nested tracers.) The holder is in p's process group: when p leads it
@@ -151,6 +139,23 @@ static void kill_current(struct target *tg, struct snapshot *s, struct snap_pin 
 	}
 }
 
+/* pid is a zombie whose parent is not rewind (only that parent can free it), or is
+ * gone by now. */
+static bool zombie_elsewhere(pid_t pid)
+{
+	char path[64], *text;
+	char state = 0;
+	int ppid = 0;
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	if (read_file(path, &text, NULL) < 0)
+		return true;
+	char *r = strrchr(text, ')');
+	if (r)
+		sscanf(r + 1, " %c %d", &state, &ppid);
+	free(text);
+	return state == 'Z' && ppid != getpid();
+}
+
 /* clone3 in the checkpoint: the new process, with pid sp->pid when set_tid. */
 static int fork_ckpt(struct target *tg, struct snap_proc *sp, bool set_tid, struct task **out,
 		     int64_t *ret)
@@ -192,13 +197,21 @@ static int restore_proc(struct target *tg, struct snap_proc *sp, struct sbuf *pr
 	struct task *t = NULL;
 	int64_t ret = 0;
 	int e = fork_ckpt(tg, sp, true, &t, &ret);
+	/* The killed incarnation of a process whose parent is not rewind (an attached one)
+	 * stays that parent's zombie, holding the pid, until the parent waits for it. */
+	for (int i = 0; i < 200 && !e && ret == -EEXIST && zombie_elsewhere(sp->pid); i++) {
+		usleep(1000);
+		e = fork_ckpt(tg, sp, true, &t, &ret);
+	}
 	if (!e && (ret == -EPERM || ret == -EEXIST)) {
+		int64_t why = ret;
 		e = fork_ckpt(tg, sp, false, &t, &ret);
 		if (!e && ret > 0)
 			sbuf_printf(problems, "pid %d: %s; restored as pid %d (the program may notice)"
-				    "\n", sp->pid, ret == -EEXIST ? "the pid is taken by another "
-				    "process" : "choosing a pid needs CAP_SYS_ADMIN or "
-				    "CAP_CHECKPOINT_RESTORE", (int)ret);
+				    "\n", sp->pid, why == -EEXIST ? "the pid is still taken (by a zombie "
+				    "its old parent has not waited for, or by another process)" :
+				    "choosing a pid needs CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE",
+				    (int)ret);
 	}
 	if (!e && ret < 0)
 		e = (int)ret;

@@ -224,3 +224,17 @@ int snap_inject_fork(struct target *tg, struct task *t, uint64_t flags, struct p
 	*out = cp;
 	return 0;
 }
+
+pid_t snap_real_parent(pid_t pid)
+{
+	char path[64], *text;
+	int ppid = 0;
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	if (read_file(path, &text, NULL) < 0)
+		return 0;
+	char *r = strrchr(text, ')');
+	if (r)
+		sscanf(r + 1, " %*c %d", &ppid);
+	free(text);
+	return ppid;
+}

@@ -937,3 +937,76 @@ Test(snapshot, memory_held_by_checkpoints, .init = setup, .fini = teardown)
 	cr_assert_eq(snap_held_bytes(&tg), 0);
 	run_to_exit(0, 0);
 }
+
+/* A process rewind attached to, whose parent is another program: its checkpoints are
+ * its own children (exit signal 0, invisible to its wait()); a dropped one is reaped
+ * inside it; a restore brings it back as rewind's child with its pid. */
+static pid_t ppid_of(pid_t pid)
+{
+	char path[64], *text;
+	snprintf(path, sizeof path, "/proc/%d/status", pid);
+	if (read_file(path, &text, NULL) < 0)
+		return -1;
+	char *f = strstr(text, "\nPPid:");
+	pid_t r = f ? atoi(f + 6) : -1;
+	free(text);
+	return r;
+}
+
+static char *children_of(pid_t pid)
+{
+	char path[64], *text = NULL;
+	snprintf(path, sizeof path, "/proc/%d/task/%d/children", pid, pid);
+	cr_assert_eq(read_file(path, &text, NULL), 0);
+	return text;
+}
+
+Test(snapshot, attached_process_with_another_parent, .init = setup, .fini = teardown)
+{
+	int pfd[2];
+	cr_assert_eq(pipe(pfd), 0);
+	pid_t mid = fork();
+	if (mid == 0) {
+		pid_t c = fork();
+		if (c == 0) {
+			execl("/bin/sleep", "sleep", "30", (char *)NULL);
+			_exit(127);
+		}
+		if (write(pfd[1], &c, sizeof c) != sizeof c)
+			_exit(1);
+		waitpid(c, NULL, 0);
+		_exit(0);
+	}
+	pid_t pid;
+	cr_assert_eq(read(pfd[0], &pid, sizeof pid), (ssize_t)sizeof pid);
+	usleep(50 * 1000);
+	struct proc *p = NULL;
+	cr_assert_eq(target_attach(&tg, pid, &p), 0);
+	struct snapshot *s1 = take(NULL), *s2 = take(NULL);
+	pid_t c1 = 0, c2 = 0;
+	for (struct proc *q = tg.procs; q; q = q->next)
+		if (q->snapshot && !q->dead) {
+			if (!c1)
+				c1 = q->pid;
+			else
+				c2 = q->pid;
+		}
+	cr_assert_eq(ppid_of(c1), pid, "the checkpoint is the attached process's child");
+	cr_assert_eq(ppid_of(c2), pid);
+	snap_drop(&tg, s2);
+	char *kids = children_of(pid);
+	char want[32];
+	snprintf(want, sizeof want, "%d ", c1);
+	cr_assert_str_eq(kids, want, "the dropped checkpoint was reaped inside its parent");
+	free(kids);
+
+	restore(s1);
+	p = target_find_proc(&tg, pid);
+	cr_assert_not_null(p);
+	cr_assert_eq(ppid_of(pid), getpid(), "restored as rewind's child");
+	cr_assert(p->attached);
+	cr_assert_eq(waitpid(mid, NULL, 0), mid, "its old parent saw it die");
+	target_kill(&tg, p);
+	snap_drop(&tg, s1);
+	cr_assert_eq(count_ckpts(), 0);
+}
