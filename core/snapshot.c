@@ -34,14 +34,7 @@ static void kill_ckpt(struct target *tg, struct snap_proc *sp)
 		return;
 	/* Its real parent, when not rewind, keeps it as a zombie after we reap it (exit
 	 * signal 0: the parent is never told). Reap it there if that parent is stopped. */
-	pid_t ppid = 0;
-	char path[64], *text;
-	snprintf(path, sizeof path, "/proc/%d/status", c->pid);
-	if (!c->dead && read_file(path, &text, NULL) == 0) {
-		char *pp = strstr(text, "\nPPid:");
-		ppid = pp ? (pid_t)atoi(pp + 6) : 0;
-		free(text);
-	}
+	pid_t ppid = c->dead ? 0 : snap_real_parent(c->pid);
 	if (!c->dead) {
 		snap_quiet_death(c);
 		target_kill(tg, c);
