@@ -56,10 +56,7 @@ static bool need_process(struct gdbserver *g, struct sbuf *out)
 
 static void print_taken(const struct checkpoint *c, struct sbuf *out)
 {
-	sbuf_printf(out, "Checkpoint %d", c->id);
-	if (c->name)
-		sbuf_printf(out, " \"%s\"", c->name);
-	sbuf_printf(out, " at %s\n", c->where);
+	ckpt_format_taken(c, out);
 }
 
 static void mon_checkpoint(struct gdbserver *g, char *args, struct sbuf *out)
@@ -111,53 +108,10 @@ static void mon_bookmark(struct gdbserver *g, char *args, struct sbuf *out)
 	sbuf_free(&msg);
 }
 
-static void human_size(uint64_t b, char *buf, size_t n)
-{
-	if (b < 1024)
-		snprintf(buf, n, "%" PRIu64 " B", b);
-	else if (b < (1u << 20))
-		snprintf(buf, n, "%.1f KiB", (double)b / 1024);
-	else if (b < (1u << 30))
-		snprintf(buf, n, "%.1f MiB", (double)b / (1 << 20));
-	else
-		snprintf(buf, n, "%.2f GiB", (double)b / (1 << 30));
-}
-
-static void human_age(uint64_t ns, char *buf, size_t n)
-{
-	double s = (double)ns / 1e9;
-	if (s < 60)
-		snprintf(buf, n, "%.1fs", s);
-	else if (s < 3600)
-		snprintf(buf, n, "%dm%02ds", (int)s / 60, (int)s % 60);
-	else
-		snprintf(buf, n, "%dh%02dm", (int)s / 3600, ((int)s / 60) % 60);
-}
-
 static void mon_info_checkpoints(struct gdbserver *g, char *args, struct sbuf *out)
 {
 	(void)args;
-	struct ckpt_list *l = &g->s->ckpts;
-	if (!l->head) {
-		sbuf_puts(out, "No checkpoints.\n");
-		return;
-	}
-	uint64_t total = ckpt_measure(l), now = now_ns();
-	sbuf_puts(out, "  Id   Name             Where                                Age      Memory\n");
-	for (struct checkpoint *c = l->head; c; c = c->next) {
-		char age[32], mem[32];
-		human_age(now - c->taken_ns, age, sizeof age);
-		human_size(c->mem, mem, sizeof mem);
-		const char *marks = snap_marks(c->snap);
-		sbuf_printf(out, "%c %-4d %-16s %-36s %-8s %s%s%s%s\n", c->id == l->current ? '*' : ' ',
-			    c->id, c->name ? c->name : (c->automatic ? "(auto)" : "-"), c->where, age,
-			    mem, snap_alive(c->snap) ? "" : "  [gone: its process was killed]",
-			    marks ? "  [forced: " : "", marks ? "not all resources restorable]" : "");
-	}
-	char t[32], b[32];
-	human_size(total, t, sizeof t);
-	human_size(l->budget, b, sizeof b);
-	sbuf_printf(out, "Checkpoint memory: %s of %s budget.\n", t, l->budget ? b : "unlimited");
+	ckpt_format_list(&g->s->ckpts, out);
 }
 
 static void mon_restart(struct gdbserver *g, char *args, struct sbuf *out)

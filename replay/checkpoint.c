@@ -12,6 +12,7 @@ void ckpt_init(struct ckpt_list *l)
 {
 	memset(l, 0, sizeof *l);
 	l->next_id = 1;
+	l->next_hidden = -1;   /* timeline snapshots (reverse execution) */
 	l->auto_on = true;
 	l->budget = 1ull << 30;   /* 1 GiB of checkpoint memory by default */
 }
@@ -87,6 +88,22 @@ int ckpt_take(struct ckpt_list *l, struct inferior *inf, const char *name, bool 
 	if (automatic)
 		l->since_measure++;
 	*out = c;
+	return 0;
+}
+
+/* Timeline snapshots for reverse execution (replay/timeline.c): like an automatic
+ * checkpoint, but numbered apart (negative) so the user's numbers do not move. */
+int ckpt_take_hidden(struct ckpt_list *l, struct inferior *inf, const char *where,
+		     struct checkpoint **out, struct sbuf *msg)
+{
+	int cur = l->current, id = l->next_id;
+	int e = ckpt_take(l, inf, NULL, true, false, where, out, msg);
+	if (e < 0)
+		return e;
+	l->next_id = id;
+	l->current = cur;
+	(*out)->id = l->next_hidden--;
+	(*out)->hidden = true;
 	return 0;
 }
 
@@ -180,7 +197,7 @@ int ckpt_restore(struct ckpt_list *l, struct inferior *inf, struct checkpoint *c
 				main_pid = p->pid;
 	}
 	reconcile(inf, main_pid, c->thread);
-	l->current = c->id;
+	l->current = c->hidden ? 0 : c->id;   /* a timeline snapshot is never `current` */
 	return inf->main ? 0 : -ESRCH;
 }
 
@@ -232,4 +249,64 @@ void ckpt_enforce_budget(struct ckpt_list *l, struct inferior *inf, bool measure
 		total -= victim->mem < total ? victim->mem : total;
 		ckpt_delete(l, inf, victim);
 	}
+}
+
+void ckpt_format_taken(const struct checkpoint *c, struct sbuf *out)
+{
+	sbuf_printf(out, "Checkpoint %d", c->id);
+	if (c->name)
+		sbuf_printf(out, " \"%s\"", c->name);
+	sbuf_printf(out, " at %s\n", c->where);
+}
+
+static void human_size(uint64_t b, char *buf, size_t n)
+{
+	if (b < 1024)
+		snprintf(buf, n, "%llu B", (unsigned long long)b);
+	else if (b < (1u << 20))
+		snprintf(buf, n, "%.1f KiB", (double)b / 1024);
+	else if (b < (1u << 30))
+		snprintf(buf, n, "%.1f MiB", (double)b / (1 << 20));
+	else
+		snprintf(buf, n, "%.2f GiB", (double)b / (1 << 30));
+}
+
+static void human_age(uint64_t ns, char *buf, size_t n)
+{
+	double s = (double)ns / 1e9;
+	if (s < 60)
+		snprintf(buf, n, "%.1fs", s);
+	else if (s < 3600)
+		snprintf(buf, n, "%dm%02ds", (int)s / 60, (int)s % 60);
+	else
+		snprintf(buf, n, "%dh%02dm", (int)s / 3600, ((int)s / 60) % 60);
+}
+
+void ckpt_format_list(struct ckpt_list *l, struct sbuf *out)
+{
+	bool any = false;
+	for (struct checkpoint *c = l->head; c && !any; c = c->next)
+		any = !c->hidden;
+	if (!any) {
+		sbuf_puts(out, "No checkpoints.\n");
+		return;
+	}
+	uint64_t total = ckpt_measure(l), now = now_ns();
+	sbuf_puts(out, "  Id   Name             Where                                Age      Memory\n");
+	for (struct checkpoint *c = l->head; c; c = c->next) {
+		if (c->hidden)
+			continue;   /* timeline snapshots: `info timeline` lists them */
+		char age[32], mem[32];
+		human_age(now - c->taken_ns, age, sizeof age);
+		human_size(c->mem, mem, sizeof mem);
+		const char *marks = snap_marks(c->snap);
+		sbuf_printf(out, "%c %-4d %-16s %-36s %-8s %s%s%s%s\n", c->id == l->current ? '*' : ' ',
+			    c->id, c->name ? c->name : (c->automatic ? "(auto)" : "-"), c->where, age,
+			    mem, snap_alive(c->snap) ? "" : "  [gone: its process was killed]",
+			    marks ? "  [forced: " : "", marks ? "not all resources restorable]" : "");
+	}
+	char t[32], b[32];
+	human_size(total, t, sizeof t);
+	human_size(l->budget, b, sizeof b);
+	sbuf_printf(out, "Checkpoint memory: %s of %s budget.\n", t, l->budget ? b : "unlimited");
 }

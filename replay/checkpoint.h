@@ -21,6 +21,8 @@ struct checkpoint {
 	char *where;              /* "bump (loop.c:8)" */
 	uint64_t mem;             /* last measured private bytes */
 	uint64_t serial;          /* order of creation (for the timeline) */
+	bool hidden;              /* a timeline snapshot (replay/timeline.h): negative id,
+	                             not listed, never `current` (added for reverse execution) */
 	struct checkpoint *next;  /* creation order */
 };
 
@@ -33,6 +35,7 @@ struct ckpt_list {
 	bool files;               /* set checkpoint-files */
 	unsigned since_measure;   /* automatic checkpoints since memory was last measured */
 	int current;              /* id of the checkpoint the program sits at, 0 = none */
+	int next_hidden;          /* next id of a hidden checkpoint (-1, -2, ...) */
 };
 
 void ckpt_init(struct ckpt_list *l);
@@ -42,6 +45,10 @@ void ckpt_fini(struct ckpt_list *l, struct inferior *inf);
  * despite unrestorable resources (described in msg either way). */
 int ckpt_take(struct ckpt_list *l, struct inferior *inf, const char *name, bool automatic,
 	      bool force, const char *where, struct checkpoint **out, struct sbuf *msg);
+/* A hidden checkpoint for the timeline (reverse execution): automatic, a negative id,
+ * not listed and not made `current`; otherwise as ckpt_take (no force). */
+int ckpt_take_hidden(struct ckpt_list *l, struct inferior *inf, const char *where,
+		     struct checkpoint **out, struct sbuf *msg);
 /* By number ("3") or name. NULL if none. */
 struct checkpoint *ckpt_find(struct ckpt_list *l, const char *id_or_name);
 struct checkpoint *ckpt_by_id(struct ckpt_list *l, int id);
@@ -52,6 +59,12 @@ int ckpt_delete(struct ckpt_list *l, struct inferior *inf, struct checkpoint *c)
 /* Drop automatic checkpoints beyond the budget, oldest first where they are densest.
  * Measures memory (reads /proc) when asked or every few checkpoints. */
 void ckpt_enforce_budget(struct ckpt_list *l, struct inferior *inf, bool measure);
+/* "Checkpoint 3 \"name\" at bump (loop.c:8)\n": what front ends print when one is taken. */
+void ckpt_format_taken(const struct checkpoint *c, struct sbuf *out);
+/* The `info checkpoints` table (measures memory now), in the words every front end
+ * uses; timeline snapshots (hidden) are left out. */
+void ckpt_format_list(struct ckpt_list *l, struct sbuf *out);
+
 /* Total memory held (measuring every checkpoint now). */
 uint64_t ckpt_measure(struct ckpt_list *l);
 

@@ -11,10 +11,10 @@
 
 static void print_taken(struct shell *sh, const struct checkpoint *c)
 {
-	sh_out(sh, "Checkpoint %d", c->id);
-	if (c->name)
-		sh_out(sh, " \"%s\"", c->name);
-	sh_out(sh, " at %s\n", c->where);
+	struct sbuf out = { 0 };
+	ckpt_format_taken(c, &out);
+	sh_out(sh, "%s", sbuf_str(&out));
+	sbuf_free(&out);
 }
 
 int cmd_checkpoint(struct shell *sh, char *args)
@@ -67,53 +67,13 @@ int cmd_bookmark(struct shell *sh, char *args)
 	return 0;
 }
 
-static void human_size(uint64_t b, char *buf, size_t n)
-{
-	if (b < 1024)
-		snprintf(buf, n, "%" PRIu64 " B", b);
-	else if (b < (1u << 20))
-		snprintf(buf, n, "%.1f KiB", (double)b / 1024);
-	else if (b < (1u << 30))
-		snprintf(buf, n, "%.1f MiB", (double)b / (1 << 20));
-	else
-		snprintf(buf, n, "%.2f GiB", (double)b / (1 << 30));
-}
-
-static void human_age(uint64_t ns, char *buf, size_t n)
-{
-	double s = (double)ns / 1e9;
-	if (s < 60)
-		snprintf(buf, n, "%.1fs", s);
-	else if (s < 3600)
-		snprintf(buf, n, "%dm%02ds", (int)s / 60, (int)s % 60);
-	else
-		snprintf(buf, n, "%dh%02dm", (int)s / 3600, ((int)s / 60) % 60);
-}
-
 int cmd_info_checkpoints(struct shell *sh, char *args)
 {
 	(void)args;
-	struct ckpt_list *l = &sh->sess.ckpts;
-	if (!l->head) {
-		sh_out(sh, "No checkpoints.\n");
-		return 0;
-	}
-	uint64_t total = ckpt_measure(l), now = now_ns();
-	sh_out(sh, "  Id   Name             Where                                Age      Memory\n");
-	for (struct checkpoint *c = l->head; c; c = c->next) {
-		char age[32], mem[32];
-		human_age(now - c->taken_ns, age, sizeof age);
-		human_size(c->mem, mem, sizeof mem);
-		const char *marks = snap_marks(c->snap);
-		sh_out(sh, "%c %-4d %-16s %-36s %-8s %s%s%s%s\n", c->id == l->current ? '*' : ' ', c->id,
-		       c->name ? c->name : (c->automatic ? "(auto)" : "-"), c->where, age, mem,
-		       snap_alive(c->snap) ? "" : "  [gone: its process was killed]",
-		       marks ? "  [forced: " : "", marks ? "not all resources restorable]" : "");
-	}
-	char t[32], b[32];
-	human_size(total, t, sizeof t);
-	human_size(l->budget, b, sizeof b);
-	sh_out(sh, "Checkpoint memory: %s of %s budget.\n", t, l->budget ? b : "unlimited");
+	struct sbuf out = { 0 };
+	ckpt_format_list(&sh->sess.ckpts, &out);
+	sh_out(sh, "%s", sbuf_str(&out));
+	sbuf_free(&out);
 	return 0;
 }
 

@@ -86,20 +86,9 @@ static int start_program(struct shell *sh)
 
 static int set_args_from(struct shell *sh, char *args)
 {
-	struct inferior *inf = sh_inf(sh);
-	if (!args || !*args)
-		return 0;
-	/* `run ARGS` replaces the arguments (shell-like word splitting, no globbing). */
-	VEC(char *) v = { 0 };
-	vec_push(&v, xstrdup(inf->argv ? inf->argv[0] : ""));
-	char *w;
-	while ((w = sh_next_word(&args)))
-		vec_push(&v, xstrdup(w));
-	vec_push(&v, NULL);
-	inf_set_program(inf, v.v);
-	for (size_t i = 0; i < v.n; i++)
-		free(v.v[i]);
-	vec_free(&v);
+	/* `run ARGS` replaces the arguments, as `set args` does. */
+	if (args && *args)
+		sh_set_args(sh, args);
 	return 0;
 }
 

@@ -33,7 +33,8 @@ bool sym_pending_allowed(struct shell *sh)
 	return pending_on;
 }
 
-static int set_args(struct shell *sh, char *args)
+/* Replace the program's arguments: shell-like word splitting, no globbing. */
+int sh_set_args(struct shell *sh, char *args)
 {
 	struct inferior *inf = sh_inf(sh);
 	VEC(char *) v = { 0 };
@@ -142,7 +143,7 @@ static int set_agent(struct shell *sh, char *args)
 static int set_listsize(struct shell *sh, char *args) { (void)sh; (void)args; return 0; }
 
 const struct sh_cmd sh_set_cmds[] = {
-	{ "args", NULL, set_args, "Set argument list to give program being debugged when it is started." },
+	{ "args", NULL, sh_set_args, "Set argument list to give program being debugged when it is started." },
 	{ "environment", "env", set_env, "Set environment variable value to give the program.\nset environment VAR VALUE, or VAR=VALUE." },
 	{ "cwd", NULL, set_cwd, "Set the current working directory to be used when the inferior is started." },
 	{ "variable", "var", cmd_set_var, "Evaluate expression EXP and assign result to variable VAR." },

@@ -69,7 +69,19 @@ int set_checkpoint_files(struct shell *sh, char *args);
 int set_record(struct shell *sh, char *args);
 int cmd_info_record(struct shell *sh, char *args);
 
+/* cmd_reverse.c */
+int cmd_reverse_continue(struct shell *sh, char *args);
+int cmd_reverse_step(struct shell *sh, char *args);
+int cmd_reverse_next(struct shell *sh, char *args);
+int cmd_reverse_stepi(struct shell *sh, char *args);
+int cmd_reverse_nexti(struct shell *sh, char *args);
+int cmd_reverse_finish(struct shell *sh, char *args);
+int cmd_when(struct shell *sh, char *args);
+int cmd_info_timeline(struct shell *sh, char *args);
+int cmd_goto(struct shell *sh, char *args);
+
 /* cmd_set.c */
+int sh_set_args(struct shell *sh, char *args);
 extern const struct sh_cmd sh_set_cmds[];
 extern const struct sh_cmd sh_show_cmds[];
 int cmd_set(struct shell *sh, char *args);
