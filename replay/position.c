@@ -9,6 +9,7 @@
 #include <sys/uio.h>
 #include <linux/elf.h>
 
+#include "core/log.h"
 #include "core/regs.h"
 #include "replay/record_int.h"
 #include "replay/session.h"

@@ -452,10 +452,10 @@ static int install_attached(struct rec_engine *e, struct inferior *inf, struct s
 		struct { uint64_t ptr; uint32_t size, sig, flags, pad; } rc = { 0 };
 		if (ptrace(0x420f /* PTRACE_GET_RSEQ_CONFIGURATION */, o->tid, sizeof rc, &rc) > 0 &&
 		    rc.ptr) {
-			int64_t y;
-			inject_syscall6(tg, o, 334, &y, rc.ptr, rc.size, 1 /* UNREGISTER */, rc.sig, 0, 0);
-			if (y < 0)
-				pr_warn(LM_REPLAY, "tid %d: rseq not unregistered: %s", o->tid, strerror((int)-y));
+			int64_t u;
+			inject_syscall6(tg, o, 334, &u, rc.ptr, rc.size, 1 /* UNREGISTER */, rc.sig, 0, 0);
+			if (u < 0)
+				pr_warn(LM_REPLAY, "tid %d: rseq not unregistered: %s", o->tid, strerror((int)-u));
 		}
 		r = inject_syscall6(tg, o, 157, &x, PR_SET_TSC, PR_TSC_SIGSEGV, 0, 0, 0, 0);
 		if (r < 0 || x < 0) {
@@ -874,7 +874,7 @@ static int on_event(void *ctx, struct inferior *inf, struct tev *ev)
 		forget_task(e, ev->tid);
 		sched_gone(e, inf, ev->tid);
 		if (e->mode == REC_REPLAYING)
-			return sched_rpl_drive(e, inf) < 0 ? -1 : 0;
+			return sched_rpl_kick(e, inf) < 0 ? -1 : 0;
 		return 0;
 	case TEV_EXITED:
 		if (e->mode == REC_RECORDING && ev->proc == inf->main) {
@@ -891,7 +891,7 @@ static int on_event(void *ctx, struct inferior *inf, struct tev *ev)
 			sched_gone(e, inf, o->tid);
 		}
 		if (e->mode == REC_REPLAYING)
-			return sched_rpl_drive(e, inf) < 0 ? -1 : 0;
+			return sched_rpl_kick(e, inf) < 0 ? -1 : 0;
 		return 0;
 	default:
 		return 0;

@@ -599,6 +599,8 @@ int rpl_new_task(struct rec_engine *e, struct inferior *inf, struct task *t, str
 				   kind == TRT_CLONE ? "thread" : "process",
 				   ev ? trace_type_name(ev->type) : "nothing");
 	if (tev->child) {
+		pr_debug(LM_REPLAY, "tid %d: new task %d plays recorded %d", t->tid, tev->child->tid,
+			 ev->task.other);
 		rpl_map_tid(e, ev->task.other, tev->child->tid);
 		sched_new_task(e, tev->child);
 	}

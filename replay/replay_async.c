@@ -81,6 +81,9 @@ int rec_sig_stop(struct rec_engine *e, struct inferior *inf, struct task *t)
 	 * through an injected call, a debug trap; so does this one. */
 	int64_t x;
 	inject_syscall6(&inf->tg, t, 39, &x, 0, 0, 0, 0, 0, 0);
+	/* The injection's single step replaced the stop's siginfo: put it back, or
+	 * the kernel would deliver the signal as one sent by the debugger. */
+	task_set_siginfo(t, &si);
 	rt->sig_seen = true;
 	rt->sig_signo = sig;
 	rt->sig_info = si;
@@ -218,6 +221,10 @@ static int arrive(struct rec_engine *e, struct inferior *inf, struct task *t,
 int rpl_prepare(struct rec_engine *e, struct inferior *inf, struct task *t)
 {
 	struct rec_task *rt = rec_task_of(e, t);
+	/* Results of other tasks' calls that come before this task's next event. */
+	int d = sched_rpl_drive(e, inf);
+	if (d < 0)
+		return d;
 	for (int guard = 0; guard < 64; guard++) {
 		const struct trace_ev *ev;
 		const struct trace_pos *p = due(e, t, &ev);
@@ -281,6 +288,8 @@ int rpl_search_hit(struct rec_engine *e, struct inferior *inf, struct task *t, s
 			return 1;   /* t is held: another thread runs */
 		return rec_run(e, inf, t, rec_task_of(e, t)->want) < 0 ? 0 : 1;
 	}
+	pr_trace(LM_REPLAY, "tid %d: hit %#" PRIx64 " is not the position (gpr %016" PRIx64
+		 " want %016" PRIx64 ")", t->tid, task_pc(t), pos_gprhash(t), p ? p->gprhash : 0);
 	if (rt->search == SRCH_SW)
 		return 0;   /* not there yet: the run loop steps off and resumes */
 	if (tev->msg & ~(1u << rt->search_slot))

@@ -293,6 +293,7 @@ int sched_rpl_resume(struct rec_engine *e, struct inferior *inf, struct task *t)
 		return 0;
 	}
 	rt->held = true;
+	pr_trace(LM_REPLAY, "tid %d held (turn of %d)", t->tid, cur->tid);
 	return 1;
 }
 
@@ -305,6 +306,9 @@ int sched_replay_switch(struct rec_engine *e, struct inferior *inf, struct task 
 		return rpl_diverge(e, inf, t, "the recording switches to thread %d, which does not "
 				   "exist in the replay", ev->sched.to);
 	rpl_consume(e);
+	pr_debug(LM_REPLAY, "turn: %d -> %d (%s)", t->tid, u->tid,
+		 ev->sched.reason == TRSCHED_BLOCK ? "block" : ev->sched.reason == TRSCHED_EXIT ?
+		 "exit" : "preempt");
 	struct rec_task *rt = rec_task_of(e, t);
 	rt->held = true;
 	e->sched_cur = u->tid;
@@ -313,6 +317,22 @@ int sched_replay_switch(struct rec_engine *e, struct inferior *inf, struct task 
 	else
 		e->sched_cur = u->tid;
 	return 1;
+}
+
+int sched_rpl_kick(struct rec_engine *e, struct inferior *inf)
+{
+	int d = sched_rpl_drive(e, inf);
+	if (d < 0)
+		return d;
+	struct task *u = turn(e, inf);
+	if (!u || u->state != TS_STOPPED)
+		return 0;
+	struct rec_task *ur = rec_task_of(e, u);
+	if (ur->held && ur->sstate == SS_READY && ur->pend == RP_NONE) {
+		pr_debug(LM_REPLAY, "turn: %d, after the previous task ended", u->tid);
+		run_next(e, inf, u);
+	}
+	return 0;
 }
 
 int sched_rpl_drive(struct rec_engine *e, struct inferior *inf)
@@ -346,6 +366,8 @@ int sched_rpl_drive(struct rec_engine *e, struct inferior *inf)
 				return 0;
 			}
 			ort->sstate = SS_READY;
+			pr_debug(LM_REPLAY, "tid %d: result of its %s (event %" PRIu64 ")", owner->tid,
+				 sc_name(ort->nr), e->cursor);
 			int r = rpl_apply_entry(e, inf, owner, ort->nr, ort->args, ev);
 			if (r < 0)
 				return r;

@@ -67,6 +67,9 @@ int sched_replay_switch(struct rec_engine *e, struct inferior *inf, struct task 
  * Returns 0 or <0 (a divergence stop). */
 int sched_rpl_drive(struct rec_engine *e, struct inferior *inf);
 
+/* The current task is gone: apply what is due and let the next one run (a held
+ * task whose turn it now is). Returns 0 or <0 (a divergence stop). */
+int sched_rpl_kick(struct rec_engine *e, struct inferior *inf);
 /* Start of a history (launch, restore): t is current. */
 void sched_reset(struct rec_engine *e, struct task *t);
 /* Live tasks the engine schedules (not snapshots). */
