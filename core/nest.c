@@ -75,6 +75,7 @@ struct nest_proc *np_get(struct nest *n, pid_t pid)
 		return np;
 	np = xcalloc(1, sizeof *np);
 	np->pid = pid;
+	np->born = ++n->seq;
 	np->uid = getuid();
 	np->pgid = pid;
 	read_ids(pid, &np->real_ppid, &np->uid, &np->pgid);
@@ -131,6 +132,7 @@ int nest_new(struct target *tg, struct nest **out)
 	struct nest *n = xcalloc(1, sizeof *n);
 	n->tg = tg;
 	n->self = getpid();
+	n->uid = getuid();
 	n->listener = -1;
 	*out = n;
 	return 0;
@@ -361,6 +363,9 @@ int64_t nest_call(struct nest *n, struct nest_task *nt, long nr, const uint64_t 
 	switch (nr) {
 	case SYS_ptrace:
 		return nest_ptrace(n, nt, (long)a[0], (pid_t)a[1], a[2], a[3]);
+	case SYS_wait4:
+	case SYS_waitid:
+		return nw_nohang(n, nt, nr, a, native);
 	case SYS_kill:
 	case SYS_tkill:
 	case SYS_tgkill: {

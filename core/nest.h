@@ -20,6 +20,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "target.h"
@@ -37,6 +38,11 @@ extern const size_t nest_ntrapped;
 /* Of those, the ones best answered through a seccomp user-notification listener
  * (SECCOMP_RET_USER_NOTIF: no ptrace stop); the others need SECCOMP_RET_TRACE. */
 bool nest_by_listener(int nr);
+/* wait4 goes to the listener only when an argument matches: (args[*arg] & *mask) ==
+ * *value (WNOHANG, exits only); otherwise, and waitid always, SECCOMP_RET_TRACE.
+ * Syscalls that go to the listener must never be injected into a supervised process
+ * (rewind would wait for its own answer). */
+bool nest_wait_by_listener(int nr, int *arg, uint32_t *mask, uint32_t *value);
 
 /* Emulation over tg (already initialised). Returns 0 or -errno. */
 int nest_new(struct target *tg, struct nest **out);

@@ -116,11 +116,13 @@ struct nest_proc {
 	bool wclone;                  /* exit signal other than SIGCHLD (__WCLONE) */
 	uid_t uid;
 	pid_t pgid;
+	uint64_t born;                /* creation order (the kernel's children lists) */
 	int gstop_code;               /* group-stop signal not yet reported to the parent */
 	bool stopped;                 /* in a group stop */
 	bool cont_pending;            /* continued, not yet reported (WCONTINUED) */
 	uint64_t seq;
 	bool chld_inflight;           /* our SIGCHLD is queued in it */
+	uint64_t chld_caught_until;   /* seen catching SIGCHLD: trusted until then (now_ns) */
 	siginfo_t chld;               /* ...and the siginfo it stands for */
 };
 
@@ -138,6 +140,7 @@ struct nest_zombie {
 	pid_t then, then_tid;         /* after the tracer: goes to this parent (0: none) */
 	bool then_real;
 	bool sig_owed;                /* the kernel's SIGCHLD to then came too early: resend */
+	uint64_t born;                /* creation order of its process */
 	uint64_t seq;
 	struct nest_zombie *next;
 };
@@ -160,6 +163,7 @@ struct nest {
 	bool quiet_kills;             /* quiesce sent SIGKILLs: go round again */
 	int listener;                 /* seccomp user-notification fd, -1 if none */
 	pid_t self;
+	uid_t uid;
 	VEC(int) warned;              /* ptrace requests logged as unsupported */
 };
 
@@ -235,6 +239,10 @@ int nr_user_slot(uint64_t off, size_t *reg);
 /* ---- nest_wait.c ---- */
 /* The caller's wait4/waitid at its seccomp stop: answer, block, or reap for real. */
 void nw_call(struct nest *n, struct nest_task *nt, long nr, const uint64_t a[6]);
+/* The caller's wait4/waitid with WNOHANG and exits only (the filter sends only those
+ * to the listener): the result, or *native to let the kernel reap a zombie it holds. */
+int64_t nw_nohang(struct nest *n, struct nest_task *nt, long nr, const uint64_t a[6],
+		  bool *native);
 /* A stop of a parked waiter: returns true if it was consumed (the waiter's result). */
 bool nw_park_event(struct nest *n, struct nest_task *nt, struct tev *ev);
 /* Give a parked waiter its syscall back (restart on resume); it is no longer parked. */

@@ -1,13 +1,18 @@
-/* The trapped syscalls that never block (ptrace, kill, tkill, tgkill, getppid) are
- * answered through a seccomp user-notification listener rather than at a ptrace stop:
+/* The trapped syscalls that never block (ptrace, kill, tkill, tgkill, getppid, and
+ * wait4 with WNOHANG looking at exits only) are answered through a seccomp user-notification listener rather than at a ptrace stop:
  * the caller sleeps in the kernel until rewind answers, with no stop, no register
  * round trip and no wait status — a few microseconds instead of tens, and a debugger
- * makes several such calls per step. wait4/waitid keep their ptrace stop: a wait that
- * blocks sleeps in pause() and one that reaps a real zombie is rewritten (nest_wait.c).
+ * makes several such calls per step. The other waits keep their ptrace stop: a wait
+ * that blocks sleeps in pause() and one that reaps a real zombie is rewritten
+ * (nest_wait.c); a WNOHANG wait answered here lets the kernel reap such a zombie.
  *
  * A signal or a PTRACE_INTERRUPT (a checkpoint stopping everyone) wakes a caller
  * waiting for its answer: its syscall is restarted and notified again, as a blocking
- * syscall would be. */
+ * syscall would be.
+ *
+ * Such a syscall injected by rewind itself (inject_syscall) would wait for an answer
+ * rewind cannot give while it injects: rewind injects none of them (waitid, which the
+ * snapshots inject, is always answered at a ptrace stop). */
 #include "nest_int.h"
 
 #include <errno.h>
@@ -16,12 +21,25 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 bool nest_by_listener(int nr)
 {
 	return nr == SYS_ptrace || nr == SYS_kill || nr == SYS_tkill || nr == SYS_tgkill ||
 	       nr == SYS_getppid;
+}
+
+bool nest_wait_by_listener(int nr, int *arg, uint32_t *mask, uint32_t *value)
+{
+	/* wait4 only: waitid stays at a ptrace stop, so that rewind can inject it (as the
+	 * snapshots do to reap their zombies) without waiting for its own answer. */
+	if (nr != SYS_wait4)
+		return false;
+	*arg = 2;   /* the options */
+	*mask = WNOHANG | WSTOPPED | WCONTINUED;
+	*value = WNOHANG;
+	return true;
 }
 
 void nest_set_listener(struct nest *n, int fd)

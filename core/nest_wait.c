@@ -133,12 +133,23 @@ void nw_notify(struct nest *n, pid_t waiter, const siginfo_t *si)
 		return;
 	if (!np->chld_inflight) {
 		/* The kernel drops a SIGCHLD nobody catches or blocks, unless the process is
-		 * traced (its tracer hears of every signal). */
+		 * traced (its tracer hears of every signal). A process seen catching it is
+		 * taken to still catch it for a moment (a debugger hears of every step). */
 		struct nest_task *lead = nt_find(n, waiter);
-		uint64_t bits = lead && lead->tracer ? CHLD_BIT :
-				status_mask(waiter, "\nSigCgt:", "\nSigBlk:");
-		union sigval v = { .sival_ptr = CHLD_COOKIE };
-		if ((bits & CHLD_BIT) && sigqueue(waiter, SIGCHLD, v) == 0) {
+		uint64_t now = now_ns();
+		bool wants = (lead && lead->tracer) || now < np->chld_caught_until;
+		if (!wants && (status_mask(waiter, "\nSigCgt:", "\nSigBlk:") & CHLD_BIT)) {
+			wants = true;
+			np->chld_caught_until = now + 100 * 1000000ull;
+		}
+		siginfo_t q;
+		memset(&q, 0, sizeof q);
+		q.si_signo = SIGCHLD;
+		q.si_code = SI_QUEUE;
+		q.si_pid = n->self;
+		q.si_uid = n->uid;
+		q.si_value.sival_ptr = CHLD_COOKIE;
+		if (wants && syscall(SYS_rt_sigqueueinfo, waiter, SIGCHLD, &q) == 0) {
 			np->chld_inflight = true;
 			np->chld = *si;
 		}
@@ -270,6 +281,7 @@ void nw_task_exited(struct nest *n, pid_t tid, pid_t tgid, int status, bool lead
 		z->status = status;
 		z->uid = np ? np->uid : getuid();
 		z->pgid = np ? np->pgid : tgid;
+		z->born = np ? np->born : 0;
 		z->seq = ++n->seq;
 		if (leader && np && np->ppid) {
 			if (np->ppid == nt->tracer_tgid) {
@@ -291,6 +303,7 @@ void nw_task_exited(struct nest *n, pid_t tid, pid_t tgid, int status, bool lead
 		z->status = status;
 		z->uid = np->uid;
 		z->pgid = np->pgid;
+		z->born = np->born;
 		z->real = np->real_ppid == np->ppid;
 		z->seq = ++n->seq;
 		zombie_push(n, z);
@@ -596,8 +609,10 @@ static void convert(struct nest *n, struct nest_task *me, const struct nest_wait
 	me->conv = true;
 	me->conv_pid = pid;
 	if (w->nr == SYS_wait4) {
+		/* WCONTINUED changes nothing for a zombie, but keeps the rewritten call off
+		 * the listener when the filter looks at it again (nest_wait_by_listener). */
 		r->rdi = (uint64_t)pid;
-		r->rdx = (uint64_t)((w->options & (WUNTRACED | WCONTINUED)) | WNOHANG | __WALL);
+		r->rdx = (uint64_t)(WCONTINUED | WNOHANG | __WALL);
 	} else {
 		r->rdi = P_PID;
 		r->rsi = (uint64_t)pid;
@@ -663,6 +678,59 @@ void nw_call(struct nest *n, struct nest_task *nt, long nr, const uint64_t a[6])
 	t->regs_dirty = true;
 	pr_debug(LM_NEST, "tid %d: wait blocks", nt->tid);
 	nt_resume_as(n, nt, RESUME_CONT);
+}
+
+/* The zombie the kernel's own wait would return for w (it scans the caller's children,
+ * oldest first, then its other threads'): one it holds for the caller, or NULL. */
+static struct nest_zombie *kernel_choice(struct nest *n, struct nest_task *me,
+					 const struct nest_waitreq *w)
+{
+	struct nest_zombie *best = NULL;
+	pid_t my_pgid = pgid_of(n, me->tgid);
+	for (struct nest_zombie *z = n->zombies; z; z = z->next) {
+		if (!z->real || !mine(w, me->tgid, me->tid, z->waiter, z->waiter_tid) ||
+		    !nw_selects(w, z->tgid, z->pgid, my_pgid, z->ptrace, z->wclone))
+			continue;
+		bool own = z->waiter_tid == me->tid, best_own = best && best->waiter_tid == me->tid;
+		if (!best || (own && !best_own) || (own == best_own && z->born < best->born))
+			best = z;
+	}
+	return best;
+}
+
+int64_t nw_nohang(struct nest *n, struct nest_task *nt, long nr, const uint64_t a[6],
+		  bool *native)
+{
+	struct nest_waitreq w;
+	struct report rep;
+	*native = false;
+	int e = decode(n, nt, nr, a, &w);
+	if (e < 0)
+		return e;
+	if (!(w.options & WNOHANG) || (w.options & (WSTOPPED | WCONTINUED)) ||
+	    !(w.options & WEXITED)) {
+		/* The filter sends only these here: nothing else can be answered without
+		 * blocking or a ptrace stop. */
+		pr_warn(LM_NEST, "pid %d: wait with options %#x reached the listener", nt->tgid,
+			w.options);
+		return -EINVAL;
+	}
+	int r = try_wait(n, nt, &w, &rep);
+	if (r < 0)
+		return r;
+	if (r == 0)
+		return nr == SYS_waitid ? write_result(n, nt, &w, 0, 0, 0, 0, 0) : 0;
+	if (rep.kind == REP_ZOMBIE && rep.z->real && !(w.options & WNOWAIT)) {
+		/* The kernel holds it: let the call run and reap what the kernel picks
+		 * (writing status and rusage itself), which nest then forgets too. */
+		struct nest_zombie *k = kernel_choice(n, nt, &w);
+		if (k) {
+			zombie_consume(n, k);
+			*native = true;
+			return 0;
+		}
+	}
+	return deliver(n, nt, &w, &rep);
 }
 
 void nw_unpark(struct nest *n, struct nest_task *nt)
