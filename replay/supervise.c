@@ -122,17 +122,30 @@ static int recv_listener(int sock)
 static int build_filter(struct seccomp_prog *prog)
 {
 	struct seccomp_rule rules[16];
-	for (size_t i = 0; i < nest_ntrapped; i++)
+	for (size_t i = 0; i < nest_ntrapped; i++) {
 		rules[i] = (struct seccomp_rule){ .nr = nest_trapped[i],
 						  .data = (uint16_t)nest_trapped[i], .skip_arg = -1 };
+		/* A wait that may go to the listener is built as a skip rule (its argument
+		 * test then RET_ALLOW), whose RET_ALLOW is patched below. */
+		nest_wait_by_listener(nest_trapped[i], &rules[i].skip_arg, &rules[i].skip_mask,
+				      &rules[i].skip_value);
+	}
 	struct seccomp_opts o = { .rules = rules, .nrules = nest_ntrapped, .trace_foreign = true };
 	int e = seccomp_build(&o, prog);
 	struct sock_filter *f = prog->insns;
-	for (size_t i = 0; !e && i < prog->len; i++)
-		if (f[i].code == (BPF_RET | BPF_K) &&
-		    (f[i].k & SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_TRACE &&
-		    nest_by_listener((int)(f[i].k & SECCOMP_RET_DATA)))
+	for (size_t i = 0; !e && i < prog->len; i++) {
+		if (f[i].code != (BPF_RET | BPF_K) ||
+		    (f[i].k & SECCOMP_RET_ACTION_FULL) != SECCOMP_RET_TRACE)
+			continue;
+		int nr = (int)(f[i].k & SECCOMP_RET_DATA), arg;
+		uint32_t mask, value;
+		if (nest_by_listener(nr))
 			f[i].k = SECCOMP_RET_USER_NOTIF;
+		else if (nest_wait_by_listener(nr, &arg, &mask, &value) && i >= 2 &&
+			 f[i - 1].code == (BPF_RET | BPF_K) && f[i - 1].k == SECCOMP_RET_ALLOW &&
+			 f[i - 2].code == (BPF_JMP | BPF_JEQ | BPF_K) && f[i - 2].k == value)
+			f[i - 1].k = SECCOMP_RET_USER_NOTIF;   /* the skip rule's match */
+	}
 	return e;
 }
 
@@ -364,11 +377,13 @@ static void serve_all(struct sv *s)
 		serve(s, &r);
 }
 
+/* Empty a signalfd or eventfd (one read takes all a signalfd holds for SIGCHLD, which
+ * is pending at most once). */
 static void drain(int fd)
 {
 	char buf[1024];
-	while (read(fd, buf, sizeof buf) > 0)
-		;
+	if (read(fd, buf, sizeof buf) < 0 && errno != EAGAIN)
+		pr_debug(LM_NEST, "fd %d: %s", fd, strerror(errno));
 }
 
 /* Events, answers to the listener's calls and control requests, until the command
@@ -404,14 +419,14 @@ static void loop(struct sv *s)
 			pr_err(LM_NEST, "waiting for the session's processes: %s", strerror(-r));
 			break;
 		}
-		if (nest_serve_listener(s->nest) > 0)
-			continue;
-		if (r == -EDEADLK && !live_procs(s))
+		if (r == -EDEADLK && !live_procs(s) && !nest_serve_listener(s->nest))
 			break;
 		struct pollfd pfd[3] = { { s->tg.sigfd, POLLIN, 0 }, { s->tg.wake_fd, POLLIN, 0 },
 					 { nest_listener(s->nest), POLLIN, 0 } };
 		if (poll(pfd, 3, timeout) < 0 && errno != EINTR)
 			break;
+		if (pfd[2].revents & POLLIN)
+			nest_serve_listener(s->nest);
 		if (pfd[0].revents & POLLIN)
 			drain(s->tg.sigfd);
 		if (pfd[1].revents & POLLIN) {
