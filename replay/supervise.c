@@ -406,6 +406,13 @@ static void loop(struct sv *s)
 		int r = target_wait(&s->tg, &ev, 0);
 		if (r > 0) {
 			nest_handle(s->nest, &ev);
+			if (ev.kind == TEV_GROUP_STOP && ev.proc && ev.proc->pid == s->top &&
+			    ev.tid == s->top &&
+			    (ev.sig == SIGTSTP || ev.sig == SIGTTIN || ev.sig == SIGTTOU)) {
+				/* The command stopped for job control (^Z): so does rewind, which
+				 * its shell waits for; the shell's SIGCONT reaches both. */
+				raise(SIGSTOP);
+			}
 			if (ev.kind == TEV_EXITED && ev.proc && !ev.proc->snapshot) {
 				if (ev.proc->pid == s->top) {
 					s->status = ev.status;
@@ -465,10 +472,11 @@ int sv_run(const struct sv_opts *o, int *status, struct sbuf *err)
 	if ((e = svc_open(&s->ctl, path, s->tg.wake_fd, err)) < 0)
 		goto out;
 	s->ctl_open = true;
-	/* The command gets the terminal; rewind ignores what the keyboard sends it, and
-	 * may set the terminal from the background. */
+	/* The command gets the terminal; rewind ignores what the keyboard sends it (it
+	 * stops when the command does), and may set the terminal from the background. */
 	signal(SIGINT, SIG_IGN);
 	signal(SIGQUIT, SIG_IGN);
+	signal(SIGTSTP, SIG_IGN);
 	signal(SIGTTOU, SIG_IGN);
 	signal(SIGTTIN, SIG_IGN);
 	extern char **environ;

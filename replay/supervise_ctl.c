@@ -209,9 +209,12 @@ int sv_sessions(struct sbuf *paths)
 			continue;
 		char *path = xasprintf("%s/%s", dir, de->d_name);
 		struct sbuf r = { 0 };
-		if (sv_request(path, "ping", &r, 1000) == 1) {
+		int e = sv_request(path, "ping", &r, 1000);
+		if (e == 1) {
 			sbuf_printf(paths, "%s\n", path);
 			n++;
+		} else if (e == -ECONNREFUSED) {
+			unlink(path);   /* a session that died without cleaning up */
 		}
 		sbuf_free(&r);
 		free(path);
