@@ -206,6 +206,23 @@ static char *command_gen(const char *text, int state)
 	return NULL;
 }
 
+/* Subcommands of the prefix command being completed (info, set, show). */
+static const struct sh_cmd *comp_sub;
+
+static char *sub_gen(const char *text, int state)
+{
+	static const struct sh_cmd *c;
+	static size_t len;
+	if (!state) {
+		c = comp_sub;
+		len = strlen(text);
+	}
+	for (; c && c->name; c++)
+		if (!strncmp(c->name, text, len))
+			return strdup((c++)->name);
+	return NULL;
+}
+
 static char *symbol_gen(const char *text, int state)
 {
 	return sym_complete(comp_sh, text, state);
@@ -219,12 +236,25 @@ static char **complete(const char *text, int start, int end)
 		return rl_completion_matches(text, command_gen);
 	char first[32] = "";
 	sscanf(rl_line_buffer, "%31s", first);
-	static const char *const symcmds[] = { "break", "b", "tbreak", "print", "p", "list", "l",
-					       "until", "advance", "watch", "ptype", "whatis",
-					       "display", "x", "call", "info", "disassemble",
+	/* The word right after a prefix command: its subcommands. */
+	bool amb;
+	const struct sh_cmd *pc = first[0] ? sh_lookup(sh_commands, first, &amb) : NULL;
+	if (pc && pc->sub) {
+		int words = 0;
+		for (int i = 0; i < start; i++)
+			if (rl_line_buffer[i] != ' ' && (i == 0 || rl_line_buffer[i - 1] == ' '))
+				words++;
+		if (words == 1) {
+			comp_sub = pc->sub;
+			return rl_completion_matches(text, sub_gen);
+		}
+	}
+	static const char *const symcmds[] = { "break", "tbreak", "hbreak", "print", "output", "list",
+					       "until", "advance", "watch", "rwatch", "awatch", "ptype",
+					       "whatis", "display", "x", "call", "disassemble", "clear",
 					       "last", "bisect", NULL };
-	for (int i = 0; symcmds[i]; i++)
-		if (!strcmp(first, symcmds[i]))
+	for (int i = 0; pc && symcmds[i]; i++)
+		if (!strcmp(pc->name, symcmds[i]))
 			return rl_completion_matches(text, symbol_gen);
 	return NULL;
 }
