@@ -37,11 +37,13 @@ struct sess_args {
 };
 
 struct rec_engine;
+struct timeline;
 
 struct session {
 	struct inferior inf;
 	struct ckpt_list ckpts;
 	struct rec_engine *rec;   /* record/replay (replay/record.h); recording on by default */
+	struct timeline *tl;      /* reverse execution: known points and snapshots (replay/timeline.h) */
 	bool started;          /* a program was launched or attached at least once */
 	char auto_problem[256];/* why automatic checkpoints are off for this stop, once */
 };

@@ -79,6 +79,8 @@ int cmd_reverse_finish(struct shell *sh, char *args);
 int cmd_when(struct shell *sh, char *args);
 int cmd_info_timeline(struct shell *sh, char *args);
 int cmd_goto(struct shell *sh, char *args);
+int cmd_last(struct shell *sh, char *args);
+int cmd_bisect(struct shell *sh, char *args);
 
 /* cmd_set.c */
 int sh_set_args(struct shell *sh, char *args);

@@ -19,6 +19,7 @@ const struct sh_cmd sh_info_cmds[] = {
 	{ "source", NULL, cmd_info_source, "Information about the current source file." },
 	{ "display", NULL, cmd_info_display, "Expressions to display when program stops." },
 	{ "record", "rec", cmd_info_record, "Status of the recording: mode (recording, replaying), events, branch,\nand the event each checkpoint was taken at." },
+	{ "timeline", NULL, cmd_info_timeline, "The current position in the recording and the snapshots of the timeline\n(checkpoints and timeline snapshots), in execution order; * marks the current point." },
 	{ "checkpoints", "checkpoint", cmd_info_checkpoints, "List checkpoints: number, name, where, age and the memory each holds.\n* marks the checkpoint the program sits at." },
 	{ NULL, NULL, NULL, NULL },
 };
@@ -35,6 +36,16 @@ const struct sh_cmd sh_commands[] = {
 	{ "nexti", "ni", cmd_nexti, "Step one instruction, but proceed through subroutine calls.\nnexti [N]", true },
 	{ "finish", "fin", cmd_finish, "Execute until selected stack frame returns.\nPrints the value returned." },
 	{ "until", "u", cmd_until, "Execute until past the current line or past a LOCATION.\nuntil: like next, but does not go backwards in a loop.\nuntil LOCATION: run until LOCATION or the current frame returns.", true },
+	/* reverse execution (shell/cmd_reverse.c) */
+	{ "reverse-continue", "rc", cmd_reverse_continue, "Continue program being debugged but run it in reverse.\nStops at the most recent breakpoint hit or watched change before now, or at\nthe start of the recording." },
+	{ "reverse-step", "rs", cmd_reverse_step, "Step program backward until it reaches the beginning of another source line.\nreverse-step [N]: enters functions that have line information.", true },
+	{ "reverse-next", "rn", cmd_reverse_next, "Step program backward, proceeding through subroutine calls.\nreverse-next [N]", true },
+	{ "reverse-stepi", "rsi", cmd_reverse_stepi, "Step backward exactly one instruction.\nreverse-stepi [N]", true },
+	{ "reverse-nexti", "rni", cmd_reverse_nexti, "Step backward one instruction, but proceed through called subroutines.\nreverse-nexti [N]", true },
+	{ "reverse-finish", NULL, cmd_reverse_finish, "Execute backward until just before selected stack frame is called." },
+	{ "last", NULL, cmd_last, "Go back to where the value of EXPRESSION last changed: last EXPRESSION.\nShows the old and new value, the instruction that wrote it and its backtrace." },
+	{ "bisect", NULL, cmd_bisect, "Go to the first point of the recording where CONDITION became true:\nbisect CONDITION (binary search over snapshots, then the writes it reads)." },
+	{ "when", NULL, cmd_when, "Print the current position in the recording: event number, location and the\nposition's id for goto, and the nearest snapshots before and after it." },
 	{ "advance", NULL, cmd_advance, "Continue the program up to the given location (same form as args for break command)." },
 	{ "signal", NULL, cmd_signal, "Continue program with the specified signal.\nsignal SIG (0 continues without a signal)." },
 	{ "kill", "k", cmd_kill, "Kill execution of program being debugged." },
@@ -72,7 +83,8 @@ const struct sh_cmd sh_commands[] = {
 	/* checkpoints */
 	{ "checkpoint", NULL, cmd_checkpoint, "Checkpoint the program: checkpoint [-f] [NAME].\nA checkpoint is a forked copy of the stopped program (all threads and child\nprocesses); restart N returns to it any number of times. -f takes it even when\nsome resources (a TCP connection, a device) cannot be restored." },
 	{ "bookmark", NULL, cmd_bookmark, "Name the current state: bookmark NAME (restart NAME returns to it)." },
-	{ "restart", "goto", cmd_restart, "Restore a checkpoint: restart N|NAME.\nThe program becomes what it was then (memory, registers, threads, pids, file\noffsets); continuing starts a new branch, and later checkpoints stay restorable." },
+	{ "goto", NULL, cmd_goto, "Go to a point of the recording: goto POSITION (an id `when` prints,\n#EVENT:TID:PC:K:HASH), or goto N|NAME to restore a checkpoint (as restart)." },
+	{ "restart", NULL, cmd_restart, "Restore a checkpoint: restart N|NAME.\nThe program becomes what it was then (memory, registers, threads, pids, file\noffsets); continuing starts a new branch, and later checkpoints stay restorable." },
 	/* threads, signals */
 	{ "thread", "t", cmd_thread, "Use this command to switch between threads.\nthread N" },
 	{ "handle", NULL, cmd_handle, "Specify how to handle signals.\nhandle SIG [stop|nostop|print|noprint|pass|nopass]..." },
