@@ -6,17 +6,22 @@
 
 #include "core/infsym.h"
 #include "replay/record.h"
+#include "replay/reverse.h"
+#include "replay/timeline.h"
 
 int session_init(struct session *s)
 {
 	memset(s, 0, sizeof *s);
 	ckpt_init(&s->ckpts);
 	rec_new(&s->rec);   /* record/replay: recording is on by default */
+	tl_new(&s->tl);     /* reverse execution: the timeline */
 	return inf_init(&s->inf);
 }
 
 void session_fini(struct session *s)
 {
+	tl_free(s->tl);   /* reverse execution: the timeline */
+	s->tl = NULL;
 	ckpt_fini(&s->ckpts, &s->inf);
 	rec_free(s->rec, &s->inf);   /* record/replay */
 	s->rec = NULL;
@@ -53,6 +58,8 @@ static void auto_checkpoint(struct session *s, const struct stop *st)
 	int e = ckpt_take(&s->ckpts, inf, NULL, true, false, sbuf_str(&where), &c, &msg);
 	if (e == 0)
 		rec_checkpoint_taken(s->rec, &s->ckpts, c);   /* record/replay: its event */
+	if (e == 0)
+		tl_checkpoint_taken(s, c);   /* reverse execution: the stop's snapshot */
 	if (e < 0 && strcmp(s->auto_problem, sbuf_str(&msg))) {
 		snprintf(s->auto_problem, sizeof s->auto_problem, "%s", sbuf_str(&msg));
 		inf_notice(inf, "[automatic checkpoint skipped: %s]", sbuf_str(&msg));
@@ -72,6 +79,8 @@ int session_checkpoint(struct session *s, const char *name, bool force, struct c
 	sbuf_free(&where);
 	if (e == 0)
 		rec_checkpoint_taken(s->rec, &s->ckpts, *out);   /* record/replay: its event */
+	if (e == 0)
+		tl_checkpoint_taken(s, *out);   /* reverse execution */
 	if (e == 0)
 		ckpt_enforce_budget(&s->ckpts, &s->inf, false);
 	return e;
@@ -107,6 +116,7 @@ int session_restore(struct session *s, const char *id_or_name, struct stop *st, 
 	/* record/replay: continuing from here replays the log from c's event. */
 	rec_checkpoint_restored(s->rec, &s->inf, c);
 	rec_after_stop(s->rec, &s->inf);
+	tl_restored(s, c);   /* reverse execution: the current point */
 	st->reason = SR_STEPPED;
 	st->print = SP_SRC_AND_LOC;
 	stop_fill_thread(st, s->inf.cur);
@@ -133,6 +143,7 @@ int session_launch(struct session *s, struct sbuf *err)
 		e = rec_start(s->rec, &s->inf, err);
 	if (e == 0) {
 		s->started = true;
+		tl_history_start(s);   /* reverse execution: the start of history */
 		rec_after_stop(s->rec, &s->inf);
 	}
 	return e;
@@ -164,17 +175,15 @@ int session_exec(struct session *s, enum sess_cmd cmd, const struct sess_args *a
 	static const struct sess_args none = { .sig = -1 };
 	if (!a)
 		a = &none;
-	if (a->dir == DIR_REVERSE) {
-		memset(st, 0, sizeof *st);
-		st->reason = SR_ERROR;
-		snprintf(st->err, sizeof st->err,
-			 "Reverse execution needs a recording; this session has none.");
-		return -ENOTSUP;
-	}
+	if (a->dir == DIR_REVERSE)
+		return rev_exec(s, cmd, a, st);   /* reverse execution (replay/reverse.h) */
 	int e = -EINVAL;
+	pid_t stepped = cmd == SC_STEPI && inf->cur ? inf->cur->tid : 0;
+	tl_before_resume(s, true);        /* reverse execution: where the command starts */
 	rec_before_resume(s->rec, inf);   /* record/replay: a state change forks history */
+	tl_before_resume(s, false);       /* reverse execution: ... a new history there */
 	switch (cmd) {
-	case SC_CONTINUE: e = inf_continue(inf, a->sig, st); break;
+	case SC_CONTINUE: e = tl_continue(s, a->sig, st); break;   /* with timeline snapshots */
 	case SC_STEPI: e = inf_stepi(inf, false, st); break;
 	case SC_NEXTI: e = inf_stepi(inf, true, st); break;
 	case SC_STEP: e = inf_step(inf, false, st); break;
@@ -187,6 +196,7 @@ int session_exec(struct session *s, enum sess_cmd cmd, const struct sess_args *a
 	case SC_RUN_TO: e = inf_run_to(inf, a->addr, a->until_frame, st); break;
 	}
 	s->ckpts.current = 0;
+	tl_after_stop(s, st, stepped);   /* reverse execution: the stop's place in the timeline */
 	auto_checkpoint(s, st);
 	if (st->reason == SR_EXITED || st->reason == SR_KILLED)
 		rec_program_gone(s->rec, inf);   /* record/replay: the log stays */
