@@ -55,6 +55,8 @@ int cmd_info_record(struct shell *sh, char *args)
 	sbuf_free(&b);
 	struct ckpt_list *l = &sh->sess.ckpts;
 	for (struct checkpoint *c = l->head; c; c = c->next) {
+		if (c->hidden)
+			continue;   /* timeline snapshots (info timeline) */
 		int64_t ev = rec_checkpoint_event(sh->sess.rec, c->id);
 		if (ev >= 0)
 			sh_out(sh, "  checkpoint %d: event %" PRId64 "\n", c->id, ev);
