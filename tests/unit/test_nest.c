@@ -6,6 +6,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -169,35 +171,81 @@ Test(nest, wait_selection)
 
 struct child_io {
 	const char *out;
+	int sock;          /* >= 0: use a listener, sent to the parent over this socket */
 };
 
-/* In the child before exec: output to a file, every nest syscall trapped. */
+/* In the child before exec: output to a file, every nest syscall trapped (at a ptrace
+ * stop, or through a listener for those nest_by_listener() names). */
 static int child_setup(void *arg)
 {
 	const struct child_io *io = arg;
 	int fd = open(io->out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	if (fd < 0 || dup2(fd, 1) < 0)
 		return -errno;
-	struct sock_filter f[4 + 2 * 16 + 1];
+	struct sock_filter f[4 + 6 * 16 + 1];
 	size_t n = 0;
 	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
 					      offsetof(struct seccomp_data, arch));
 	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0);
 	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
-	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-					      offsetof(struct seccomp_data, nr));
 	for (size_t i = 0; i < nest_ntrapped; i++) {
-		f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
-						      (unsigned)nest_trapped[i], 0, 1);
-		f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
-						      SECCOMP_RET_TRACE | (unsigned)nest_trapped[i]);
+		unsigned nr = (unsigned)nest_trapped[i], trace = SECCOMP_RET_TRACE | nr;
+		int argi;
+		uint32_t mask, value;
+		f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+						      offsetof(struct seccomp_data, nr));
+		if (io->sock >= 0 && nest_wait_by_listener((int)nr, &argi, &mask, &value)) {
+			f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr, 0, 4);
+			f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+				offsetof(struct seccomp_data, args) + 8 * (unsigned)argi);
+			f[n++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_AND | BPF_K, mask);
+			f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, value, 0, 1);
+			f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF);
+			f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, trace);
+			continue;
+		}
+		if (io->sock >= 0 && nest_by_listener((int)nr))
+			trace = SECCOMP_RET_USER_NOTIF;
+		f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr, 0, 1);
+		f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, trace);
 	}
 	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
 	struct sock_fprog prog = { (unsigned short)n, f };
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
-	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+	unsigned flags = io->sock >= 0 ? SECCOMP_FILTER_FLAG_NEW_LISTENER | (1u << 5) : 0;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return -errno;
+	long lfd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+	if (lfd < 0)
+		return -errno;
+	if (io->sock >= 0) {
+		char byte = 0, ctl[CMSG_SPACE(sizeof(int))];
+		struct iovec iov = { &byte, 1 };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
+				    .msg_controllen = sizeof ctl };
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		int ifd = (int)lfd;
+		memcpy(CMSG_DATA(cm), &ifd, sizeof ifd);
+		if (sendmsg(io->sock, &m, 0) < 0)
+			return -errno;
+		close(ifd);
+	}
 	return 0;
+}
+
+static int recv_fd(int sock)
+{
+	char byte, ctl[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { &byte, 1 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
+			    .msg_controllen = sizeof ctl };
+	if (recvmsg(sock, &m, MSG_DONTWAIT) < 0 || !CMSG_FIRSTHDR(&m))
+		return -1;
+	int fd;
+	memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&m)), sizeof fd);
+	return fd;
 }
 
 static char *slurp(const char *path)
@@ -208,11 +256,13 @@ static char *slurp(const char *path)
 	return text;
 }
 
-Test(nest, ptrace_program_emulated, .timeout = 120)
+/* nest_ptrace under the engine alone: every ptrace/wait call emulated, answered at a
+ * ptrace stop only, or through a listener for the calls that allow it. */
+static void run_ptrace_program(bool listener)
 {
 	char out[128], native[128];
-	snprintf(out, sizeof out, "/tmp/rewind-nest-%d.out", getpid());
-	snprintf(native, sizeof native, "/tmp/rewind-nest-%d.native", getpid());
+	snprintf(out, sizeof out, "/tmp/rewind-nest-%d-%d.out", getpid(), listener);
+	snprintf(native, sizeof native, "/tmp/rewind-nest-%d-%d.native", getpid(), listener);
 	log_init();
 
 	/* Natively. */
@@ -228,19 +278,41 @@ Test(nest, ptrace_program_emulated, .timeout = 120)
 	char prog[256];
 	snprintf(prog, sizeof prog, "%s/nest_ptrace", PROGS_DIR);
 	char *argv[] = { prog, NULL };
-	struct child_io io = { out };
+	int sv[2] = { -1, -1 };
+	if (listener)
+		cr_assert_eq(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv), 0);
+	struct child_io io = { out, sv[1] };
 	struct launch_spec ls = { .argv = argv, .keep_aslr = true, .exitkill = true,
 				  .child_setup = child_setup, .child_arg = &io };
 	struct proc *top;
 	cr_assert_eq(target_launch(&tg, &ls, &top), 0);
+	if (listener) {
+		int lfd = recv_fd(sv[0]);
+		cr_assert(lfd >= 0, "no listener from the child");
+		nest_set_listener(n, lfd);
+		close(sv[0]);
+		close(sv[1]);
+	}
 	pid_t pid = top->pid;
 	nest_adopt(n, top);
 	nest_resume_all(n);
 	int status = -1;
+	uint64_t deadline = now_ns() + 60ull * 1000000000;
 	for (;;) {
 		struct tev ev;
-		int r = target_wait(&tg, &ev, 60000);
-		cr_assert(r > 0, "target_wait: %d (everything stopped or too slow)", r);
+		int r = target_wait(&tg, &ev, 0);
+		if (r == 0 || r == -EDEADLK) {
+			cr_assert(now_ns() < deadline, "nest_ptrace made no progress for a minute");
+			if (listener && nest_serve_listener(n))
+				continue;
+			struct pollfd pfd[2] = { { tg.sigfd, POLLIN, 0 }, { nest_listener(n), POLLIN, 0 } };
+			poll(pfd, listener ? 2 : 1, 1000);
+			char buf[256];
+			if ((pfd[0].revents & POLLIN) && read(tg.sigfd, buf, sizeof buf) < 0)
+				cr_assert_fail("signalfd: %s", strerror(errno));
+			continue;
+		}
+		cr_assert(r > 0, "target_wait: %d", r);
 		cr_assert_eq(nest_handle(n, &ev), 0);
 		if (ev.kind == TEV_EXITED && ev.proc && !ev.proc->snapshot) {
 			bool top_exited = ev.proc->pid == pid;
@@ -266,4 +338,14 @@ Test(nest, ptrace_program_emulated, .timeout = 120)
 	free(b);
 	unlink(out);
 	unlink(native);
+}
+
+Test(nest, ptrace_program_at_ptrace_stops, .timeout = 120)
+{
+	run_ptrace_program(false);
+}
+
+Test(nest, ptrace_program_through_the_listener, .timeout = 120)
+{
+	run_ptrace_program(true);
 }
