@@ -1,9 +1,12 @@
 /* Internal to the nested-tracer emulation (core/nest*.c). Not for other modules.
  *
- * nest.c        tables, event dispatch, emulated stops and resumption
+ * nest.c        tables, emulated stops and resumption
+ * nest_stop.c   real stops turned into emulated ones: the handlers and the dispatch
+ * nest_notify.c the calls answered through the seccomp listener
  * nest_ptrace.c the ptrace requests
  * nest_regs.c   registers, the user area, regsets, syscall info (pure helpers too)
- * nest_wait.c   wait4/waitid, zombies, SIGCHLD, waits that block
+ * nest_wait.c   wait4/waitid, waits that block
+ * nest_exit.c   exits and zombies, SIGCHLD
  * nest_state.c  quiesce, save/load for checkpoints, restore fix-ups */
 #ifndef REWIND_NEST_INT_H
 #define REWIND_NEST_INT_H
@@ -176,6 +179,11 @@ struct nest_state {
 };
 
 /* ---- nest.c ---- */
+/* Parent, uid and process group of pid from /proc (NULL: not wanted). */
+void nest_read_ids(pid_t pid, pid_t *ppid, uid_t *uid, pid_t *pgid);
+/* The engine's task for nt (NULL if gone or a checkpoint's). */
+struct task *nt_task(struct nest *n, struct nest_task *nt);
+void nt_free(struct nest *n, struct nest_task *nt);
 struct nest_task *nt_of(struct nest *n, struct task *t);         /* creates */
 struct nest_task *nt_find(struct nest *n, pid_t tid);
 struct nest_proc *np_find(struct nest *n, pid_t pid);
@@ -236,7 +244,7 @@ size_t nr_build_syscall_info(void *info, enum nstop kind, const struct user_regs
  * 1 debug register (*reg = index), 2 other (reads 0, writes EIO). */
 int nr_user_slot(uint64_t off, size_t *reg);
 
-/* ---- nest_wait.c ---- */
+/* ---- nest_wait.c, nest_exit.c ---- */
 /* The caller's wait4/waitid at its seccomp stop: answer, block, or reap for real. */
 void nw_call(struct nest *n, struct nest_task *nt, long nr, const uint64_t a[6]);
 /* The caller's wait4/waitid with WNOHANG and exits only (the filter sends only those
@@ -259,6 +267,8 @@ void nw_sigchld_stop(struct nest *n, struct nest_task *nt, siginfo_t *si);
 /* A kernel SIGCHLD about a child its tracer has not collected yet (rewind reaped it
  * as the real tracer): natively the parent hears later. Holds it back; true if so. */
 bool nw_early_sigchld(struct nest *n, struct nest_task *nt, const siginfo_t *si);
+/* The tracer (or parent) collected z: it goes on to its parent or is freed. */
+void nw_zombie_consume(struct nest *n, struct nest_zombie *z);
 /* Exits. */
 void nw_task_exited(struct nest *n, pid_t tid, pid_t tgid, int status, bool leader);
 void nw_zombie_free(struct nest_zombie *z);
