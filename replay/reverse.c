@@ -192,3 +192,23 @@ int rev_goto(struct session *s, const char *text, struct stop *st, struct sbuf *
 	rv_end(&r, st);
 	return e;
 }
+
+/* ---- checksums ---- */
+
+int rev_checksum(struct session *s, uint64_t *mem, uint64_t *regs)
+{
+	struct inferior *inf = &s->inf;
+	if (!inf_alive(inf) || !inf->main)
+		return -ESRCH;
+	*mem = rec_mem_sum(inf->main);
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (struct task *t = inf->main->tasks; t; t = t->next) {
+		if (t->state != TS_STOPPED)
+			continue;
+		uint64_t x = pos_reghash(t);
+		for (int i = 0; i < 8; i++)
+			h = (h ^ ((x >> (8 * i)) & 0xff)) * 0x100000001b3ull;
+	}
+	*regs = h;
+	return 0;
+}

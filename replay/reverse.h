@@ -69,4 +69,10 @@ int rev_last(struct session *s, const char *expr, struct rev_change *ch, struct 
  * is false now, or -errno with msg. */
 int rev_bisect(struct session *s, const char *cond, struct stop *st, struct sbuf *msg);
 
+/* Checksums of the program's state, to tell whether two points are the same one:
+ * FNV-1a over every writable mapping of the followed process (through
+ * /proc/PID/mem), and over every thread's position hash (registers, vector state,
+ * stack top). Returns 0 or -ESRCH (no program). */
+int rev_checksum(struct session *s, uint64_t *mem, uint64_t *regs);
+
 #endif

@@ -105,9 +105,17 @@ struct rv_hit {
 	struct stop user;             /* RV_TAG_USER: the stop (task NULL) */
 };
 
+/* How a site's CFA follows from the registers there (from the CFI, computed once). */
+struct rv_cfa_rule {
+	uint64_t pc;
+	int base;                     /* 0: unknown (unwind each time), 1: rsp, 2: rbp */
+	int64_t off;
+};
+
 struct rv_scan {
 	VEC(uint64_t) pcs;            /* breakpoint addresses */
 	VEC(unsigned) flags;
+	VEC(struct rv_cfa_rule) rules;
 	struct rv_frame frames[4];
 	unsigned nframes;
 	VEC(struct rv_hit) hits;      /* in execution order */

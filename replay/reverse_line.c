@@ -114,6 +114,8 @@ struct lframe {
 	uint64_t lo, hi, cfa;
 	uint64_t call;                /* frames > 0: the call instruction (in it) */
 	unsigned call_len;
+	bool handler;                 /* a signal handler's frame: the signal trampoline
+	                                 called it (nothing above it is followed) */
 };
 
 static size_t frames_at(struct rv *r, struct task *t, struct lframe *f, size_t max)
@@ -140,8 +142,13 @@ static size_t frames_at(struct rv *r, struct task *t, struct lframe *f, size_t m
 					x.call_len = len;
 				}
 			}
-			if (!x.call)
+			if (!x.call) {
+				uint8_t code[9];
+				if (n && proc_read(t->proc, RADDR(pc), code, sizeof code) == 0 &&
+				    !memcmp(code, "\x48\xc7\xc0\x0f\x00\x00\x00\x0f\x05", sizeof code))
+					f[n - 1].handler = true;   /* returns to rt_sigreturn */
 				break;
+			}
 		}
 		if (!func_of(r, t, i ? x.call : pc, &x.lo, &x.hi) || !x.cfa)
 			break;
@@ -236,8 +243,11 @@ static size_t build_runs(struct rv *r, struct task *t, const struct rv_scan *sc,
 
 /* The stop inside the callee of the call at run `run_hit` (reverse-step): the last
  * row start of that invocation. */
+static const struct rv_hit *user_stop_after(const struct rv_scan *sc, size_t from);
+
 static int callee_stop(struct rv *r, struct tl_node *a, const struct rv_hit *run_hit, uint64_t call_at,
-		       const struct lframe *f0, struct rv_hit *out, struct stop *st)
+		       const struct lframe *f0, struct rv_hit *out, struct rv_hit *user, bool *have_user,
+		       struct stop *st)
 {
 	struct task *t = rv_task(r, r->tid);
 	struct insn in;
@@ -309,6 +319,11 @@ static int callee_stop(struct rv *r, struct tl_node *a, const struct rv_hit *run
 				struct sym_line l = row_of(r, rv_task(r, r->tid), h->pc);
 				if (l.line && l.lo == h->pc) {
 					*out = *h;
+					/* The user's stops between it and P. */
+					const struct rv_hit *u = user_stop_after(&sc, i);
+					*have_user = u != NULL;
+					if (u)
+						*user = *u;
 					e = 0;
 					break;
 				}
@@ -461,14 +476,43 @@ int rv_reverse_line(struct rv *r, enum sess_cmd cmd, const struct sess_args *a, 
 			e = -ENOENT;
 			continue;   /* the frames began earlier: from an earlier snapshot */
 		}
+		if (j < 0 && n && f[nf - 1].handler && v[0].start == f[nf - 1].lo) {
+			/* Back out of a signal handler: to the instruction it interrupted. */
+			struct rv_hit eh = sc.hits.v[rix[0]];
+			rv_user(r, false);
+			struct tl_node *x = rv_goto_pos(r, &eh.pos, eh.anchor, st);
+			struct pos_point prev;
+			struct tl_node *from;
+			if (!x || (e = rv_prev_of(r, x, true, &prev, &from, st)) < 0) {
+				e = x ? e : -EIO;
+				break;
+			}
+			if (!rv_goto_pos(r, &prev, from, st)) {
+				/* The interrupted point is not reachable (a signal the replay
+				 * delivers at a system call's return): the handler's entry. */
+				inf_notice(r->inf, "[the point the signal interrupted cannot be replayed "
+					   "to; stopping at the handler's entry]");
+				if (!rv_goto_pos(r, &eh.pos, eh.anchor, st)) {
+					e = -EIO;
+					break;
+				}
+			}
+			rv_stop_here(r, SR_STEPPED, st);
+			st->print = SP_SRC_AND_LOC;
+			e = 0;
+			break;
+		}
 		if (j < 0)
 			j = 0;   /* out of frames: the earliest start known */
 		struct rv_hit h = sc.hits.v[rix[j]];
+		struct rv_hit cu;
+		bool have_cu = false, entered = false;
 		if (enter) {
-			struct rv_hit in;
-			int x = callee_stop(r, an, &h, v[j].call_at, &f[0], &in, st);
+			struct rv_hit in = { 0 };
+			int x = callee_stop(r, an, &h, v[j].call_at, &f[0], &in, &cu, &have_cu, st);
 			if (x == 0) {
 				h = in;
+				entered = true;
 			} else if (x != -ENOENT) {
 				e = x;
 				break;
@@ -480,8 +524,8 @@ int rv_reverse_line(struct rv *r, enum sess_cmd cmd, const struct sess_args *a, 
 				h = sc.hits.v[rix[j < 0 ? 0 : j]];
 			}
 		}
-		/* The user's stops between the stop and P, from the first scan. */
-		const struct rv_hit *u = user_stop_after(&sc, rix[j]);
+		/* The user's stops between the stop and P. */
+		const struct rv_hit *u = entered ? (have_cu ? &cu : NULL) : user_stop_after(&sc, rix[j]);
 		struct rv_hit uc;
 		if (u)
 			uc = *u;

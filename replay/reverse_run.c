@@ -14,7 +14,9 @@
 
 /* A snapshot during a replay pays for itself when re-reaching the point would take
  * longer than this (a snapshot costs a few milliseconds). */
-#define SNAPSHOT_WORTH_NS 12000000ull
+#define SNAPSHOT_WORTH_NS 40000000ull
+/* A replay towards a position is given up after this long (it must have passed it). */
+#define GIVE_UP_NS 20000000000ull
 
 static int fail(struct stop *st, int e, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int fail(struct stop *st, int e, const char *fmt, ...)
@@ -123,6 +125,12 @@ void rv_end(struct rv *r, struct stop *st)
 	}
 	if (t && t->state == TS_STOPPED)
 		inf->cur = t;
+	/* A thread standing on a breakpoint's address was stopped before it: the next
+	 * forward command steps off it, as after a breakpoint stop. */
+	if (inf->main)
+		for (struct task *o = inf->main->tasks; o; o = o->next)
+			if (o->state == TS_STOPPED)
+				o->stepover = true;
 	if (st->reason != SR_ERROR || st->task)
 		stop_fill_thread(st, inf->cur);
 	rec_after_stop(r->e, inf);
@@ -159,9 +167,10 @@ int rv_restore(struct rv *r, struct tl_node *n, struct stop *st)
 	 * that positions can be found: going live waits for the next trapped call. */
 	if (en->mode == REC_RECORDING && en->branch && en->cursor == rec_branch_len(en->branch))
 		en->mode = REC_REPLAYING;
-	/* The thread that was running there runs on (only one runs between events). */
+	/* At the end of the log no event says whose turn it is: the thread that was
+	 * running there runs on (only one runs between events). */
 	struct task *t = n->pos.tid ? rv_task(r, n->pos.tid) : NULL;
-	if (t)
+	if (t && en->branch && en->cursor >= rec_branch_len(en->branch))
 		en->sched_cur = t->tid;
 	en->have_target = false;
 	tl_mark_restored(s, n);
@@ -243,8 +252,20 @@ int rv_continue(struct rv *r, const struct pos_point *target, struct stop *st)
 				    target->event, e->cursor);
 		e->target = *target;
 		e->have_target = true;
+		/* A replay that passes its target runs on to the end of the log, or for
+		 * ever in a loop without events: give up after a while. */
+		tl_arm(r->s, 0, GIVE_UP_NS);
 	}
 	int x = cont(r, st);
+	if (target) {
+		bool late = tl_disarm(r->s);
+		if (late && st->reason == SR_INTERRUPTED)
+			x = fail(st, -ETIMEDOUT, "The replay did not reach position #%" PRIu64 ":%d:%#" PRIx64
+				 " (it ran past it or never came there).", target->event, target->tid,
+				 target->pos.pc);
+		else if (late)
+			tl_drain_interrupt(r->s);
+	}
 	e->have_target = false;
 	return x;
 }
@@ -296,6 +317,7 @@ struct tl_node *rv_node_here(struct rv *r, struct tl_node *pred, bool snapshot)
 		r->at = n;
 		r->t_restore = now_ns();
 		tl_mark_restored(s, n);   /* the snapshot's injections are not the program's */
+		tl_thin_now(s);
 	}
 	if (r->origin && n != r->origin)
 		tl_learn_before(s, n, r->origin);

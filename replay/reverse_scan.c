@@ -11,7 +11,9 @@
 #include <string.h>
 
 #include "core/disasm.h"
+#include "core/infsym.h"
 #include "core/log.h"
+#include "core/sym/unwind.h"
 #include "replay/record_int.h"
 #include "replay/reverse_int.h"
 
@@ -24,6 +26,7 @@ void rv_scan_init(struct rv_scan *sc)
 
 void rv_scan_free(struct rv_scan *sc)
 {
+	vec_free(&sc->rules);
 	vec_free(&sc->pcs);
 	vec_free(&sc->flags);
 	vec_free(&sc->hits);
@@ -88,6 +91,93 @@ void rv_sites_function(struct rv *r, struct task *t, uint64_t lo, uint64_t hi, s
 	free(code);
 }
 
+/* Registers as a CFA rule probe sees them: t's, with rsp or rbp moved. */
+struct probe {
+	struct sym_access real;
+	struct user_regs_struct regs;
+};
+
+static int pr_read(void *ctx, uint64_t a, void *buf, size_t len)
+{
+	struct probe *p = ctx;
+	return p->real.read_mem(p->real.ctx, a, buf, len);
+}
+static int pr_write(void *ctx, uint64_t a, const void *buf, size_t len)
+{
+	(void)ctx; (void)a; (void)buf; (void)len;
+	return -EPERM;
+}
+static int pr_regs(void *ctx, struct user_regs_struct *o)
+{
+	*o = ((struct probe *)ctx)->regs;
+	return 0;
+}
+static int pr_setregs(void *ctx, const struct user_regs_struct *i)
+{
+	(void)ctx; (void)i;
+	return -EPERM;
+}
+static int pr_xs(void *ctx, uint8_t **b, size_t *l)
+{
+	struct probe *p = ctx;
+	return p->real.get_xstate(p->real.ctx, b, l);
+}
+static int pr_setxs(void *ctx, const uint8_t *b, size_t l)
+{
+	(void)ctx; (void)b; (void)l;
+	return -EPERM;
+}
+
+static uint64_t probe_cfa(struct symtab *sym, struct probe *p)
+{
+	struct sym_access acc = { p, pr_read, pr_write, pr_regs, pr_setregs, pr_xs, pr_setxs };
+	uint64_t cfa = 0, cpc, ccfa;
+	if (unwind_frame_info(sym, &acc, &cfa, &cpc, &ccfa) < 0 && !cfa)
+		return 0;
+	return cfa;
+}
+
+/* The CFA at t's pc from its registers, by a rule learnt once per pc: the CFI makes
+ * the CFA the stack pointer or the frame pointer plus a constant. */
+static uint64_t cfa_by_rule(struct rv *r, struct rv_scan *sc, struct task *t, uint64_t pc)
+{
+	struct user_regs_struct *regs;
+	if (task_get_regs(t, &regs) < 0)
+		return 0;
+	for (size_t i = 0; i < sc->rules.n; i++) {
+		const struct rv_cfa_rule *ru = &sc->rules.v[i];
+		if (ru->pc != pc)
+			continue;
+		if (ru->base == 1)
+			return regs->rsp + (uint64_t)ru->off;
+		if (ru->base == 2)
+			return regs->rbp + (uint64_t)ru->off;
+		return rv_cfa(r, t);
+	}
+	struct rv_cfa_rule ru = { .pc = pc };
+	struct symtab *sym = infsym_symtab(r->inf, t->proc);
+	uint64_t c0 = rv_cfa(r, t);
+	if (sym && c0) {
+		struct probe p;
+		sym_access_for_task(t, &p.real);
+		p.regs = *regs;
+		p.regs.rsp += 0x1000;
+		uint64_t c1 = probe_cfa(sym, &p);
+		p.regs = *regs;
+		p.regs.rbp += 0x1000;
+		uint64_t c2 = probe_cfa(sym, &p);
+		if (c1 == c0 + 0x1000 && c2 == c0) {
+			ru.base = 1;
+			ru.off = (int64_t)(c0 - regs->rsp);
+		} else if (c2 == c0 + 0x1000 && c1 == c0) {
+			ru.base = 2;
+			ru.off = (int64_t)(c0 - regs->rbp);
+		}
+	}
+	vec_push(&sc->rules, ru);
+	return c0;
+}
+
 uint64_t rv_cfa(struct rv *r, struct task *t)
 {
 	const struct inf_symops *so = r->inf->sym;
@@ -126,12 +216,14 @@ static int frame_of(struct rv *r, struct rv_scan *sc, struct task *t, uint64_t p
 			continue;
 		if (f->cfa) {
 			if (!have_cfa) {
-				*cfa = rv_cfa(r, t);
+				*cfa = cfa_by_rule(r, sc, t, pc);
 				have_cfa = true;
 			}
 			if (*cfa != f->cfa)
 				continue;
 		}
+		if (!have_cfa)
+			*cfa = cfa_by_rule(r, sc, t, pc);
 		return f->tag;
 	}
 	return -1;

@@ -290,3 +290,13 @@ int cmd_bisect(struct shell *sh, char *args)
 	sh_print_location(sh, st.task, SP_SRC_AND_LOC, true);
 	return cmd_backtrace(sh, (char *)"");
 }
+
+int cmd_checksum(struct shell *sh, char *args)
+{
+	(void)args;
+	uint64_t mem, regs;
+	if (rev_checksum(&sh->sess, &mem, &regs) < 0)
+		return sh_error(sh, "The program is not being run.");
+	sh_out(sh, "memory %016" PRIx64 " registers %016" PRIx64 "\n", mem, regs);
+	return 0;
+}

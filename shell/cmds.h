@@ -81,6 +81,7 @@ int cmd_info_timeline(struct shell *sh, char *args);
 int cmd_goto(struct shell *sh, char *args);
 int cmd_last(struct shell *sh, char *args);
 int cmd_bisect(struct shell *sh, char *args);
+int cmd_checksum(struct shell *sh, char *args);
 
 /* cmd_set.c */
 int sh_set_args(struct shell *sh, char *args);

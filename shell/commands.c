@@ -45,6 +45,7 @@ const struct sh_cmd sh_commands[] = {
 	{ "reverse-finish", NULL, cmd_reverse_finish, "Execute backward until just before selected stack frame is called." },
 	{ "last", NULL, cmd_last, "Go back to where the value of EXPRESSION last changed: last EXPRESSION.\nShows the old and new value, the instruction that wrote it and its backtrace." },
 	{ "bisect", NULL, cmd_bisect, "Go to the first point of the recording where CONDITION became true:\nbisect CONDITION (binary search over snapshots, then the writes it reads)." },
+	{ "checksum", NULL, cmd_checksum, "Checksums of the program's state: its writable memory (read through\n/proc/PID/mem) and every thread's registers, vector state and stack top.\nTwo points with the same checksums are the same state." },
 	{ "when", NULL, cmd_when, "Print the current position in the recording: event number, location and the\nposition's id for goto, and the nearest snapshots before and after it." },
 	{ "advance", NULL, cmd_advance, "Continue the program up to the given location (same form as args for break command)." },
 	{ "signal", NULL, cmd_signal, "Continue program with the specified signal.\nsignal SIG (0 continues without a signal)." },
