@@ -375,6 +375,17 @@ static void serve_all(struct sv *s)
 	struct sv_req r;
 	while (svc_pop(&s->ctl, &r))
 		serve(s, &r);
+	/* Exits met while stopping everyone for a checkpoint (the command's too). */
+	for (struct proc *p = s->tg.procs, *next; p; p = next) {
+		next = p->next;
+		if (!p->dead || p->snapshot)
+			continue;
+		if (p->pid == s->top && !s->done) {
+			s->status = p->wstatus;
+			s->done = true;
+		}
+		target_forget(&s->tg, p);
+	}
 }
 
 /* Empty a signalfd or eventfd (one read takes all a signalfd holds for SIGCHLD, which
