@@ -126,6 +126,7 @@ struct snap_proc {
 	pid_t parent_pid;               /* the traced proc that forked it, 0 if none */
 	bool attached;
 	bool parent_is_us;              /* its real parent was rewind */
+	pid_t pgid, sid;                /* its process group and session */
 	uint64_t sigcgt;                /* caught signals (from /proc status) */
 	uint64_t vm_kb;                 /* VmSize before the checkpoint was made */
 	struct proc *live;              /* during snap_take only */
@@ -218,6 +219,23 @@ int snap_pidfd_getfd(int pidfd, int fd);
 
 /* Forget the address-space holders of s that are gone; with wait, reap the others. */
 void snap_reap_holders(struct target *tg, struct snapshot *s, bool wait);
+
+/* ---- snap_groups.c ---- */
+
+/* Parent, process group and session of pid from /proc/PID/stat (each may be NULL). */
+int snap_stat_ids(pid_t pid, pid_t *ppid, pid_t *pgid, pid_t *sid);
+/* Record the process group and session of every live process of s. */
+int snap_groups_save(struct snapshot *s);
+/* In sp's fresh checkpoint: a process group of its own, and a session of its own when
+ * a process of s leads its session, so that it holds no pid of the tree. */
+int snap_group_leave(struct target *tg, const struct snapshot *s, struct snap_proc *sp);
+/* In an address-space holder: a session of its own (it holds no pid of the tree). */
+void snap_holder_leave(struct target *tg, struct proc *h);
+/* The restored processes (sp->rest) rejoin their groups and sessions; what cannot
+ * be put back is described in problems. */
+void snap_groups_restore(struct target *tg, const struct snapshot *s, struct sbuf *problems);
+/* Append to out who holds pid ("as the process group id of process 12"). */
+void snap_describe_pid_user(pid_t pid, struct sbuf *out);
 
 /* ---- snap_threads.c ---- */
 

@@ -80,14 +80,9 @@ static void make_holder(struct target *tg, struct snapshot *s, struct proc *p,
 		flags |= CLONE_PARENT | SIGCHLD;
 	if (snap_inject_fork(tg, lead, flags, &h) < 0)
 		return;             /* the plain way then */
-	/* (Added for nested tracers.) The holder is in p's process group: when p leads it
-	 * (gdb puts its inferior in a group of its own), the holder keeps the group's id,
-	 * p's pid, in use and the restore cannot give the pid back. It leaves the group. */
-	if (getpgid(p->pid) == p->pid) {
-		int64_t r;
-		if (snap_sys(tg, proc_main_task(h), SYS_setpgid, &r, 0, 0, 0, 0, 0, 0) < 0 || r < 0)
-			pr_debug(LM_SNAP, "holder %d of pid %d stays in its group", h->pid, p->pid);
-	}
+	/* In p's group and session, it would keep their ids (pids of the tree when a
+	 * process of it leads them) in use and the restore could not give them back. */
+	snap_holder_leave(tg, h);
 	snap_quiet_death(h);
 	/* Away from rewind's CPU: woken by its SIGKILL there, it would preempt rewind for
 	 * the whole teardown. */
@@ -204,14 +199,18 @@ static int restore_proc(struct target *tg, struct snap_proc *sp, struct sbuf *pr
 		e = fork_ckpt(tg, sp, true, &t, &ret);
 	}
 	if (!e && (ret == -EPERM || ret == -EEXIST)) {
-		int64_t why = ret;
+		struct sbuf why = { 0 };
+		if (ret == -EEXIST) {
+			sbuf_puts(&why, "the pid is still taken ");
+			snap_describe_pid_user(sp->pid, &why);
+		} else {
+			sbuf_puts(&why, "choosing a pid needs CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE");
+		}
 		e = fork_ckpt(tg, sp, false, &t, &ret);
 		if (!e && ret > 0)
 			sbuf_printf(problems, "pid %d: %s; restored as pid %d (the program may notice)"
-				    "\n", sp->pid, why == -EEXIST ? "the pid is still taken (by a zombie "
-				    "its old parent has not waited for, or by another process)" :
-				    "choosing a pid needs CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE",
-				    (int)ret);
+				    "\n", sp->pid, sbuf_str(&why), (int)ret);
+		sbuf_free(&why);
 	}
 	if (!e && ret < 0)
 		e = (int)ret;
@@ -266,6 +265,8 @@ int snap_restore(struct target *tg, struct snapshot *s, struct sbuf *problems)
 	uint64_t t1 = now_ns();
 	for (size_t i = 0; i < s->procs.n && !e; i++)
 		e = restore_proc(tg, &s->procs.v[i], problems);
+	if (!e)
+		snap_groups_restore(tg, s, problems);
 	if (!e)
 		e = snap_fds_restore(tg, s, problems);
 	for (size_t i = 0; i < s->procs.n && !e; i++) {

@@ -227,14 +227,7 @@ int snap_inject_fork(struct target *tg, struct task *t, uint64_t flags, struct p
 
 pid_t snap_real_parent(pid_t pid)
 {
-	char path[64], *text;
-	int ppid = 0;
-	snprintf(path, sizeof path, "/proc/%d/stat", pid);
-	if (read_file(path, &text, NULL) < 0)
-		return 0;
-	char *r = strrchr(text, ')');
-	if (r)
-		sscanf(r + 1, " %*c %d", &ppid);
-	free(text);
+	pid_t ppid = 0;
+	snap_stat_ids(pid, &ppid, NULL, NULL);
 	return ppid;
 }

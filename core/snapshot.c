@@ -279,7 +279,7 @@ int snap_take(struct target *tg, const struct snap_opts *o, struct snapshot **ou
 		for (size_t k = 0; k < sp->threads.n; k++)
 			snap_pin_task(&pn, sp->threads.v[k].tid);
 	}
-	if ((e = snap_fds_save(tg, s, o, &marks)) < 0)
+	if ((e = snap_fds_save(tg, s, o, &marks)) < 0 || (e = snap_groups_save(s)) < 0)
 		goto died;
 	for (size_t i = 0; i < s->procs.n; i++) {
 		struct snap_proc *sp = &s->procs.v[i];
@@ -299,7 +299,8 @@ int snap_take(struct target *tg, const struct snap_opts *o, struct snapshot **ou
 		if ((e = make_ckpt(tg, sp)) < 0)
 			goto died;
 		t_clone += now_ns() - tc;
-		if ((e = snap_fds_detach_ckpt(tg, sp)) < 0 || (e = snap_shm_check_ckpt(sp, &marks)) < 0)
+		if ((e = snap_group_leave(tg, s, sp)) < 0 || (e = snap_fds_detach_ckpt(tg, sp)) < 0 ||
+		    (e = snap_shm_check_ckpt(sp, &marks)) < 0)
 			goto died;
 	}
 	if (marks.len && !o->force) {
