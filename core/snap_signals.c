@@ -95,7 +95,8 @@ static int read_timers(struct snap_proc *sp)
 	if (have)
 		vec_push(&sp->timers, t);
 	free(text);
-	qsort(sp->timers.v, sp->timers.n, sizeof *sp->timers.v, cmp_timer);
+	if (sp->timers.n > 1)           /* qsort's base must not be NULL, even for 0 items */
+		qsort(sp->timers.v, sp->timers.n, sizeof *sp->timers.v, cmp_timer);
 	return 0;
 }
 
