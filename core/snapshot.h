@@ -40,7 +40,8 @@ int snap_take(struct target *tg, const struct snap_opts *o, struct snapshot **ou
 	      struct sbuf *problems);
 
 /* Make the program be what it was when s was taken: kill every live non-snapshot proc
- * of tg (they stay in tg->procs, dead, for the caller to target_forget), then recreate
+ * of tg (they stay in tg->procs, dead, for the caller to target_forget; dead snapshot
+ * procs are the snapshots' own and must not be forgotten), then recreate
  * each checkpointed process from its checkpoint with its pid, tids and state. The
  * restored procs are stopped (every task at an interrupt stop, t->last_ev copied from
  * the checkpoint) with the breakpoint sites and debug registers they had then; their

@@ -130,11 +130,13 @@ static void finish(struct dbg *d)
 		target_forget(&tg, tg.procs);
 }
 
+/* The killed incarnations. Dead snapshot procs (address-space holders) belong to their
+ * snapshot, which forgets them itself: forgetting them here freed them twice. */
 static void forget_dead(void)
 {
 	for (struct proc *p = tg.procs, *n; p; p = n) {
 		n = p->next;
-		if (p->dead)
+		if (p->dead && !p->snapshot)
 			target_forget(&tg, p);
 	}
 }
