@@ -53,6 +53,14 @@ expect_order "the restored program finds its registers and memory" "$rest" '^vec
 expect_not "the breakpoint deleted after the checkpoint is not in the restored memory" \
   "$rest" 'marker_a|SIGTRAP.*marker'
 
+# With recording on (the default) a restore replays the recorded future: the state at
+# the restored stop is the checkpoint's all the same.
+out=$(rw_shell -ex run -ex 'checkpoint c1' -ex 'set var counter = 555' -ex continue \
+  -ex 'restart c1' -ex 'print counter' -ex continue -ex continue -ex 'restart c1' \
+  -ex 'print counter' -ex continue -ex continue "$prog")
+expect_order "with recording on, every restore brings the checkpoint's memory back" "$out" \
+  '^\$1 = 100$' 'exited normally' '^\$2 = 100$' 'exited normally'
+
 # ---- every thread, some blocked in futex, read, nanosleep, sem_wait in a handler ----
 prog=$PROGS/snap_threads
 RUN_PRE=(-ex 'handle SIGUSR2 nostop noprint')
