@@ -4,8 +4,8 @@
  * 1.5 s and POSIX timers 0 and 2 (timer 1 deleted, so ids have a gap) at 1.2 s and
  * 1.4 s, and sets cwd (argv[1]), umask and RLIMIT_NOFILE. After trap 1 it checks all
  * of it, unblocks the signals (each must arrive once, with its si_code and value),
- * waits for the three timers, then changes cwd, umask and the limit. Trap 2 is where
- * the test restores. */
+ * waits for the three timers, then changes cwd, umask, the limit, the handlers of
+ * SIGUSR1/2 and the blocked mask. Trap 2 is where the test restores. */
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -149,6 +149,9 @@ int main(int argc, char **argv)
 	umask(0);
 	rl.rlim_cur = 222;
 	setrlimit(RLIMIT_NOFILE, &rl);
+	signal(SIGUSR1, SIG_IGN);       /* the restored run needs the handlers of trap 1 */
+	signal(SIGUSR2, SIG_IGN);
+	sigprocmask(SIG_BLOCK, &block, NULL);
 	SNAP_POINT();                   /* trap 2: restore */
 	printf("done\n");
 	return snap_failed;
