@@ -176,8 +176,8 @@ static int build_agent(struct call *c, const struct icl_args *a, const struct ic
 		.rettype = tb->ret, .status = RWAGENT_E_PENDING,
 	};
 	memcpy(img, &d, sizeof d);
-	memcpy(img + o_types, tb->types.v, tb->types.n * sizeof(struct rwagent_type));
-	memcpy(img + o_elems, tb->elems.v, tb->elems.n * 4);
+	memcpy_n(img + o_types, tb->types.v, tb->types.n * sizeof(struct rwagent_type));
+	memcpy_n(img + o_elems, tb->elems.v, tb->elems.n * 4);
 	uint64_t off = o_data;
 	for (size_t i = 0; i < a->n; i++) {
 		uint32_t ti = tb->args[i];

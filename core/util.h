@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -46,6 +47,12 @@ void sbuf_free(struct sbuf *b);
 /* Hand the string to the caller (who frees it); the buffer becomes empty. */
 char *sbuf_steal(struct sbuf *b);
 static inline const char *sbuf_str(const struct sbuf *b) { return b->s ? b->s : ""; }
+
+/* memcpy that accepts n == 0 with NULL pointers (an empty vector's storage). */
+static inline void *memcpy_n(void *d, const void *s, size_t n)
+{
+	return n ? memcpy(d, s, n) : d;
+}
 
 /* Read a whole small file (e.g. under /proc) into a malloc'd NUL-terminated buffer.
  * Returns 0 or -errno. */

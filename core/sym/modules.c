@@ -284,7 +284,7 @@ static int report_maps(struct symtab *st, const struct maps *mp, const char *exe
 	struct sym_mod **old = xmalloc((st->mods.n + 1) * sizeof *old);
 	size_t nold = st->mods.n;
 	if (nold)
-		memcpy(old, st->mods.v, nold * sizeof *old);
+		memcpy_n(old, st->mods.v, nold * sizeof *old);
 	dwfl_report_begin(st->dwfl);
 	for (size_t i = 0; i < nw; i++) {
 		struct sym_mod *keep = NULL;

@@ -222,6 +222,8 @@ int fuzz_one(const uint8_t *data, size_t len)
 
 static void frame(void (*add)(const uint8_t *, size_t), const char *payload)
 {
+	if (!payload)
+		return;
 	char buf[512];
 	int n = snprintf(buf, sizeof buf, "$%s#%02x", payload, rsp_checksum(payload, strlen(payload)));
 	add((const uint8_t *)buf, (size_t)n);

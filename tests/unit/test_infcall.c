@@ -37,6 +37,7 @@ Test(infcall, agent_env)
 	cr_assert_str_eq(again[0], want2);
 	infcall_env_free(again);
 	infcall_env_free(env);
+	free(agent);
 	setenv("REWIND_AGENT", "/nonexistent/librewind-agent.so", 1);
 	cr_assert_eq(infcall_agent_path(&agent), -ENOENT);
 	cr_assert_eq(infcall_agent_env(none, &env), -ENOENT);

@@ -68,7 +68,7 @@ static void check_static(const char *prog, const char *const *cmds)
 	char *out = oracle_gdb(path, g);
 	struct symtab *st = open_prog(prog);
 	for (size_t i = 0; i < k; i++) {
-		char tag[16];
+		char tag[24];
 		snprintf(tag, sizeof tag, "%zu", i);
 		char *want = oracle_after(out, tag);
 		cr_assert_not_null(want, "%s", out);
