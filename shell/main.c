@@ -19,9 +19,11 @@ static void usage(FILE *f)
 		"  rewind shell [-ex CMD]... [-x FILE] [--batch] [--] PROG [ARGS...]\n"
 		"  rewind shell [-ex CMD]... [--batch] --pid PID\n"
 		"        the interactive debugger (gdb's commands, plus checkpoints and reverse\n"
-		"        execution)\n"
-		"\n"
-		"  rewind help | --help       this text\n"
+		"        execution)\n");
+	for (const struct subcmd *s = subcmds; s->name; s++)
+		fprintf(f, "  %s\n        %s\n", s->usage, s->what);
+	fprintf(f, "\n"
+		"  rewind help | --help       this text; rewind COMMAND --help: that command's usage\n"
 		"  rewind --version\n"
 		"\n"
 		"Environment: REWIND_LOG=core:debug,replay:info (module:level, or all:LEVEL)\n");
@@ -151,9 +153,15 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "shell"))
 		return shell_main(argc - 1, argv + 1);
-	for (const struct subcmd *s = subcmds; s->name; s++)
-		if (!strcmp(cmd, s->name))
-			return s->fn(argc - 1, argv + 1);
+	for (const struct subcmd *s = subcmds; s->name; s++) {
+		if (strcmp(cmd, s->name))
+			continue;
+		if (argc == 3 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"))) {
+			printf("usage: %s\n  %s\n", s->usage, s->what);
+			return 0;
+		}
+		return s->fn(argc - 1, argv + 1);
+	}
 	fprintf(stderr, "rewind: unknown command \"%s\"\n", cmd);
 	usage(stderr);
 	return 2;

@@ -51,3 +51,15 @@ if [ -z "$store" ]; then fail "found the store to counter in bump" "disassembly 
   expect_order "the write done while stepping off a breakpoint is reported" "$out" \
     '^Breakpoint 1, ' 'Hardware watchpoint 2: counter' '^Old value = 0$' '^New value = 1$'
 fi
+
+# ---- the command line ----
+out=$("$REWIND" help 2>&1)
+for c in shell record replay ls dump gdb gdbserver run ctl; do
+  expect "rewind help lists rewind $c" "$out" "^  rewind $c( |\$)"
+done
+out=$("$REWIND" record --help 2>&1); rc=$?
+expect "rewind record --help prints its usage" "$out" '^usage: rewind record '
+expect_eq "...and succeeds" "$rc" 0
+out=$("$REWIND" frobnicate 2>&1); rc=$?
+expect "an unknown subcommand is named" "$out" '^rewind: unknown command "frobnicate"$'
+expect_eq "...with status 2" "$rc" 2
