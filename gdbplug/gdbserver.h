@@ -24,6 +24,8 @@ struct gs_opts {
 	                         output_to while the program runs and before each stop reply
 	                         (so it reaches gdb ahead of the stop); 0 or -1: none */
 	int output_to;
+	bool replay;          /* the session replays a loaded recording: vRun starts it again
+	                         with the recorded arguments and environment, not gdb's */
 };
 
 struct gdbserver;

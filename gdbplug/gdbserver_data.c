@@ -41,10 +41,23 @@ void gs__read_regs(struct gdbserver *g)
 	tdesc_encode_g(g->td, &r, &g->out);
 }
 
+/* gdb sets orig_rax to -1 after `run` (so that the kernel restarts no interrupted
+ * system call); the kernel reads it only when rax holds a restart code (-ERESTARTSYS
+ * to -ERESTART_RESTARTBLOCK). Elsewhere the write changes nothing the program can
+ * see, and it is not made: a recording would fork at it, a replay of a recording
+ * from disk would call it a change of the program's state. */
+static void drop_idle_orig_rax(const struct user_regs_struct *cur, struct user_regs_struct *nw)
+{
+	int64_t rax = (int64_t)nw->rax;
+	if (nw->orig_rax == UINT64_MAX && !(rax <= -512 && rax >= -516))
+		nw->orig_rax = cur->orig_rax;
+}
+
 /* Write back what a G or P changed in copies of t's registers. */
 static int commit_regs(struct task *t, const struct tdesc_regs *cur, const struct tdesc_regs *nw)
 {
 	int e = 0;
+	drop_idle_orig_rax(cur->gpr, nw->gpr);
 	if (memcmp(cur->gpr, nw->gpr, sizeof *nw->gpr))
 		e = task_set_regs(t, nw->gpr);
 	if (!e && nw->xsave && memcmp(cur->xsave, nw->xsave, nw->xsave_len))

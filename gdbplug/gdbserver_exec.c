@@ -484,16 +484,14 @@ static void fresh_process(struct gdbserver *g, int sig)
 	gs__stop_reply(g, &st);
 }
 
-void gs__vrun(struct gdbserver *g, const struct rsp_packet *p)
+/* The program, arguments and environment gdb's vRun asks for. Returns 0 or -ENOENT. */
+static int program_of_vrun(struct gdbserver *g, const struct rsp_packet *p)
 {
 	struct inferior *inf = gs__inf(g);
-	if (inf_alive(inf))
-		session_kill(g->s);
-	gs__zbp_clear(g);
 	const char *prog = p->u.run.argc && *p->u.run.argv[0] ? p->u.run.argv[0] :
 			   inf->argv && inf->argv[0] ? inf->argv[0] : NULL;
 	if (!prog)
-		return gs__error(g, ENOENT, "No executable file specified.");
+		return -ENOENT;
 	char **argv = xcalloc(p->u.run.argc + 2, sizeof *argv);
 	argv[0] = (char *)prog;
 	for (size_t i = 1; i < p->u.run.argc; i++)
@@ -511,6 +509,18 @@ void gs__vrun(struct gdbserver *g, const struct rsp_packet *p)
 	} else {
 		inf->envp = NULL;
 	}
+	return 0;
+}
+
+void gs__vrun(struct gdbserver *g, const struct rsp_packet *p)
+{
+	struct inferior *inf = gs__inf(g);
+	if (inf_alive(inf))
+		session_kill(g->s);
+	gs__zbp_clear(g);
+	/* A replay starts the recording's program with its arguments and environment. */
+	if (!g->opts.replay && program_of_vrun(g, p) < 0)
+		return gs__error(g, ENOENT, "No executable file specified.");
 	struct sbuf err = { 0 };
 	int e = session_launch(g->s, &err);
 	if (e < 0) {

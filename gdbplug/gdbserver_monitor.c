@@ -1,9 +1,11 @@
 /* gdbserver_monitor: gdb's `monitor CMD` (qRcmd): checkpoints through the session's
- * checkpoint API, in the shell's words, and the timeline commands (when, goto, last)
- * that wait for recordings. Output goes to gdb's console as O packets; the reply is
- * always OK so that a typo in a monitor command is a message, not a protocol error.
+ * checkpoint API, in the shell's words, and the timeline commands of a recording
+ * (when, goto POSITION, last EXPR: replay/reverse.h). Output goes to gdb's console as
+ * O packets; the reply is always OK so that a typo in a monitor command is a message,
+ * not a protocol error. `last` gives the old and new values as bytes: the plugin
+ * prints them with gdb's own formatting, in the expression's type.
  *
- * After `restart` gdb's caches (registers, frames, threads, memory) describe the
+ * After `restart`, `goto` and `last` gdb's caches (registers, frames, threads, memory) describe the
  * program as it was before, and no reply can tell gdb so: the gdb plugin (rewind.py)
  * flushes them after every monitor command, and `rewind restart` also rereads the
  * threads and shows the frame; without the plugin, `maintenance flush
@@ -18,6 +20,7 @@
 
 #include "core/snapshot.h"
 #include "replay/record.h"
+#include "replay/reverse.h"
 
 struct mon_cmd {
 	const char *name;     /* the command's words */
@@ -189,23 +192,125 @@ static void mon_info_record(struct gdbserver *g, char *args, struct sbuf *out)
 		sbuf_putc(out, '\n');
 }
 
-/* The timeline commands need positions in a recording, which the session does not
- * offer yet: say which of the two is missing. */
-static void mon_timeline(struct gdbserver *g, char *args, struct sbuf *out, const char *what)
+/* The timeline commands: positions in the recording (replay/reverse.h). Without a
+ * recording, say how to get one in gdb's words. */
+static bool need_recording(struct gdbserver *g, struct sbuf *out, const char *what)
 {
-	(void)args;
-	if (rec_mode(g->s->rec) == REC_OFF)
-		sbuf_printf(out, "%s needs a recording: the program is not being recorded "
-			    "(\"monitor set record on\", then run it again).\n", what);
-	else
-		sbuf_printf(out, "%s needs a recording's timeline, which the session does not "
-			    "offer yet. Checkpoints work: \"rewind checkpoints\", \"rewind restart N\".\n",
-			    what);
+	if (!need_process(g, out))
+		return false;
+	if (rec_mode(g->s->rec) != REC_OFF)
+		return true;
+	sbuf_printf(out, "%s needs a recording: the program is not being recorded "
+		    "(\"monitor set record on\", then run it again).\n", what);
+	return false;
 }
 
-static void mon_when(struct gdbserver *g, char *a, struct sbuf *o) { mon_timeline(g, a, o, "when"); }
-static void mon_goto(struct gdbserver *g, char *a, struct sbuf *o) { mon_timeline(g, a, o, "goto"); }
-static void mon_last(struct gdbserver *g, char *a, struct sbuf *o) { mon_timeline(g, a, o, "last"); }
+/* The program moved under gdb (goto, last): the z table follows the process, gdb's
+ * selections start over, and '?' reports the new stop. */
+static void moved(struct gdbserver *g, const struct stop *st)
+{
+	gs__zbp_rebase(g);
+	g->hg = g->hc = (struct rsp_ptid){ 0, 0, false };
+	gs__stop_reply(g, st);
+}
+
+static void mon_when(struct gdbserver *g, char *args, struct sbuf *out)
+{
+	(void)args;
+	if (!need_recording(g, out, "when"))
+		return;
+	struct rev_where w;
+	struct sbuf err = { 0 };
+	if (rev_when(g->s, &w, &err) < 0) {
+		sbuf_printf(out, "%s\n", sbuf_str(&err));
+		sbuf_free(&err);
+		return;
+	}
+	sbuf_free(&err);
+	sbuf_puts(out, "Current position: ");
+	rev_format_where(&w, out);
+	sbuf_printf(out, "\nRecorded events: %" PRIu64 "\n", w.events);
+	const struct { int id; uint64_t event; const char *desc, *which; } near[2] = {
+		{ w.before_id, w.before_event, w.before_desc, "before" },
+		{ w.after_id, w.after_event, w.after_desc, "after" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(near); i++)
+		if (near[i].id)
+			sbuf_printf(out, "Snapshot %s: %s %d (event %" PRIu64 ") at %s\n", near[i].which,
+				    near[i].id > 0 ? "checkpoint" : "timeline snapshot",
+				    near[i].id > 0 ? near[i].id : -near[i].id, near[i].event, near[i].desc);
+}
+
+static void mon_goto(struct gdbserver *g, char *args, struct sbuf *out)
+{
+	char *w = next_word(&args);
+	if (!w) {
+		sbuf_puts(out, "Argument required (a position as \"monitor when\" prints it, or a "
+			  "checkpoint number or name).\n");
+		return;
+	}
+	if (*w != '#')
+		return mon_restart(g, w, out);
+	if (!need_recording(g, out, "goto"))
+		return;
+	struct stop st;
+	struct sbuf msg = { 0 };
+	int e = rev_goto(g->s, w, &st, &msg);
+	if (e < 0 || st.reason == SR_ERROR) {
+		sbuf_printf(out, "%s\n", msg.len ? sbuf_str(&msg) : st.err);
+		sbuf_free(&msg);
+		return;
+	}
+	if (msg.len)
+		sbuf_printf(out, "%s\n", sbuf_str(&msg));
+	sbuf_free(&msg);
+	moved(g, &st);
+	struct sbuf where = { 0 };
+	session_describe_pc(g->s, gs__inf(g)->cur, &where);
+	sbuf_printf(out, "Now at %s.\n", sbuf_str(&where));
+	sbuf_free(&where);
+}
+
+static void put_bytes(struct sbuf *out, const uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		sbuf_printf(out, i ? " %02x" : "%02x", b[i]);
+}
+
+static void mon_last(struct gdbserver *g, char *args, struct sbuf *out)
+{
+	char *expr = str_trim(args);
+	if (!*expr) {
+		sbuf_puts(out, "Argument required (an expression).\n");
+		return;
+	}
+	if (!need_recording(g, out, "last"))
+		return;
+	struct task *t = gs__hg_task(g);
+	if (t)
+		inf_select(gs__inf(g), t->num);   /* the expression is gdb's thread's */
+	struct rev_change ch;
+	struct stop st;
+	struct sbuf msg = { 0 };
+	int e = rev_last(g->s, expr, &ch, &st, &msg);
+	if (e < 0 || st.reason == SR_ERROR) {
+		sbuf_printf(out, "%s\n", msg.len ? sbuf_str(&msg) : st.err);
+		sbuf_free(&msg);
+		return;
+	}
+	sbuf_free(&msg);
+	moved(g, &st);
+	if (!ch.found) {
+		sbuf_printf(out, "%s has not changed since the start of the recording.\n", expr);
+		return;
+	}
+	/* The values as the program's bytes: the plugin prints them as gdb would. */
+	sbuf_printf(out, "%s was last changed by this instruction:\nOld bytes = ", expr);
+	put_bytes(out, ch.old_val, ch.len);
+	sbuf_puts(out, "\nNew bytes = ");
+	put_bytes(out, ch.new_val, ch.len);
+	sbuf_putc(out, '\n');
+}
 
 static void mon_help(struct gdbserver *g, char *args, struct sbuf *out);
 

@@ -136,26 +136,58 @@ class Delete(_Wrapped):
 
 
 class When(_Wrapped):
-    """Show the current position in the recording (needs a recording)."""
+    """Show the current position in the recording (needs a recording).
+Prints the position's id (for "rewind goto"), the number of recorded events and the
+nearest snapshots before and after."""
     monitor, args, usage = "when", "none", "rewind when"
 
 
 class Goto(_Wrapped):
-    """Go to a position in the recording: rewind goto POSITION (needs a recording)."""
-    monitor, args, usage = "goto", "required", "rewind goto POSITION"
+    """Go to a position in the recording: rewind goto POSITION|N|NAME.
+POSITION is an id as "rewind when" prints it ([#event:thread:pc:k:hash]); a checkpoint
+number or name restarts that checkpoint. gdb's view is refreshed and the frame shown."""
+    monitor, args, usage = "goto", "required", "rewind goto POSITION|N|NAME"
 
     def after(self, out):
-        if not out.startswith("goto needs a recording"):
+        if out.startswith("Now at ") or out.startswith("Switching to checkpoint"):
             refresh()
 
 
 class Last(_Wrapped):
-    """Go to where EXPR last changed: rewind last EXPR (needs a recording)."""
+    """Go back to the last change of EXPR: rewind last EXPR (needs a recording).
+The program stops at the instruction that wrote it, before the write; the old and
+new values are shown, then the frame. EXPR is evaluated in the selected thread's
+innermost frame."""
     monitor, args, usage = "last", "required", "rewind last EXPR"
 
-    def after(self, out):
-        if not out.startswith("last needs a recording"):
+    def invoke(self, arg, from_tty):
+        arg = arg.strip()
+        if not arg:
+            raise gdb.GdbError("Usage: %s" % self.usage)
+        try:
+            typ = gdb.parse_and_eval(arg).type    # its type here, before the program moves
+        except gdb.error:
+            typ = None
+        out = _monitor("last " + arg)
+        # The server gives the values as bytes: print them as gdb prints a watchpoint's.
+        out = re.sub(r"^(Old|New) bytes = ([0-9a-f ]*)$",
+                     lambda m: "%s value = %s" % (m.group(1), _as_value(m.group(2), typ)),
+                     out, flags=re.M)
+        _say(out)
+        if " was last changed by this instruction:" in out:
             refresh()
+
+
+def _as_value(hexbytes, typ):
+    """The bytes (hex, in memory order) as gdb prints a value of type typ."""
+    data = bytes.fromhex(hexbytes)
+    if typ is None or typ.sizeof > len(data):
+        return "<%s>" % (hexbytes or "no bytes")
+    try:
+        gdb.set_convenience_variable("_rewind_value", gdb.Value(data[:typ.sizeof], typ))
+        return gdb.execute("output $_rewind_value", to_string=True)
+    except gdb.error as e:
+        return "<%s>" % e
 
 
 class FlushCaches(gdb.Command):

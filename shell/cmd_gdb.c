@@ -7,6 +7,7 @@
  * program is not being run, as in gdb. */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -32,6 +33,7 @@ static const char gdbserver_usage[] =
 	"usage: rewind gdbserver (--stdio | --listen [HOST]:PORT) [--multi] [--detach-on-exit]\n"
 	"                        [--no-record] [--] PROG [ARGS...]\n"
 	"       rewind gdbserver (--stdio | --listen [HOST]:PORT) --attach PID\n"
+	"       rewind gdbserver (--stdio | --listen [HOST]:PORT) --replay [DIR|NAME]\n"
 	"  --stdio           talk to gdb on stdin/stdout (target remote | rewind gdbserver --stdio ...);\n"
 	"                    the program's stdin is /dev/null and its stdout goes to stderr\n"
 	"  --listen H:P      wait for gdb on a TCP port (port 0: any; the port is printed)\n"
@@ -42,6 +44,8 @@ static const char gdbserver_usage[] =
 	"                    (implies --no-record: a recorded program's system calls fail\n"
 	"                    once rewind lets it go)\n"
 	"  --attach PID      debug a running process (detached, not killed, at the end)\n"
+	"  --replay [DIR]    debug a recording made with `rewind record` (default: the latest):\n"
+	"                    it stands at its first instruction; gdb's `run` starts it again\n"
 	"  --no-record       do not record the program's inputs (recording is on by default:\n"
 	"                    restoring a checkpoint then replays them)\n";
 
@@ -155,12 +159,17 @@ int sh_gdbserver_main(int argc, char **argv)
 	struct gs_opts o = { 0 };
 	pid_t pid = 0;
 	bool record = true;
+	const char *replay_name = NULL;
 	int i = 1;
 	for (; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--")) {
 			i++;
 			break;
+		} else if (!strcmp(a, "--replay")) {
+			o.replay = true;
+			if (i + 1 < argc && argv[i + 1][0] != '-')
+				replay_name = argv[++i];
 		} else if (!strcmp(a, "--no-record")) {
 			record = false;
 		} else if (!strcmp(a, "--stdio") || !strcmp(a, "-")) {
@@ -191,7 +200,8 @@ int sh_gdbserver_main(int argc, char **argv)
 			break;
 		}
 	}
-	if (use_stdio == !!listen_on || (i >= argc && !pid && !o.multi) || (pid && i < argc)) {
+	if (use_stdio == !!listen_on || (i >= argc && !pid && !o.multi && !o.replay) ||
+	    ((pid || o.replay) && i < argc) || (pid && o.replay)) {
 		fputs(gdbserver_usage, stderr);
 		return 2;
 	}
@@ -209,11 +219,24 @@ int sh_gdbserver_main(int argc, char **argv)
 	infsym_install(&s->inf);
 	if (o.detach_on_exit)
 		record = false;   /* the seccomp filter stays after detach: no tracer, no syscalls */
-	if (!record)
+	if (!record && !o.replay)
 		rec_set_enabled(s->rec, &s->inf, false);
 	int code = 0;
 	struct sbuf err = { 0 };
-	if (i < argc) {
+	struct rec_loaded loaded = { 0 };
+	char *replay_dir = NULL;
+	if (o.replay) {
+		if ((code = replay_load(s, replay_name, &loaded, &replay_dir)))
+			goto out;
+		rec_set_emit(s->rec, true);   /* the recorded output shows as the replay passes it */
+		if (session_launch(s, &err) < 0) {
+			fprintf(stderr, "rewind gdbserver: %s\n", sbuf_str(&err));
+			code = 1;
+			goto out;
+		}
+		fprintf(stderr, "Replaying %s (%" PRIu64 " events); pid = %d\n", replay_dir,
+			loaded.events, s->inf.main->pid);
+	} else if (i < argc) {
 		char *prog = find_program(argv[i]);
 		argv[i] = prog;
 		inf_set_program(&s->inf, argv + i);
@@ -265,6 +288,10 @@ out:
 	sbuf_free(&err);
 	session_fini(s);
 	free(s);
+	if (o.replay && replay_dir) {
+		rec_loaded_free(&loaded);
+		free(replay_dir);
+	}
 	if (in >= 0)
 		close(in);
 	if (out >= 0 && out != in)
@@ -281,8 +308,11 @@ out:
 static const char gdb_usage[] =
 	"usage: rewind gdb [--no-record] [GDB OPTIONS...] [--] PROG [ARGS...]\n"
 	"       rewind gdb [--no-record] [GDB OPTIONS...] --attach PID\n"
+	"       rewind gdb [GDB OPTIONS...] --replay [DIR|NAME]\n"
 	"Starts gdb connected to `rewind gdbserver`, with the rewind plugin loaded (\"help rewind\").\n"
-	"Use gdb as usual: break, run, next, print, watch... plus rewind checkpoint/restart.\n"
+	"Use gdb as usual: break, run, next, print, watch, reverse-step, reverse-continue...\n"
+	"plus rewind checkpoint/restart/when/goto/last. --replay debugs a recording made with\n"
+	"`rewind record` (default: the latest), from its first instruction.\n"
 	"REWIND_GDB names another gdb binary.\n";
 
 /* Single-quote s for sh -c. */
@@ -342,13 +372,20 @@ int sh_gdb_main(int argc, char **argv)
 {
 	VEC(char *) user = { 0 };
 	pid_t pid = 0;
-	bool record = true;
+	bool record = true, replay = false;
+	const char *replay_name = NULL;
 	int i = 1;
 	for (; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--") || !strcmp(a, "--args") || !strcmp(a, "-args")) {
 			i++;
 			break;
+		}
+		if (!strcmp(a, "--replay")) {
+			replay = true;
+			if (i + 1 < argc && argv[i + 1][0] != '-')
+				replay_name = argv[++i];
+			continue;
 		}
 		if ((!strcmp(a, "--attach") || !strcmp(a, "-p") || !strcmp(a, "--pid") ||
 		     !strcmp(a, "-pid")) && i + 1 < argc) {
@@ -373,7 +410,7 @@ int sh_gdb_main(int argc, char **argv)
 		if (takes_arg(a) && i + 1 < argc)
 			vec_push(&user, argv[++i]);
 	}
-	if ((i >= argc) == !pid) {
+	if ((i >= argc) == !(pid || replay) || (pid && replay)) {
 		fputs(gdb_usage, stderr);
 		return 2;
 	}
@@ -396,6 +433,15 @@ int sh_gdb_main(int argc, char **argv)
 	}
 	if (pid) {
 		sbuf_printf(&target, " --stdio --attach %d", pid);
+	} else if (replay) {
+		sbuf_puts(&target, " --stdio --replay");
+		if (replay_name) {
+			/* A directory as the user named it, from gdb's working directory. */
+			char *abs = realpath(replay_name, NULL);
+			sbuf_putc(&target, ' ');
+			sh_quote(&target, abs ? abs : replay_name);
+			free(abs);
+		}
 	} else {
 		char *prog = find_program(argv[i]);
 		sbuf_puts(&target, " --stdio --multi -- ");
@@ -424,7 +470,7 @@ int sh_gdb_main(int argc, char **argv)
 	vec_push(&av, target.s);
 	for (size_t k = 0; k < user.n; k++)
 		vec_push(&av, user.v[k]);
-	if (!pid) {
+	if (!pid && !replay) {
 		vec_push(&av, "--args");
 		for (int k = i; k < argc; k++)
 			vec_push(&av, argv[k]);

@@ -20,6 +20,7 @@
 #include "replay/record.h"
 #include "replay/sched_tasks.h"
 #include "replay/trace.h"
+#include "subcmds.h"
 #include "symbols.h"
 
 #define REWIND_VERSION "0.1.0"
@@ -309,8 +310,8 @@ static int replay_usage(void)
 }
 
 /* Load the recording into s and make its program the one `run` starts. Returns 0
- * or an exit status (the error printed). */
-static int replay_load(struct session *s, const char *name, struct rec_loaded *L, char **dirp)
+ * or an exit status (the error printed). Also for `rewind gdbserver --replay`. */
+int replay_load(struct session *s, const char *name, struct rec_loaded *L, char **dirp)
 {
 	char *dir;
 	if (recdir_resolve(NULL, name, &dir) < 0) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The gdb session's life: the rewind plugin (checkpoint, change state, restart, gdb
-# shows the restored values), monitor commands, reverse execution without a
-# recording, detach and kill, attach, and gdb dying with SIGKILL (the program must not
+# shows the restored values, when/goto/last), monitor commands, reverse execution
+# with and without a recording, detach and kill, attach, and gdb dying with SIGKILL (the program must not
 # be left stopped: killed, or running on with --detach-on-exit).
 . "$(dirname "$0")/lib.sh"
 need gdb "gdb tests"
@@ -28,7 +28,7 @@ out=$(rgdb -ex 'break square' -ex run -ex 'rewind checkpoint before' -ex 'print 
       -ex 'rewind checkpoints' -ex 'rewind restart before' -ex 'print counter' -ex 'print origin' \
       -ex 'print x' -ex 'bt' -ex 'rewind bookmark here' -ex 'rewind delete before' \
       -ex 'rewind checkpoints' -ex 'rewind when' -ex 'rewind goto 3' -ex 'rewind last counter' \
-      -ex continue -- "$P")
+      -ex 'print counter' -ex continue -ex delete -ex continue -- "$P")
 expect "rewind checkpoint takes a checkpoint where the program stands" "$out" '^Checkpoint [0-9]+ "before" at square \(gdb_prog\.c:36\)$'
 expect "the program changed: gdb sees the new value" "$out" '^\$3 = 1000$'
 expect "rewind checkpoints lists it" "$out" '^  [0-9]+ +before +square \(gdb_prog\.c:36\)'
@@ -38,9 +38,12 @@ expect_order "restart brings the old values back, and gdb shows them" "$out" \
 expect "the backtrace is the restored one" "$out" '^#1  0x[0-9a-f]+ in compute \(n=4\) at .*gdb_prog\.c:68$'
 expect "bookmark names the state" "$out" '^Checkpoint [0-9]+ "here" at square \(gdb_prog\.c:36\)$'
 expect_not "delete removed the checkpoint" "$(printf '%s\n' "$out" | sed -n '/bookmark/,$p' | sed -n '/Id   Name/,/Checkpoint memory/p')" ' before '
-expect "rewind when waits for a recording" "$out" '^when needs a recording'
-expect "so does goto" "$out" '^goto needs a recording'
-expect "and last" "$out" '^last needs a recording'
+expect "rewind when: the position in the recording" "$out" \
+  '^Current position: event [0-9]+, 0x[0-9a-f]+ in square \(gdb_prog\.c:36\) \[#[0-9]+:[0-9]+:0x[0-9a-f]+:[0-9]+:[0-9a-f]+\]$'
+expect "rewind goto N restarts checkpoint N" "$out" '^Switching to checkpoint 3\.$'
+expect_order "rewind last: back to the last change of counter, old and new value, the frame" "$out" \
+  '^counter was last changed by this instruction:$' '^Old value = 3$' '^New value = 6$' \
+  '^#0  0x[0-9a-f]+ in compute \(n=4\) at .*gdb_prog\.c:66$' '^\$7 = 3$'
 expect "the restored program runs to the end with its old values" "$out" '^result=68 counter=6 usr1=0$'
 
 out=$(rgdb -ex 'break square' -ex run -ex 'monitor checkpoint a' -ex finish -ex 'monitor restart a' \
@@ -56,9 +59,13 @@ expect "monitor help lists the server's commands" "$out" '^  info checkpoints +l
 expect "an unknown monitor command says so" "$out" '^Undefined monitor command: "no-such-command"\.'
 
 # ---- reverse execution without a recording ----
-out=$(rgdb -ex 'break square' -ex run -ex reverse-stepi -ex reverse-continue -ex 'print x' -- "$P")
+out=$(rgdb --no-record -ex 'break square' -ex run -ex reverse-stepi -ex reverse-continue -ex 'print x' -- "$P")
 expect "reverse execution stops at once: no history yet" "$out" '^No more reverse-execution history\.$'
 expect "and the program stays where it was" "$out" '^\$1 = 7$'
+# ---- with the recording (the default), reverse moves ----
+out=$(rgdb -ex 'break square' -ex run -ex reverse-stepi -ex reverse-continue -- "$P")
+expect "reverse-stepi goes back one instruction, into the prologue" "$out" '^0x[0-9a-f]+\s+35\s+\{$'
+expect "reverse-continue without breakpoints runs back to the start" "$out" '^No more reverse-execution history\.$'
 
 # ---- kill and detach ----
 out=$(rgdb -ex 'break compute' -ex run -ex 'python print("pid", gdb.selected_inferior().pid)' \
