@@ -52,6 +52,7 @@ struct rec_task {
 	int search_slot;            /* debug-register slot */
 	uint64_t search_pc;
 	int delivering;             /* replay: the recorded signal injected, not yet stopped */
+	bool passing;               /* replay: at the delivery stop of that signal */
 	siginfo_t deliver_info;
 	/* CPU time (ns) the task had at its previous event (/proc/.../schedstat) */
 	int statfd;

@@ -49,6 +49,12 @@ static bool is_sync(int sig, const siginfo_t *si)
  * and replay. */
 static void xstate_all_in_use(struct task *t)
 {
+	/* The saved eflags too: RF is the debugger's (set after a debug-register hit). */
+	struct user_regs_struct *r;
+	if (task_get_regs(t, &r) == 0 && (r->eflags & 0x10000)) {
+		r->eflags &= ~(uint64_t)0x10000;
+		t->regs_dirty = true;
+	}
 	uint8_t *xs;
 	size_t xl;
 	if (task_get_xstate(t, &xs, &xl) < 0 || xl < 520)
@@ -225,44 +231,53 @@ int rpl_prepare(struct rec_engine *e, struct inferior *inf, struct task *t)
 	int d = sched_rpl_drive(e, inf);
 	if (d < 0)
 		return d;
-	for (int guard = 0; guard < 64; guard++) {
-		const struct trace_ev *ev;
-		const struct trace_pos *p = due(e, t, &ev);
-		if (!p) {
+	bool taking = rt->delivering || rt->passing;
+	rt->passing = false;
+	const struct trace_ev *ev;
+	const struct trace_pos *p = due(e, t, &ev);
+	if (!p) {
+		if (rt->search != SRCH_NONE)
+			rpl_search_cancel(e, t, rt);
+		return 0;
+	}
+	if (ev && ev->type == TR_SIGNAL && ev->sig.pos.k != rec_thread_events(e, ev->tid))
+		return rpl_diverge(e, inf, t, "signal %d is due after %" PRIu64 " events of "
+				   "thread %d, which has had %" PRIu64, ev->sig.signo,
+				   ev->sig.pos.k, ev->tid, rec_thread_events(e, ev->tid));
+	if (taking) {
+		/* The signal just queued is taken first: its handler runs and returns
+		 * here, where the next signal of the same position is queued (two
+		 * queued now would merge into one). */
+		arm(e, t, rt, p->pc);
+		return 0;
+	}
+	if (!pos_matches(t, p)) {
+		if (!rt->ff && p->run_ns >= FF_MIN_NS && rt->last_cpu && ev &&
+		    rt->ff_event != e->cursor + 1 && !getenv("REWIND_REPLAY_EXACT")) {
+			/* Far away: run untrapped most of the recorded way first. */
+			rt->ff = true;
+			rt->ff_event = e->cursor + 1;
+			rt->ff_until = rt->last_cpu + (uint64_t)(p->run_ns * FF_PART) - FF_SLACK_NS;
+			pr_debug(LM_REPLAY, "tid %d: position %#" PRIx64 " is %" PRIu64 " ns away; "
+				 "running untrapped to cpu %" PRIu64 " (now %" PRIu64 ")", t->tid,
+				 p->pc, p->run_ns, rt->ff_until, rec_task_cpu(rt, t));
+			e->ff_tid = t->tid;
+			e->ff_check = now_ns() / 1000000u + 1;
 			if (rt->search != SRCH_NONE)
 				rpl_search_cancel(e, t, rt);
 			return 0;
 		}
-		if (ev && ev->type == TR_SIGNAL && ev->sig.pos.k != rec_thread_events(e, ev->tid))
-			return rpl_diverge(e, inf, t, "signal %d is due after %" PRIu64 " events of "
-					   "thread %d, which has had %" PRIu64, ev->sig.signo,
-					   ev->sig.pos.k, ev->tid, rec_thread_events(e, ev->tid));
-		if (!pos_matches(t, p)) {
-			if (!rt->ff && p->run_ns >= FF_MIN_NS && rt->last_cpu && ev &&
-			    rt->ff_event != e->cursor + 1 && !getenv("REWIND_REPLAY_EXACT")) {
-				/* Far away: run untrapped most of the recorded way first. */
-				rt->ff = true;
-				rt->ff_event = e->cursor + 1;
-				rt->ff_until = rt->last_cpu + (uint64_t)(p->run_ns * FF_PART) - FF_SLACK_NS;
-				pr_debug(LM_REPLAY, "tid %d: position %#" PRIx64 " is %" PRIu64 " ns away; "
-					 "running untrapped to cpu %" PRIu64 " (now %" PRIu64 ")", t->tid,
-					 p->pc, p->run_ns, rt->ff_until, rec_task_cpu(rt, t));
-				e->ff_tid = t->tid;
-				e->ff_check = now_ns() / 1000000u + 1;
-				if (rt->search != SRCH_NONE)
-					rpl_search_cancel(e, t, rt);
-				return 0;
-			}
-			if (!rt->ff)
-				arm(e, t, rt, p->pc);
-			return 0;
-		}
-		if (rt->search != SRCH_NONE)
-			rpl_search_cancel(e, t, rt);
-		int r = arrive(e, inf, t, ev);
-		if (r < 0 || !ev || ev->type != TR_SIGNAL)
-			return r < 0 ? r : 1;   /* stopped, or switched to another thread */
+		if (!rt->ff)
+			arm(e, t, rt, p->pc);
+		return 0;
 	}
+	if (rt->search != SRCH_NONE)
+		rpl_search_cancel(e, t, rt);
+	int r = arrive(e, inf, t, ev);
+	if (r < 0 || !ev || ev->type != TR_SIGNAL)
+		return r < 0 ? r : 1;   /* stopped, or switched to another thread */
+	/* Queued: t runs to its delivery stop (the next event is looked at when t
+	 * resumes from there). */
 	return 0;
 }
 
@@ -367,6 +382,7 @@ int rpl_sig_stop(struct rec_engine *e, struct inferior *inf, struct task *t)
 		task_set_siginfo(t, &rt->deliver_info);
 		xstate_all_in_use(t);
 		rt->delivering = 0;
+		rt->passing = true;
 		return 0;
 	}
 	siginfo_t si;

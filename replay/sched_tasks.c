@@ -356,6 +356,10 @@ int sched_rpl_drive(struct rec_engine *e, struct inferior *inf)
 		if (!owner)
 			return 0;
 		struct rec_task *ort = rec_task_of(e, owner);
+		if (owner->tid != e->sched_cur)
+			pr_trace(LM_REPLAY, "drive: event %" PRIu64 " of %d: state %d sstate %d pend %d "
+				 "in_syscall %d last_ev %s", e->cursor, owner->tid, owner->state,
+				 ort->sstate, ort->pend, owner->in_syscall, tev_name(owner->last_ev));
 		if ((ev->type == TR_SYSCALL || ev->type == TR_MMAP) && ort->sstate == SS_ENTRY) {
 			/* The result of a call this task made before giving way. */
 			if (owner->state != TS_STOPPED)
@@ -381,8 +385,10 @@ int sched_rpl_drive(struct rec_engine *e, struct inferior *inf)
 			continue;
 		}
 		if (ev->type == TR_SCHED && ev->sched.reason == TRSCHED_BLOCK &&
-		    owner->tid == e->sched_cur && ort->pend == RP_REPLAY && owner->state == TS_RUNNING) {
-			/* It gave way inside a call executed for real (vfork). */
+		    owner->tid == e->sched_cur && ort->pend == RP_REPLAY && owner->state == TS_RUNNING &&
+		    ort->event == UINT64_MAX) {
+			/* It gave way inside a call executed for real whose result is logged at
+			 * its end (vfork: the parent waits for the child's exec). */
 			struct task *u = live_task(inf, rpl_live_tid(e, ev->sched.to));
 			if (!u)
 				return rpl_diverge(e, inf, owner, "the recording switches to thread %d, "

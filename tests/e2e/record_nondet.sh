@@ -11,9 +11,13 @@ REPLAYS=${REWIND_REPLAYS:-10}
 check() {
   local name=$1 dir=$2 same=0 mem=0 i
   for ((i = 0; i < REPLAYS; i++)); do
-    timeout -k 5 120 "$REWIND" replay --autopilot "$dir" </dev/null >"$dir.rep" 2>"$dir.rerr"
+    timeout -k 5 30 "$REWIND" replay --autopilot "$dir" </dev/null >"$dir.rep" 2>"$dir.rerr"
+    local rc=$?
     cmp -s "$dir.out" "$dir.rep" && same=$((same + 1))
     grep -q '^rewind: memory at exit: [0-9a-f]* (as recorded)$' "$dir.rerr" && mem=$((mem + 1))
+    if [ $rc = 124 ] || [ $rc = 137 ]; then
+      echo "replay $((i + 1)) timed out" >>"$dir.rerr"; break
+    fi
   done
   if [ "$same" = "$REPLAYS" ] && [ "$mem" = "$REPLAYS" ]; then
     ok "$name: $REPLAYS replays, same output and memory"
@@ -26,7 +30,7 @@ check() {
 # record NAME ARGS...: record into $TMP/NAME, output in $TMP/NAME.out.
 record() {
   local name=$1; shift
-  timeout -k 5 120 "$REWIND" record -o "$TMP/$name" "$@" </dev/null >"$TMP/$name.out" 2>"$TMP/$name.err"
+  timeout -k 5 30 "$REWIND" record -o "$TMP/$name" "$@" </dev/null >"$TMP/$name.out" 2>"$TMP/$name.err"
 }
 
 for mode in pipe tcp udp unix tty urandom time ids poll epoll fdsignal alarm sigchld threads mmap exec; do
@@ -44,7 +48,7 @@ echo "rewritten after the recording" >"$TMP/input.txt"
 check "file changed after recording" "$TMP/file"
 
 # A kill from another process, delivered inside a compute loop.
-( timeout -k 5 120 "$REWIND" record -o "$TMP/kill" "$prog" kill </dev/null >"$TMP/kill.out" 2>"$TMP/kill.err" ) &
+( timeout -k 5 30 "$REWIND" record -o "$TMP/kill" "$prog" kill </dev/null >"$TMP/kill.out" 2>"$TMP/kill.err" ) &
 for i in $(seq 50); do grep -q '^ready' "$TMP/kill.out" 2>/dev/null && break; sleep 0.1; done
 sleep 0.2
 kill -USR1 "$(awk '/^ready/ { print $2 }' "$TMP/kill.out")"
