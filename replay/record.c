@@ -540,6 +540,15 @@ void rec_set_enabled(struct rec_engine *e, struct inferior *inf, bool on)
 
 int rec_log(struct rec_engine *e, struct inferior *inf, struct trace_ev *ev)
 {
+	if (log_on(LM_REPLAY, LOG_TRACE)) {
+		struct sbuf d = { 0 };
+		uint64_t num = ev->num;
+		ev->num = e->cursor;
+		trace_dump_ev(&d, ev);
+		ev->num = num;
+		pr_trace(LM_REPLAY, "logged %s", sbuf_str(&d));
+		sbuf_free(&d);
+	}
 	if (ev->tid) {
 		rec_count_event(e, ev->tid);
 		rec_task_mark(e, inf, ev->tid);

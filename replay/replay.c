@@ -514,6 +514,15 @@ static void fix_clone_tids(struct task *t, struct rec_task *rt, int64_t rec_tid)
 		proc_write(t->proc, RADDR(ctid), &v, 4);
 }
 
+/* The next event is a signal delivered to t where it stands (at the exit of an
+ * interrupted call). */
+static bool signal_here(struct rec_engine *e, struct task *t)
+{
+	const struct trace_ev *n = rpl_peek(e);
+	return n && n->type == TR_SIGNAL && rpl_live_tid(e, n->tid) == t->tid &&
+	       n->sig.pos.k == rec_thread_events(e, n->tid) && pos_matches(t, &n->sig.pos);
+}
+
 int rpl_apply_exit(struct rec_engine *e, struct inferior *inf, struct task *t)
 {
 	struct rec_task *rt = rec_task_of(e, t);
@@ -545,6 +554,13 @@ int rpl_apply_exit(struct rec_engine *e, struct inferior *inf, struct task *t)
 		r->rax = (uint64_t)sys->ret;
 		r->orig_rax = (uint64_t)(int64_t)sys->nr;
 		t->regs_dirty = true;
+		if (!signal_here(e, t)) {
+			/* No signal took the call's place: it was a stop (ptrace interrupt,
+			 * job control), after which the kernel restarts the call. Nothing is
+			 * pending now to make the kernel do it: do it here. */
+			r->rax = sys->ret == -516 ? 219 : (uint64_t)(int64_t)sys->nr;
+			r->rip -= 2;
+		}
 		return rec_resume_want(e, inf, t) < 0 ? 0 : 1;
 	}
 	if (rt->placeholder >= 0 || rt->fds_pair) {

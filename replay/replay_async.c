@@ -203,6 +203,27 @@ static const struct trace_pos *due(struct rec_engine *e, struct task *t, const s
 	return NULL;
 }
 
+/* sig stops the process where it arrives (SIGSTOP; SIGTSTP, SIGTTIN, SIGTTOU left
+ * to their default action). */
+static bool stops_process(struct task *t, int sig)
+{
+	if (sig == SIGSTOP)
+		return true;
+	if (sig != SIGTSTP && sig != SIGTTIN && sig != SIGTTOU)
+		return false;
+	char path[64], line[256];
+	snprintf(path, sizeof path, "/proc/%d/status", t->tid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return false;
+	uint64_t mask = 0, m;
+	while (fgets(line, sizeof line, f))
+		if ((sscanf(line, "SigIgn: %" SCNx64, &m) == 1 || sscanf(line, "SigCgt: %" SCNx64, &m) == 1))
+			mask |= m;
+	fclose(f);
+	return !(mask & (1ull << (sig - 1)));
+}
+
 /* t stands at the position of ev (or of the target): act on it. Returns 0 or <0. */
 static int arrive(struct rec_engine *e, struct inferior *inf, struct task *t,
 		  const struct trace_ev *ev)
@@ -214,6 +235,15 @@ static int arrive(struct rec_engine *e, struct inferior *inf, struct task *t,
 		return rec_request_stop(e, &st);
 	}
 	if (ev->type == TR_SIGNAL) {
+		if (stops_process(t, ev->sig.signo)) {
+			/* A stop from outside (kill -STOP, ^Z): it changed nothing in the
+			 * program, and stopping the replay would wait for a SIGCONT nobody
+			 * sends (the recorded one comes from the log). */
+			pr_debug(LM_REPLAY, "tid %d: stop signal %d not delivered again", t->tid,
+				 ev->sig.signo);
+			rpl_consume(e);
+			return 0;
+		}
 		int r = deliver(e, inf, t, &ev->sig);
 		if (r < 0)
 			return rpl_diverge(e, inf, t, "signal %d could not be delivered again: %s",
@@ -276,6 +306,8 @@ int rpl_prepare(struct rec_engine *e, struct inferior *inf, struct task *t)
 	int r = arrive(e, inf, t, ev);
 	if (r < 0 || !ev || ev->type != TR_SIGNAL)
 		return r < 0 ? r : 1;   /* stopped, or switched to another thread */
+	if (!rt->delivering)
+		return rpl_prepare(e, inf, t);   /* not queued (a stop): the next event */
 	/* Queued: t runs to its delivery stop (the next event is looked at when t
 	 * resumes from there). */
 	return 0;

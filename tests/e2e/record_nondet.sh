@@ -55,6 +55,24 @@ kill -USR1 "$(awk '/^ready/ { print $2 }' "$TMP/kill.out")"
 wait
 check "kill from another process" "$TMP/kill"
 
+# Stopped and continued from another process while blocked in a read: the kernel
+# restarts the read (no signal handler runs); a replay neither stops nor fails it.
+fifo=$TMP/stopped.fifo
+mkfifo "$fifo"
+( timeout -k 5 30 "$REWIND" record -o "$TMP/stopped" "$prog" stopped <"$fifo" >"$TMP/stopped.out" 2>"$TMP/stopped.err" ) &
+exec 3>"$fifo"
+for i in $(seq 50); do grep -q '^ready' "$TMP/stopped.out" 2>/dev/null && break; sleep 0.1; done
+pid=$(awk '/^ready/ { print $2 }' "$TMP/stopped.out")
+sleep 0.1; kill -STOP "$pid"; sleep 0.1; kill -CONT "$pid"; sleep 0.1
+echo "after the stop" >&3
+exec 3>&-
+wait
+if grep -q '^read 15: after the stop$' "$TMP/stopped.out" && grep -q 'SIGSTOP' <("$REWIND" dump "$TMP/stopped"); then
+  check "stopped and continued during a blocking read" "$TMP/stopped"
+else
+  fail "stopped and continued during a blocking read: recorded" "$(cat "$TMP/stopped.out"; tail -5 "$TMP/stopped.err")"
+fi
+
 # Native runs of the race differ; each recording replays its own outcome.
 outs=$(for i in 1 2 3 4 5 6; do "$prog" threads; done | sort -u | wc -l)
 if [ "$outs" -gt 1 ]; then ok "the racy program's outcome differs between native runs"

@@ -3,7 +3,7 @@
  * output and the memory checksum at exit).
  *   rr_nondet MODE [ARG]
  * Modes: pipe tcp udp unix tty file urandom time ids poll epoll fdsignal alarm
- *        sigchld kill threads mmap exec */
+ *        sigchld kill stopped threads mmap exec */
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -438,6 +438,18 @@ static int m_kill(void)
 	return 0;
 }
 
+/* Blocked reading stdin while stopped and continued from outside: the read is
+ * interrupted by the stop and restarted by the kernel. */
+static int m_stopped(void)
+{
+	printf("ready %d\n", getpid());
+	fflush(stdout);
+	char buf[64];
+	ssize_t n = read(0, buf, sizeof buf - 1);
+	printf("read %zd: %.*s", n, n > 0 ? (int)n : 0, buf);
+	return n > 0 ? 0 : 1;
+}
+
 static long counter;
 
 static void *racer(void *arg)
@@ -506,7 +518,8 @@ int main(int argc, char **argv)
 		!strcmp(m, "ids") ? m_ids() : !strcmp(m, "poll") ? m_poll() :
 		!strcmp(m, "epoll") ? m_epoll() : !strcmp(m, "fdsignal") ? m_fdsignal() :
 		!strcmp(m, "alarm") ? m_alarm() : !strcmp(m, "sigchld") ? m_sigchld() :
-		!strcmp(m, "kill") ? m_kill() : !strcmp(m, "threads") ? m_threads() :
+		!strcmp(m, "kill") ? m_kill() : !strcmp(m, "stopped") ? m_stopped() :
+		!strcmp(m, "threads") ? m_threads() :
 		!strcmp(m, "mmap") ? m_mmap(arg) : !strcmp(m, "exec") ? m_exec() : 2;
 	fflush(stdout);
 	return r;
