@@ -226,6 +226,7 @@ void gs__stop_reply(struct gdbserver *g, const struct stop *st)
 	case SR_ERROR:
 		if (!g->eof)
 			gs__console(g, "%s\n", st->err);
+		rs.sig = 0;   /* not a trap: gdb must not take it for a breakpoint's */
 		break;
 	case SR_BREAKPOINT: {
 		struct gs_zbp *z = gs__zbp_by_id(g, st->bp_id);
@@ -455,6 +456,11 @@ void gs__reverse(struct gdbserver *g, const struct rsp_packet *p)
 		return gs__error(g, ESRCH, "The program is not being run.");
 	struct sess_args a = { .dir = DIR_REVERSE, .sig = -1 };
 	enum sess_cmd cmd = p->kind == RSP_REVERSE_STEP ? SC_STEPI : SC_CONTINUE;
+	/* bs steps the thread of Hc (gdb selects it first), as s does. */
+	struct task *t = cmd == SC_STEPI ? gs__task(g, g->hc) : NULL;
+	pid_t tid = t ? t->tid : 0;   /* tasks are new structures after a restore */
+	if (t && t != inf->cur)
+		inf_select(inf, t->num);
 	arm(g);
 	g->running = true;
 	int e = session_exec(s, cmd, &a, &st);
@@ -466,6 +472,9 @@ void gs__reverse(struct gdbserver *g, const struct rsp_packet *p)
 		memset(&st, 0, sizeof st);
 		st.reason = SR_HISTORY_BEGIN;
 		stop_fill_thread(&st, inf->cur);
+	} else if (st.reason == SR_ERROR && tid && inf_alive(inf) &&
+		   (t = proc_task(inf->main, tid)) && t->state == TS_STOPPED) {
+		st.task = t;   /* nothing moved: the stop is the stepped thread's */
 	}
 	gs__stop_reply(g, &st);
 }

@@ -250,8 +250,13 @@ Test(gdbserver, reads_and_writes_registers)
 	cr_expect_eq(reg(&d, 0), 0xdeadbeef);
 	cr_assert_eq(task_get_regs(d.s.inf.cur, &regs), 0);
 	cr_expect_eq(regs->rax, 0xdeadbeef);
-	/* gdb writes orig_rax = -1 when it resumes: accepted. */
+	/* gdb writes orig_rax = -1 after run: accepted, and not made where the kernel
+	 * would not read it (rax holds no restart code): a recording would fork at it. */
+	uint64_t orig = reg(&d, 57);
 	cr_expect_str_eq(rpc(&d, "P39=ffffffffffffffff"), "OK");
+	cr_expect_eq(reg(&d, 57), orig, "orig_rax %#" PRIx64 " kept", orig);
+	cr_expect_str_eq(rpc(&d, "P39=0100000000000000"), "OK");
+	cr_expect_eq(reg(&d, 57), 1, "other values are written");
 	/* G with what g gave puts everything back. */
 	char *gcopy = xstrdup(g);
 	char *wr = xasprintf("G%s", gcopy);
@@ -510,8 +515,17 @@ Test(gdbserver, monitor_checkpoint_and_restart)
 	out = monitor(&d, "restart 999");
 	cr_expect(strstr(out, "No checkpoint 999."), "%s", out);
 	free(out);
+	/* The timeline commands: the recording's position ("goto" and "last": e2e). */
 	out = monitor(&d, "when");
-	cr_expect(strstr(out, "when needs a recording"), "%s", out);
+	cr_expect(!strncmp(out, "Current position: event ", 24) && strstr(out, " in bump (loop.c:") &&
+		  strstr(out, "[#") && strstr(out, "\nRecorded events: "), "%s", out);
+	free(out);
+	out = monitor(&d, "goto #1:2:3:4:5");
+	cr_expect(strstr(out, "#1:2:3:4:5") || strstr(out, "osition"), "goto nowhere: %s", out);
+	free(out);
+	cr_expect_eq(mem32(&d, counter), 3, "and the program stays");
+	out = monitor(&d, "last");
+	cr_expect(strstr(out, "Argument required"), "%s", out);
 	free(out);
 	out = monitor(&d, "frobnicate");
 	cr_expect(strstr(out, "Undefined monitor command"), "%s", out);
