@@ -43,6 +43,17 @@ static int step_off_breakpoint(struct inferior *inf, struct task *t)
 	int e = proc_write_raw(p, RADDR(pc), &orig, 1);
 	if (e < 0)
 		return e;
+	/* An instruction breakpoint in a debug register at pc came before the int3 and
+	 * was dealt with: pass it (RF), or the step traps there for ever. */
+	for (int i = 0; i < 4; i++) {
+		struct user_regs_struct *regs;
+		if (p->hw[i].used && p->hw[i].kind == HW_EXEC && p->hw[i].addr == pc &&
+		    task_get_regs(t, &regs) == 0) {
+			regs->eflags |= 0x10000;   /* RF */
+			t->regs_dirty = true;
+			break;
+		}
+	}
 	int sig = t->pending_sig;
 	e = target_resume(&inf->tg, t, RESUME_STEP);
 	while (e == 0) {

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/disasm.h"
 #include "core/log.h"
 #include "replay/record_int.h"
 #include "replay/reverse_int.h"
@@ -23,6 +24,54 @@ static void frame_here(struct rv *r, uint64_t *func, uint64_t *cfa)
 	*cfa = rv_cfa(r, t);
 }
 
+static bool same_point(const struct pos_point *a, const struct pos_point *b)
+{
+	return a->event == b->event && a->tid == b->tid && a->pos.pc == b->pos.pc &&
+	       a->pos.k == b->pos.k && a->pos.reghash == b->pos.reghash;
+}
+
+/* reverse-nexti went back over a call at prev: the last stop of the user's
+ * breakpoints and watchpoints inside it (between prev and P), as gdb stops there.
+ * Returns 1 with the program at that stop and *st, 0 if none (the program is then
+ * anywhere), or -errno with st. */
+static int stop_inside_call(struct rv *r, const struct pos_point *prev, struct tl_node *from,
+			    struct stop *st)
+{
+	struct tl_node *a = from && tl_ckpt(r->s, from) ? from : tl_anchor_for(r->s, prev);
+	if (!a)
+		return 0;
+	struct rv_scan sc;
+	rv_scan_init(&sc);
+	rv_site_add(&sc, prev->pos.pc, SITE_CALL);
+	rv_user(r, true);
+	int e = rv_scan_run(r, a, &r->origin->pos, &sc, st);
+	rv_user(r, false);
+	struct rv_hit u = { 0 };
+	bool found = false, after = false;
+	for (size_t i = 0; e == 0 && i < sc.hits.n; i++) {
+		const struct rv_hit *h = &sc.hits.v[i];
+		if (h->tag != RV_TAG_USER && h->pc == prev->pos.pc)
+			after = same_point(&h->pos, prev);
+		else if (h->tag == RV_TAG_USER && after && !same_point(&h->pos, prev)) {
+			u = *h;
+			found = true;
+		}
+	}
+	rv_scan_free(&sc);
+	if (e < 0 || !found)
+		return e < 0 ? e : 0;
+	struct tl_node *x = rv_goto_pos(r, &u.pos, u.anchor, st);
+	if (!x)
+		return -EIO;
+	if (u.user.reason == SR_WATCHPOINT)
+		return rv_land_write(r, x, &u.user, st) < 0 ? -EIO : 1;
+	*st = u.user;
+	st->print = SP_SRC_AND_LOC;
+	struct task *t = rv_task(r, u.pos.tid);
+	stop_fill_thread(st, t ? t : r->inf->cur);
+	return 1;
+}
+
 static int reverse_stepi(struct rv *r, bool over, struct stop *st)
 {
 	uint64_t func0, cfa0;
@@ -32,6 +81,13 @@ static int reverse_stepi(struct rv *r, bool over, struct stop *st)
 	int e = rv_prev_of(r, r->origin, over, &prev, &from, st);
 	if (e < 0)
 		return e == -ENOENT ? 0 : e;
+	struct task *t = rv_task(r, prev.tid);
+	struct insn in;
+	if (over && t && rv_decode(t, prev.pos.pc, &in) == 0 && in.kind == IK_CALL) {
+		e = stop_inside_call(r, &prev, from, st);
+		if (e != 0)
+			return e < 0 ? e : 0;
+	}
 	if (!rv_goto_pos(r, &prev, from, st))
 		return -EIO;
 	rv_stop_here(r, SR_STEPPED, st);

@@ -57,6 +57,9 @@ bool rv_pending_stop(struct rv *r, struct stop *st);
  * (the engine's position search) after another stop there: resume flag set, so the
  * instruction runs instead of trapping again. t NULL: every stopped task. */
 void rv_pass_hw(struct rv *r, struct task *t);
+/* Decode the instruction at pc in t's process. Returns 0 or -errno. */
+struct insn;
+int rv_decode(struct task *t, uint64_t pc, struct insn *in);
 /* The live task playing recorded tid (NULL if none). */
 struct task *rv_task(struct rv *r, pid_t rec_tid);
 /* Replay forward until target (SR_LOCATION) or a stop of the user's breakpoints,
@@ -120,6 +123,7 @@ struct rv_scan {
 	unsigned nframes;
 	VEC(struct rv_hit) hits;      /* in execution order */
 	struct tl_node *from;         /* the snapshot the scan replayed from */
+	struct pos_point end;         /* where the scan stops: a hit there is not before it */
 	bool reached;                 /* the replay reached the end position */
 	uint64_t dropped;             /* hits not kept (only the last RV_MAX_HITS are) */
 };

@@ -63,13 +63,6 @@ static bool func_of(struct rv *r, struct task *t, uint64_t pc, uint64_t *lo, uin
 	return so && so->func_range && so->func_range(r->inf, t, pc, lo, hi) == 0 && *hi > *lo;
 }
 
-static int decode(struct task *t, uint64_t pc, struct insn *in)
-{
-	uint8_t code[16];
-	if (proc_read(t->proc, RADDR(pc), code, sizeof code) < 0)
-		return -EIO;
-	return disasm_one(code, sizeof code, pc, in);
-}
 
 static bool is_site(const struct rv_scan *sc, uint64_t pc)
 {
@@ -95,7 +88,7 @@ static void run_extent(struct rv *r, struct task *t, const struct rv_scan *sc, u
 		if (!end && a != start && is_site(sc, a))
 			break;
 		struct insn in;
-		if (decode(t, a, &in) < 0 || !in.len)
+		if (rv_decode(t, a, &in) < 0 || !in.len)
 			break;
 		if (*ninsn < 2)
 			(*ninsn)++;
@@ -137,7 +130,7 @@ static size_t frames_at(struct rv *r, struct task *t, struct lframe *f, size_t m
 			/* pc is the return address: the call is just before it. */
 			for (unsigned len = 2; len <= 7 && !x.call; len++) {
 				struct insn in;
-				if (decode(t, pc - len, &in) == 0 && in.len == len && in.kind == IK_CALL) {
+				if (rv_decode(t, pc - len, &in) == 0 && in.len == len && in.kind == IK_CALL) {
 					x.call = pc - len;
 					x.call_len = len;
 				}
@@ -252,7 +245,7 @@ static int callee_stop(struct rv *r, struct tl_node *a, const struct rv_hit *run
 	struct task *t = rv_task(r, r->tid);
 	struct insn in;
 	uint64_t lo = 0, hi = 0;
-	if (!t || decode(t, call_at, &in) < 0)
+	if (!t || rv_decode(t, call_at, &in) < 0)
 		return line_fail(st, -EIO, "Cannot decode the call at %#" PRIx64 ".", call_at);
 	if (in.target) {
 		if (!func_of(r, t, in.target, &lo, &hi))
@@ -377,7 +370,7 @@ static int reverse_finish(struct rv *r, const struct sess_args *a, struct stop *
 		/* An outer frame: its caller resumes at a->addr. */
 		for (unsigned len = 2; len <= 7 && !call; len++) {
 			struct insn in;
-			if (decode(t, a->addr - len, &in) == 0 && in.len == len && in.kind == IK_CALL)
+			if (rv_decode(t, a->addr - len, &in) == 0 && in.len == len && in.kind == IK_CALL)
 				call = a->addr - len;
 		}
 		sp = a->frame_cfa;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/disasm.h"
 #include "core/log.h"
 #include "replay/record_int.h"
 #include "replay/reverse_int.h"
@@ -207,6 +208,14 @@ void rv_pass_hw(struct rv *r, struct task *t)
 	for (struct proc *p = r->inf->tg.procs; p; p = p->next)
 		for (struct task *o = p->tasks; o; o = o->next)
 			pass_hw_one(o);
+}
+
+int rv_decode(struct task *t, uint64_t pc, struct insn *in)
+{
+	uint8_t code[16];
+	if (proc_read(t->proc, RADDR(pc), code, sizeof code) < 0)
+		return -EIO;
+	return disasm_one(code, sizeof code, pc, in);
 }
 
 bool rv_pending_stop(struct rv *r, struct stop *st)

@@ -231,6 +231,14 @@ static int frame_of(struct rv *r, struct rv_scan *sc, struct task *t, uint64_t p
 
 static void keep_hit(struct rv_scan *sc, const struct rv_hit *h)
 {
+	/* The end itself (a site or breakpoint at the point the scan replays to, met
+	 * before the engine reports reaching it) is not a point before the end; a
+	 * watchpoint's stop there is (the write came just before). */
+	if (!(h->tag == RV_TAG_USER && h->user.reason == SR_WATCHPOINT) &&
+	    h->pos.event == sc->end.event && h->pos.tid == sc->end.tid &&
+	    h->pos.pos.pc == sc->end.pos.pc && h->pos.pos.k == sc->end.pos.k &&
+	    h->pos.pos.reghash == sc->end.pos.reghash)
+		return;
 	if (sc->hits.n >= RV_MAX_HITS) {
 		memmove(sc->hits.v, sc->hits.v + RV_MAX_HITS / 2,
 			(sc->hits.n - RV_MAX_HITS / 2) * sizeof *sc->hits.v);
@@ -306,10 +314,11 @@ static bool user_break_here(struct rv *r, struct task *t, struct stop *st)
 	return false;
 }
 
-static void at_start(struct rv *r, struct rv_scan *sc, struct tl_node *from, struct task *t)
+static void at_start(struct rv *r, struct rv_scan *sc, struct tl_node *from, struct task *t,
+		     bool sites)
 {
 	uint64_t pc = task_pc(t);
-	if (site_flags(sc, pc)) {
+	if (sites && site_flags(sc, pc)) {
 		uint64_t cfa = 0;
 		struct user_regs_struct *regs;
 		uint64_t rsp = task_get_regs(t, &regs) == 0 ? regs->rsp : 0;
@@ -334,6 +343,20 @@ static void at_start(struct rv *r, struct rv_scan *sc, struct tl_node *from, str
 	}
 }
 
+/* The task that hit a site breakpoint armed for every thread: the one stopped there
+ * (the others run on between hits). */
+static struct task *stopped_at_site(struct inferior *inf, const struct rv_scan *sc)
+{
+	for (struct proc *p = inf->tg.procs; p; p = p->next) {
+		if (p->dead || p->snapshot)
+			continue;
+		for (struct task *o = p->tasks; o; o = o->next)
+			if (o->state == TS_STOPPED && site_flags(sc, task_pc(o)))
+				return o;
+	}
+	return NULL;
+}
+
 int rv_scan_run(struct rv *r, struct tl_node *from, const struct pos_point *end,
 		struct rv_scan *sc, struct stop *st)
 {
@@ -342,26 +365,33 @@ int rv_scan_run(struct rv *r, struct tl_node *from, const struct pos_point *end,
 	sc->dropped = 0;
 	sc->reached = false;
 	sc->from = from;
+	sc->end = *end;
 	int e = rv_restore(r, from, st);
 	if (e < 0)
 		return e;
 	struct task *t = rv_task(r, r->tid);
-	if (!t)
+	/* The thread is made later than the snapshot: the sites are armed for every
+	 * thread and hits of the others are passed over. */
+	struct task *any = t ? t : inf->cur && inf->cur->state == TS_STOPPED ? inf->cur : NULL;
+	if (!any)
 		return scan_fail(st, -ESRCH, "Thread %d does not exist at the snapshot.", r->tid);
-	for (size_t i = 0; i < sc->pcs.n; i++)
-		run_internal_bp(inf, t, BPI_UNTIL, sc->pcs.v[i], 0);
+	for (size_t i = 0; i < sc->pcs.n; i++) {
+		struct breakpoint *b = run_internal_bp(inf, any, BPI_UNTIL, sc->pcs.v[i], 0);
+		if (!t)
+			b->thread = 0;
+	}
 	struct rec_engine *en = r->e;
 	en->target = *end;
 	en->have_target = true;
 	struct run run = { .want = BPI_UNTIL };
 	/* Standing at the end already (the snapshot is the end's point). */
-	if (en->cursor == end->event && pos_matches(t, &end->pos)) {
+	if (t && en->cursor == end->event && pos_matches(t, &end->pos)) {
 		sc->reached = true;
 		goto out;
 	}
 	/* What happens at the snapshot's own point is not seen by the replay (a restored
 	 * thread steps off a breakpoint under it): a site there, a user's stop there. */
-	at_start(r, sc, from, t);
+	at_start(r, sc, from, any, t != NULL);
 	if ((e = run_resume(inf, &run)) < 0) {
 		if (rv_pending_stop(r, st) && st->reason == SR_LOCATION) {
 			sc->reached = true;
@@ -373,14 +403,15 @@ int rv_scan_run(struct rv *r, struct tl_node *from, const struct pos_point *end,
 	for (;;) {
 		enum ev_result er = run_wait(inf, &run, st);
 		if (er == ER_INTERNAL) {
-			struct task *ht = run.hit && run.hit->thread ? inf_thread(inf, run.hit->thread) : t;
+			struct task *ht = run.hit && run.hit->thread ? inf_thread(inf, run.hit->thread) :
+					  stopped_at_site(inf, sc);
 			run.hit = NULL;
 			if (!ht || ht->state != TS_STOPPED)
 				continue;
 			uint64_t pc = task_pc(ht), cfa = 0;
 			struct user_regs_struct *regs;
 			uint64_t rsp = task_get_regs(ht, &regs) == 0 ? regs->rsp : 0;
-			int tag = frame_of(r, sc, ht, pc, rsp, &cfa);
+			int tag = rpl_rec_tid(en, ht->tid) == r->tid ? frame_of(r, sc, ht, pc, rsp, &cfa) : -1;
 			bool all = false;
 			if (tag >= 0) {
 				note_hit(r, sc, ht, tag, site_flags(sc, pc), cfa);

@@ -521,6 +521,8 @@ int rev_bisect(struct session *s, const char *cond, struct stop *st, struct sbuf
 		e = -EIO;
 		goto out;
 	}
+	if (f.pos.tid)
+		r.tid = f.pos.tid;   /* the thread that made it true */
 	rv_stop_here(&r, SR_LOCATION, st);
 out:
 	if (e < 0 && st->reason == SR_ERROR) {

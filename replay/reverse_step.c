@@ -40,13 +40,6 @@ static int step_fail(struct stop *st, int e, const char *fmt, ...)
 	return e;
 }
 
-static int decode(struct task *t, uint64_t pc, struct insn *in)
-{
-	uint8_t code[16];
-	if (proc_read(t->proc, RADDR(pc), code, sizeof code) < 0)
-		return -EIO;
-	return disasm_one(code, sizeof code, pc, in);
-}
 
 static bool at_pos(struct rv *r, struct task *t, const struct pos_point *p)
 {
@@ -102,7 +95,7 @@ static int walk_step(struct rv *r, struct task *t, bool over, const struct pos_p
 	struct inferior *inf = r->inf;
 	struct insn in;
 	*called = false;
-	if (over && decode(t, task_pc(t), &in) == 0 && in.kind == IK_CALL) {
+	if (over && rv_decode(t, task_pc(t), &in) == 0 && in.kind == IK_CALL) {
 		struct user_regs_struct *regs;
 		if (task_get_regs(t, &regs) < 0)
 			return step_fail(st, -ESRCH, "Cannot read the registers of thread %d.", t->tid);
@@ -173,10 +166,12 @@ static int walk(struct rv *r, const struct pos_point *p, bool over, struct wstep
 }
 
 /* The frame of thread t that has CFA cfa: run until t returns into it (t is in a
- * frame called from it). Returns 0 (at once when t is in it), or -errno with st. */
+ * frame called from it). *callee: a pc in the function that returned into it (0
+ * when t was in it already). Returns 0 (at once when t is in it), or -errno with st. */
 static int return_to_frame(struct rv *r, struct task *t, uint64_t cfa, const struct pos_point *p,
-			   struct stop *st)
+			   uint64_t *callee, struct stop *st)
 {
+	*callee = 0;
 	struct inferior *inf = r->inf;
 	struct symtab *sym = infsym_symtab(inf, t->proc);
 	if (!sym || !cfa)
@@ -196,6 +191,7 @@ static int return_to_frame(struct rv *r, struct task *t, uint64_t cfa, const str
 		return 0;
 	}
 	uint64_t ret = fr.v[k].pc, sp = fr.v[k - 1].cfa;
+	*callee = fr.v[k - 1].pc;
 	unwind_list_free(&fr);
 	struct breakpoint *b = run_internal_bp(inf, t, BPI_STEP_RESUME, ret, sp);
 	r->e->target = *p;
@@ -217,10 +213,12 @@ static int last_site_hit(struct rv *r, struct tl_node *p, struct rv_scan *sc, un
 {
 	struct tl_node *a = p;
 	for (unsigned i = 0; i < depth; i++) {
+		/* Each replay covers the stretch before the previous one's start. */
+		struct tl_node *end = a;
 		a = tl_anchor_before(r->s, a);
 		if (!a)
 			return -ENOENT;
-		int e = rv_scan_run(r, a, &p->pos, sc, st);
+		int e = rv_scan_run(r, a, &end->pos, sc, st);
 		if (e < 0)
 			return e;
 		for (size_t j = sc->hits.n; j-- > 0;)
@@ -264,7 +262,37 @@ static int handler_entry(struct rv *r, struct tl_node *p, struct task *t, struct
 	sc.frames[0] = (struct rv_frame){ .lo = uc_rip, .hi = uc_rip + 1, .rsp = uc_rsp, .tag = 0 };
 	sc.nframes = 1;
 	struct rv_hit h;
-	int x = last_site_hit(r, p, &sc, 4, &h, st);
+	int x = last_site_hit(r, p, &sc, 64, &h, st);
+	rv_scan_free(&sc);
+	if (x == 0) {
+		*prev = h.pos;
+		*from = h.anchor;
+	}
+	return x == -ENOENT ? 1 : x;
+}
+
+/* The last execution before p of the call instruction that returns to ra (calling
+ * callee, 0: any), made with stack pointer rsp. 1 if there is no such call. */
+static int call_before(struct rv *r, struct tl_node *p, struct task *t, uint64_t ra,
+		       uint64_t callee, uint64_t rsp, struct pos_point *prev, struct tl_node **from,
+		       struct stop *st)
+{
+	uint64_t site = 0;
+	for (unsigned len = 2; len <= 7 && !site; len++) {
+		struct insn in;
+		if (rv_decode(t, ra - len, &in) == 0 && in.len == len && in.kind == IK_CALL &&
+		    (in.target == 0 || !callee || in.target == callee))
+			site = ra - len;
+	}
+	if (!site)
+		return 1;
+	struct rv_scan sc;
+	rv_scan_init(&sc);
+	rv_site_add(&sc, site, SITE_CALL);
+	sc.frames[0] = (struct rv_frame){ .lo = site, .hi = site + 1, .rsp = rsp, .tag = 0 };
+	sc.nframes = 1;
+	struct rv_hit h;
+	int x = last_site_hit(r, p, &sc, 64, &h, st);
 	rv_scan_free(&sc);
 	if (x == 0) {
 		*prev = h.pos;
@@ -284,45 +312,23 @@ static int function_entry(struct rv *r, struct tl_node *p, struct task *t, struc
 	if (!so || !so->func_range || so->func_range(r->inf, t, pc, &lo, &hi) < 0 || lo != pc ||
 	    task_get_regs(t, &regs) < 0 || proc_read(t->proc, RADDR(regs->rsp), &ra, 8) < 0)
 		return 1;
-	uint64_t site = 0;
-	for (unsigned len = 2; len <= 7 && !site; len++) {
-		struct insn in;
-		if (decode(t, ra - len, &in) == 0 && in.len == len && in.kind == IK_CALL &&
-		    (in.target == 0 || in.target == pc))
-			site = ra - len;
-	}
-	if (!site)
-		return 1;
-	struct rv_scan sc;
-	rv_scan_init(&sc);
-	rv_site_add(&sc, site, SITE_CALL);
-	sc.frames[0] = (struct rv_frame){ .lo = site, .hi = site + 1, .rsp = regs->rsp + 8, .tag = 0 };
-	sc.nframes = 1;
-	struct rv_hit h;
-	int x = last_site_hit(r, p, &sc, 4, &h, st);
-	rv_scan_free(&sc);
-	if (x == 0) {
-		*prev = h.pos;
-		*from = h.anchor;
-	}
-	return x == -ENOENT ? 1 : x;
+	return call_before(r, p, t, ra, pc, regs->rsp + 8, prev, from, st);
 }
 
-/* The `ret` that returned to p (p.rsp - 8 held the return address), the callee having
- * been called by the call at c (position known). */
-static int callee_ret(struct rv *r, struct tl_node *p, const struct pos_point *c, uint64_t p_rsp,
-		      struct pos_point *prev, struct tl_node **from, struct stop *st)
+/* The last `ret` before p of the function holding pc func that returned to p (p.rsp -
+ * 8 held the return address). Returns 0 with *prev, -ENOENT if none was found (not a
+ * plain ret of that function: a tail call...), or -errno with st. */
+static int ret_of_function(struct rv *r, struct tl_node *p, uint64_t func, uint64_t p_rsp,
+			   struct pos_point *prev, struct tl_node **from, struct stop *st)
 {
 	struct task *t = rv_task(r, p->pos.tid);
 	const struct inf_symops *so = r->inf->sym;
-	struct insn in;
 	struct rv_scan sc;
 	rv_scan_init(&sc);
 	int x = -ENOENT;
-	if (t && decode(t, c->pos.pc, &in) == 0 && in.kind == IK_CALL && in.target && so &&
-	    so->func_range) {
+	if (t && func && so && so->func_range) {
 		uint64_t lo, hi;
-		if (so->func_range(r->inf, t, in.target, &lo, &hi) == 0 && hi > lo &&
+		if (so->func_range(r->inf, t, func, &lo, &hi) == 0 && hi > lo &&
 		    hi - lo < (1u << 20)) {
 			uint8_t *code = xmalloc(hi - lo + 16);
 			memset(code + (hi - lo), 0, 16);
@@ -351,6 +357,19 @@ static int callee_ret(struct rv *r, struct tl_node *p, const struct pos_point *c
 		}
 	}
 	rv_scan_free(&sc);
+	return x;
+}
+
+/* The `ret` that returned to p (p.rsp - 8 held the return address), the callee having
+ * been called by the call at c (position known). */
+static int callee_ret(struct rv *r, struct tl_node *p, const struct pos_point *c, uint64_t p_rsp,
+		      struct pos_point *prev, struct tl_node **from, struct stop *st)
+{
+	struct task *t = rv_task(r, p->pos.tid);
+	struct insn in;
+	int x = -ENOENT;
+	if (t && rv_decode(t, c->pos.pc, &in) == 0 && in.kind == IK_CALL && in.target)
+		x = ret_of_function(r, p, in.target, p_rsp, prev, from, st);
 	if (x != -ENOENT)
 		return x;
 	/* Not a plain ret of the callee (a tail call, an indirect call): step through it. */
@@ -389,10 +408,13 @@ int rv_prev_of(struct rv *r, struct tl_node *p, bool over, struct pos_point *pre
 		rv_stop_here(r, SR_HISTORY_BEGIN, st);
 		return -ENOENT;
 	}
-	/* Reached from a known node by one stepi. */
+	/* Reached from a known node by one stepi (over: not by a return, whose call is
+	 * the answer). */
 	if (p->stepped_from) {
 		struct tl_node *f = tl_node_by_id(s, p->stepped_from);
-		if (f && f->branch == p->branch && f->pos.tid == p->pos.tid) {
+		struct insn fi;
+		if (f && f->branch == p->branch && f->pos.tid == p->pos.tid &&
+		    !(over && (rv_decode(t, f->pos.pos.pc, &fi) < 0 || fi.kind == IK_RET))) {
 			*prev = f->pos;
 			*from = tl_ckpt(s, f) ? f : NULL;
 			return 0;
@@ -431,6 +453,7 @@ int rv_prev_of(struct rv *r, struct tl_node *p, bool over, struct pos_point *pre
 	}
 	/* Walk to p from the run's start (or from the snapshot, leaving deeper frames). */
 	struct tl_node *wfrom;
+	uint64_t callee = 0;
 	if (start) {
 		if (!(wfrom = rv_goto_pos(r, start, start_from, st)))
 			return -EIO;
@@ -440,11 +463,29 @@ int rv_prev_of(struct rv *r, struct tl_node *p, bool over, struct pos_point *pre
 		if (rv_restore(r, a, st) < 0)
 			return -EIO;
 		struct task *at = rv_task(r, p->pos.tid);
-		if (at && cfa && return_to_frame(r, at, cfa, &p->pos, st) < 0)
+		if (at && cfa && return_to_frame(r, at, cfa, &p->pos, &callee, st) < 0)
 			return -EIO;
 	}
 	struct wsteps w = { 0 };
 	x = walk(r, &p->pos, true, &w, st);
+	if (x == 0 && !w.n && callee) {
+		/* The return into p's frame landed at p: the callee's ret came just before
+		 * (over: its call). */
+		vec_free(&w);
+		struct task *pt = rv_task(r, p->pos.tid);
+		if (over && pt) {
+			x = call_before(r, p, pt, pc, 0, p_rsp, prev, from, st);
+			if (x <= 0)
+				return x;
+		}
+		x = ret_of_function(r, p, callee, p_rsp, prev, from, st);
+		if (x != -ENOENT)
+			return x;
+		/* Not a plain ret: single-step from the snapshot through the callee's rest. */
+		if (rv_restore(r, wfrom, st) < 0)
+			return -EIO;
+		x = walk(r, &p->pos, true, &w, st);
+	}
 	if (x == 1) {
 		/* p is inside the last call stepped over: step through it instead. */
 		struct wstep c = w.v[w.n - 1];

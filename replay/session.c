@@ -169,6 +169,22 @@ int session_kill(struct session *s)
 	return inf_kill(&s->inf);
 }
 
+/* gdb's frame id of the current thread's frame 0: its function's entry and its CFA
+ * (both 0 if unknown). stepi and nexti print the location when it changes. */
+static void frame_key(struct inferior *inf, uint64_t *func, uint64_t *cfa)
+{
+	const struct inf_symops *so = inf->sym;
+	struct task *t = inf->cur;
+	uint64_t hi, cpc, ccfa;
+	*func = *cfa = 0;
+	if (!t || t->state != TS_STOPPED || !so || !so->func_range || !so->frame_info)
+		return;
+	if (so->func_range(inf, t, task_pc(t), func, &hi) < 0)
+		*func = 0;
+	if (so->frame_info(inf, t, cfa, &cpc, &ccfa) < 0)
+		*cfa = 0;
+}
+
 int session_exec(struct session *s, enum sess_cmd cmd, const struct sess_args *a, struct stop *st)
 {
 	struct inferior *inf = &s->inf;
@@ -179,6 +195,9 @@ int session_exec(struct session *s, enum sess_cmd cmd, const struct sess_args *a
 		return rev_exec(s, cmd, a, st);   /* reverse execution (replay/reverse.h) */
 	int e = -EINVAL;
 	pid_t stepped = cmd == SC_STEPI && inf->cur ? inf->cur->tid : 0;
+	uint64_t func0 = 0, cfa0 = 0;
+	if (cmd == SC_STEPI || cmd == SC_NEXTI)
+		frame_key(inf, &func0, &cfa0);
 	tl_before_resume(s, true);        /* reverse execution: where the command starts */
 	rec_before_resume(s->rec, inf);   /* record/replay: a state change forks history */
 	tl_before_resume(s, false);       /* reverse execution: ... a new history there */
@@ -194,6 +213,11 @@ int session_exec(struct session *s, enum sess_cmd cmd, const struct sess_args *a
 		break;
 	case SC_UNTIL: e = inf_until_next(inf, st); break;
 	case SC_RUN_TO: e = inf_run_to(inf, a->addr, a->until_frame, st); break;
+	}
+	if ((cmd == SC_STEPI || cmd == SC_NEXTI) && st->reason == SR_STEPPED && st->task == inf->cur) {
+		uint64_t func1, cfa1;
+		frame_key(inf, &func1, &cfa1);
+		st->print = func1 == func0 && cfa1 == cfa0 ? SP_SRC_LINE : SP_SRC_AND_LOC;
 	}
 	s->ckpts.current = 0;
 	tl_after_stop(s, st, stepped);   /* reverse execution: the stop's place in the timeline */

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Reverse execution in the shell on a multithreaded program (tests/progs/rev_threads:
+# three workers add to a shared total under a mutex) and across signal handlers
+# (tests/progs/rev_signals: SIGALRM from an interval timer interrupts a loop).
+. "$(dirname "$0")/lib.sh"
+thr=$PROGS/rev_threads
+sig=$PROGS/rev_signals
+
+# replay_broke OUT: the replay itself failed (a divergence of the recording, the engine
+# not reaching a recorded point): the reverse commands cannot be judged on that run.
+replay_broke() { printf '%s\n' "$1" | grep -E 'replay diverged|The replay stopped before|The replay did not reach' | head -1; }
+# judge OUT NAME: skip the checks of a run whose replay failed, saying why.
+judge() {
+  local why; why=$(replay_broke "$1")
+  if [ -n "$why" ]; then skip "$2" "the multithreaded replay failed on this run: $why"; return 1; fi
+  return 0
+}
+
+# Threads: reverse-continue to a conditional breakpoint, a watchpoint backwards across
+# threads (the write, old and new value), last and the line commands in a worker.
+out=$(rw_shell -ex 'break deposit if id == 2' -ex run -ex c -ex 'p total' -ex 'reverse-continue' \
+  -ex 'p total' -ex 'p v' -ex 'watch total' -ex 'reverse-continue' -ex 'bt 2' -ex 'reverse-continue' \
+  -ex 'delete' -ex 'last last_writer' -ex 'reverse-step' -ex 'reverse-next' -ex 'reverse-finish' \
+  -ex 'p r' -ex 'bisect total > 20' "$thr" | grep -v '^\[\(New \|Switching\|Thread .* exited\)')
+if judge "$out" "threads: reverse-continue, watch, last, reverse-step/next/finish, bisect"; then
+expect_order "threads: reverse-continue to the previous hit of a conditional breakpoint" "$out" \
+  '^Breakpoint 1, deposit \(id=2, v=21\)' '^\$1 = 66$' '^Breakpoint 1, deposit \(id=2, v=20\)' \
+  '^\$2 = 46$' '^\$3 = 20$'
+expect_order "threads: a watchpoint backwards stops at the other thread's write" "$out" \
+  '^Hardware watchpoint 2: total$' '^Old value = 46$' '^New value = 33$' \
+  '^0x[0-9a-f]+ in deposit \(id=1, v=13\) at .*rev_threads\.c:21$' \
+  '^#1 .* worker \(arg=0x1\) at .*rev_threads\.c:32$'
+expect_order "threads: and the write before it" "$out" '^Old value = 33$' '^New value = 21$' \
+  'deposit \(id=1, v=12\) at .*rev_threads\.c:21$'
+expect_order "threads: last finds the first write of last_writer, in worker 1" "$out" \
+  '^last_writer was last changed by this instruction:$' '^Old value = 0$' '^New value = 1$' \
+  'deposit \(id=1, v=10\) at .*rev_threads\.c:22$' '^#1 .* worker \(arg=0x1\)'
+expect_order "threads: reverse-step, reverse-next, reverse-finish in the worker" "$out" \
+  '^22	+last_writer = id;$' '^21	+total \+= v;$' '^0x[0-9a-f]+ in worker \(arg=0x1\) at .*rev_threads\.c:32$' \
+  '^\$4 = 0$'
+expect "threads: bisect of a condition false there says so" "$out" 'The condition is false here'
+fi
+
+out=$(rw_shell -ex 'break deposit if id == 3 && v == 32' -ex run -ex 'bisect total > 100' -ex 'p total' \
+  -ex 'bt 1' -ex 'reverse-stepi' -ex 'p total' "$thr" | grep -v '^\[\(New \|Switching\|Thread .* exited\)')
+if judge "$out" "threads: bisect"; then
+expect_order "threads: bisect finds the write that made the condition true" "$out" \
+  '^total > 100 became true here:$' '^\$1 = 1[0-9][0-9]$' '^#0 .* deposit \(id=[23], v=[0-9]+\) at .*rev_threads\.c:2[12]$'
+a=$(printf '%s\n' "$out" | grep -oE '^\$1 = [0-9]+' | cut -d' ' -f3)
+b=$(printf '%s\n' "$out" | grep -oE '^\$2 = [0-9]+' | cut -d' ' -f3)
+if [ -n "$a" ] && [ -n "$b" ] && [ "$b" -le 100 ] && [ "$a" -gt 100 ]; then
+  ok "threads: one instruction before, the condition is false"
+else
+  fail "threads: one instruction before, the condition is false" "$out"
+fi
+fi
+
+# Forward and back in a worker: the same state.
+out=$(rw_shell -ex 'break deposit if id == 2' -ex run -ex checksum -ex 'next 3' -ex 'stepi 5' -ex checksum \
+  -ex 'reverse-stepi 5' -ex 'reverse-next 3' -ex checksum "$thr")
+if judge "$out" "threads: forward and back"; then
+out=$(printf '%s\n' "$out" | grep '^memory ')
+s1=$(printf '%s\n' "$out" | sed -n 1p); s2=$(printf '%s\n' "$out" | sed -n 2p); s3=$(printf '%s\n' "$out" | sed -n 3p)
+if [ -n "$s1" ] && [ "$s1" != "$s2" ]; then
+  expect_eq "threads: next 3, stepi 5 and back: the same memory and registers" "$s3" "$s1"
+else
+  fail "threads: checksums differ between points" "$out"
+fi
+fi
+
+# Signals: reverse-step out of a handler returns to the interrupted instruction;
+# reverse-stepi from the handler's entry too; reverse-continue across deliveries.
+out=$(rw_shell -ex 'handle SIGALRM nostop noprint' -ex 'handle SIGUSR1 nostop noprint' -ex 'break on_alarm' -ex run -ex c -ex 'p alarms' \
+  -ex 'reverse-step' -ex 'p alarms' -ex 'info registers rip' -ex 'stepi' -ex 'bt 1' -ex 'reverse-stepi' \
+  -ex 'info registers rip' -ex 'reverse-stepi' -ex 'bt 1' "$sig")
+expect_order "signals: reverse-step out of the handler: the interrupted instruction in the loop" "$out" \
+  '^\$1 = 1$' '^0x[0-9a-f]+ in (main|step) \(.*\) at .*rev_signals\.c:(2[4-6]|44)$' '^\$2 = 1$'
+rip1=$(printf '%s\n' "$out" | grep -E '^rip ' | sed -n 1p | awk '{print $2}')
+rip2=$(printf '%s\n' "$out" | grep -E '^rip ' | sed -n 2p | awk '{print $2}')
+expect_order "signals: stepi from there enters the handler" "$out" '^#0 .*on_alarm \(sig=14\) at .*rev_signals\.c:18$'
+if [ -n "$rip1" ]; then
+  expect_eq "signals: reverse-stepi from the handler's entry: the interrupted instruction again" "$rip2" "$rip1"
+else
+  fail "signals: reverse-stepi from the handler's entry: the interrupted instruction again" "$out"
+fi
+expect "signals: and one more reverse-stepi: the instruction before it, in the loop" "$out" \
+  '^#0 +(0x[0-9a-f]+ in )?(main|step) \(.*\) at .*rev_signals\.c:(2[4-6]|44)$'
+
+out=$(rw_shell -ex 'handle SIGALRM nostop noprint' -ex 'handle SIGUSR1 nostop noprint' -ex 'break on_alarm' \
+  -ex run -ex c -ex 'reverse-continue' -ex 'p alarms' -ex 'delete' -ex 'watch usr1_seen' -ex 'reverse-continue' \
+  -ex 'bt 1' "$sig")
+expect_order "signals: reverse-continue to the previous delivery" "$out" \
+  '^Breakpoint 1, on_alarm \(sig=14\)' '^Breakpoint 1, on_alarm \(sig=14\)' '^\$1 = 0$'
+expect_order "signals: a watchpoint backwards into a raised signal's handler" "$out" \
+  '^Old value = 2$' '^New value = 1$' 'on_usr1 \(sig=10\) at .*rev_signals\.c:14$'
+exit $T_FAILED
