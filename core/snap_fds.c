@@ -517,7 +517,8 @@ int snap_fds_save(struct target *tg, struct snapshot *s, const struct snap_opts 
 		if (pidfds[i] >= 0)
 			close(pidfds[i]);
 		struct snap_proc *sp = &s->procs.v[i];
-		qsort(sp->fds.v, sp->fds.n, sizeof *sp->fds.v, cmp_fd);
+		if (sp->fds.n > 1)      /* a process may have no fds: v is NULL then */
+			qsort(sp->fds.v, sp->fds.n, sizeof *sp->fds.v, cmp_fd);
 	}
 	free(pidfds);
 	vec_free(&refs);
