@@ -99,14 +99,21 @@ static int walk_step(struct rv *r, struct task *t, bool over, const struct pos_p
 		struct user_regs_struct *regs;
 		if (task_get_regs(t, &regs) < 0)
 			return step_fail(st, -ESRCH, "Cannot read the registers of thread %d.", t->tid);
-		struct breakpoint *b = run_internal_bp(inf, t, BPI_STEP_RESUME, task_pc(t) + in.len,
-						       regs->rsp);
+		uint64_t ret = task_pc(t) + in.len, sp0 = regs->rsp;
+		struct breakpoint *b = run_internal_bp(inf, t, BPI_STEP_RESUME, ret, sp0);
 		r->e->target = *p;
 		r->e->have_target = true;
 		enum ev_result er = run_to_bp(r, t, b, st);
 		r->e->have_target = false;
 		if (bp_find(&inf->bps, b->id))
 			bp_delete(&inf->bps, b, inf->tg.procs);
+		struct task *rt = rv_task(r, p->tid);
+		if (er == ER_STOP && st->reason == SR_LOCATION && rt && rt->state == TS_STOPPED &&
+		    task_pc(rt) == ret && task_get_regs(rt, &regs) == 0 && regs->rsp == sp0) {
+			/* p is the call's return itself: the call completed. */
+			*called = true;
+			return 0;
+		}
 		if (er == ER_STOP)
 			return st->reason == SR_LOCATION ? 1 :
 			       step_fail(st, -EIO, "The replay stopped inside a call (%s).",

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Random walks forward and back (issue 5's agreement test): from a breakpoint, M
+# forward commands (next, step, continue from a breakpoint hit to the next, and stepi K
+# / nexti K with the breakpoints disabled, each undone at once by reverse-stepi K /
+# reverse-nexti K), then their reverse forms in
+# the opposite order. Every point passed on the way back must have the checksums
+# (writable memory; every thread's registers, vector state and stack top) it had on
+# the way forward. The walks are seeded: a failure prints its seed and commands.
+. "$(dirname "$0")/lib.sh"
+prog=$PROGS/rev_prog
+walks=${REWIND_WALKS:-12}
+steps=${REWIND_WALK_STEPS:-8}
+
+rev_of() {
+  case $1 in
+    next) echo reverse-next ;; step) echo reverse-step ;; continue) echo reverse-continue ;;
+  esac
+}
+
+for w in $(seq 1 "$walks"); do
+  RANDOM=$((w * 7919))
+  fwd=() at_bp=1
+  for _ in $(seq 1 "$steps"); do
+    # continue's reverse returns to the previous breakpoint hit: only from one.
+    case $((RANDOM % 5)) in
+      0) fwd+=(next); at_bp=0 ;; 1) fwd+=(step); at_bp=0 ;;
+      2) if [ $at_bp = 1 ]; then fwd+=(continue); else fwd+=(next); at_bp=0; fi ;;
+      3) fwd+=("stepi $((RANDOM % 9 + 1))") ;; 4) fwd+=("nexti $((RANDOM % 6 + 1))") ;;
+    esac
+  done
+  a=(-ex 'break fact' -ex 'break add' -ex run -ex checksum)
+  for c in "${fwd[@]}"; do
+    case $c in
+      stepi*|nexti*) a+=(-ex disable -ex "$c" -ex checksum -ex "reverse-$c" -ex checksum -ex enable) ;;
+      *) a+=(-ex "$c" -ex checksum) ;;
+    esac
+  done
+  for ((i = ${#fwd[@]} - 1; i >= 0; i--)); do
+    c=${fwd[$i]}
+    case $c in stepi*|nexti*) continue ;; esac
+    a+=(-ex "$(rev_of "$c")" -ex checksum)
+  done
+  out=$(rw_shell "${a[@]}" "$prog")
+  sums=$(printf '%s\n' "$out" | grep '^memory ')
+  # The expected sequence: forward points, then the same points backwards.
+  exp=() got=()
+  mapfile -t got < <(printf '%s\n' "$sums")
+  k=0; pts=("${got[0]}")
+  for c in "${fwd[@]}"; do
+    case $c in
+      stepi*|nexti*) k=$((k + 2)); exp+=("$k:${pts[-1]}") ;;   # back where it was
+      *) k=$((k + 1)); pts+=("${got[$k]}") ;;
+    esac
+  done
+  n=${#pts[@]}
+  for ((i = n - 2; i >= 0; i--)); do k=$((k + 1)); exp+=("$k:${pts[$i]}"); done
+  bad=
+  [ "${#got[@]}" -eq $((k + 1)) ] || bad="$((k + 1)) checksums expected, ${#got[@]} printed"
+  for e in "${exp[@]}"; do
+    [ -n "$bad" ] && break
+    i=${e%%:*} want=${e#*:}
+    [ "${got[$i]}" == "$want" ] || bad="point $i: ${got[$i]} != $want"
+  done
+  distinct=$(printf '%s\n' "${pts[@]}" | sort -u | wc -l)
+  if [ -z "$bad" ] && [ "$distinct" -lt 2 ]; then bad="the walk never moved"; fi
+  if [ -z "$bad" ]; then ok "walk $w (${fwd[*]}): back to the same states"
+  else fail "walk $w (${fwd[*]}): $bad" "$out"; fi
+done
+exit $T_FAILED
