@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "babysit.h"
 #include "infcall.h"
 #include "log.h"
 
@@ -258,6 +259,7 @@ int inf_launch(struct inferior *inf, struct sbuf *err)
 	}
 	inf->main = p;
 	inf->cur = proc_main_task(p);
+	inf->tracer_bound = inf->child_setup != NULL;
 	inf_image_changed(inf, p);
 	return 0;
 }
@@ -309,8 +311,25 @@ int inf_detach(struct inferior *inf)
 	target_stop_all(&inf->tg);
 	for (struct breakpoint *b = inf->bps.list; b; b = b->next)
 		bp_uninsert(b, inf->tg.procs);
+	VEC(pid_t) bound = { 0 };
+	if (inf->tracer_bound) {
+		for (struct proc *q = inf->tg.procs; q; q = q->next)
+			if (!q->dead && !q->snapshot)
+				vec_push(&bound, q->pid);
+		babysit_stop(bound.v, bound.n);
+	}
 	int e = target_detach(&inf->tg, p);
 	inf_release_others(inf);
+	if (bound.n) {
+		pid_t b = babysit_spawn(bound.v, bound.n);
+		if (b < 0)
+			inf_notice(inf, "warning: no babysitter for the recorded program (%s): its "
+				   "trapped system calls now fail with ENOSYS", strerror((int)-b));
+		else
+			inf_notice(inf, "[process %d keeps serving the program's recording filter "
+				   "after the detach]", b);
+		vec_free(&bound);
+	}
 	if (p->user && inf->sym && inf->sym->detach_proc)
 		inf->sym->detach_proc(inf, p);
 	inf->main = NULL;

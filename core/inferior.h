@@ -122,6 +122,10 @@ struct inferior {
 	bool no_agent;                /* set agent off: do not preload librewind-agent.so */
 	int (*child_setup)(void *arg);/* runs in the child before exec (recorder's filter) */
 	void *child_arg;
+	/* The program cannot run untraced (the recorder's seccomp RET_TRACE filter and
+	 * rdtsc trap, set up by child_setup or injected at attach): detach hands it to a
+	 * babysitter (core/babysit.h) instead of letting its syscalls fail. */
+	bool tracer_bound;
 	struct sig_disp sigs[NSIG];
 	bool follow_child;            /* follow-fork-mode child */
 	const struct inf_symops *sym;

@@ -1,0 +1,219 @@
+/* babysit: keep a detached program working when it cannot live without a tracer.
+ *
+ * A program started for recording carries rewind's seccomp filter (SECCOMP_RET_TRACE:
+ * without a tracer every trapped syscall fails with ENOSYS) and traps rdtsc
+ * (PR_SET_TSC: without a tracer rdtsc raises SIGSEGV). Neither can be undone from
+ * outside. So `detach` hands such a program to a babysitter: a small process forked
+ * from rewind, in its own session so it outlives rewind, that seizes every thread of
+ * every process, lets trapped syscalls through, emulates rdtsc/rdtscp, passes signals
+ * on and honours job control, and exits when the last tracee is gone.
+ *
+ * Handover: the caller stops the processes with SIGSTOP (pending while rewind still
+ * traces them), detaches, and calls babysit_spawn(): the SIGSTOP puts each process in
+ * group-stop before it runs a single instruction untraced; the babysitter seizes them
+ * there and resumes them. */
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "babysit.h"
+#include "log.h"
+#include "util.h"
+
+#define BS_OPTS (PTRACE_O_TRACESECCOMP | PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK | \
+		 PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC)
+
+/* Wait (up to ~2 s) until pid is stopped (group-stop) or gone. */
+static bool wait_stopped(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	for (int i = 0; i < 2000; i++) {
+		char *s;
+		if (read_file(path, &s, NULL) < 0)
+			return true;   /* gone */
+		char *rp = strrchr(s, ')');
+		char st = rp && rp[1] == ' ' ? rp[2] : '?';
+		free(s);
+		if (st == 'T' || st == 'Z' || st == 'X')
+			return true;
+		struct timespec ts = { 0, 1000000 };
+		nanosleep(&ts, NULL);
+	}
+	return false;
+}
+
+/* Seize every thread of pid (it is in group-stop). Threads that appear meanwhile are
+ * picked up by a second pass. Returns the number seized. */
+static int seize_all(pid_t pid)
+{
+	int n = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		char path[64];
+		snprintf(path, sizeof path, "/proc/%d/task", pid);
+		DIR *d = opendir(path);
+		if (!d)
+			return n;
+		for (struct dirent *de; (de = readdir(d));) {
+			pid_t tid = (pid_t)atoi(de->d_name);
+			if (tid <= 0)
+				continue;
+			if (ptrace(PTRACE_SEIZE, tid, 0, (void *)(long)BS_OPTS) == 0)
+				n++;
+		}
+		closedir(d);
+	}
+	return n;
+}
+
+/* At a SIGSEGV: if the faulting instruction is rdtsc or rdtscp (PR_SET_TSC), do it
+ * here and step over it. Returns true if emulated. */
+static bool emulate_tsc(pid_t tid)
+{
+	struct user_regs_struct r;
+	if (ptrace(PTRACE_GETREGS, tid, 0, &r) < 0)
+		return false;
+	errno = 0;
+	long w = ptrace(PTRACE_PEEKTEXT, tid, (void *)r.rip, 0);
+	if (errno)
+		return false;
+	const unsigned char *b = (const unsigned char *)&w;
+	unsigned lo, hi, aux = 0;
+	int len;
+	if (b[0] == 0x0f && b[1] == 0x31) {
+		__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+		len = 2;
+	} else if (b[0] == 0x0f && b[1] == 0x01 && b[2] == 0xf9) {
+		__asm__ volatile("rdtscp" : "=a"(lo), "=d"(hi), "=c"(aux));
+		r.rcx = aux;
+		len = 3;
+	} else {
+		return false;
+	}
+	r.rax = lo;
+	r.rdx = hi;
+	r.rip += (unsigned long long)len;
+	return ptrace(PTRACE_SETREGS, tid, 0, &r) == 0;
+}
+
+static bool is_stop_sig(int sig)
+{
+	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+/* The babysitter's loop: never returns. */
+static void babysit(const pid_t *pids, size_t n)
+{
+	/* The first group-stop report of a handed-over thread is the handover's own. */
+	VEC(pid_t) handed = { 0 };
+	for (size_t i = 0; i < n; i++) {
+		if (seize_all(pids[i]) > 0) {
+			char path[64];
+			snprintf(path, sizeof path, "/proc/%d/task", pids[i]);
+			DIR *d = opendir(path);
+			for (struct dirent *de; d && (de = readdir(d));)
+				if (atoi(de->d_name) > 0)
+					vec_push(&handed, (pid_t)atoi(de->d_name));
+			if (d)
+				closedir(d);
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		kill(pids[i], SIGCONT);
+	for (;;) {
+		int st;
+		pid_t tid = waitpid(-1, &st, __WALL);
+		if (tid < 0) {
+			if (errno == EINTR)
+				continue;
+			_exit(0);   /* ECHILD: every tracee is gone */
+		}
+		if (!WIFSTOPPED(st))
+			continue;
+		int sig = WSTOPSIG(st), ev = st >> 16;
+		long inject = 0;
+		if (ev == PTRACE_EVENT_STOP) {
+			bool first = false;
+			for (size_t i = 0; i < handed.n; i++)
+				if (handed.v[i] == tid) {
+					handed.v[i] = handed.v[--handed.n];
+					first = true;
+					break;
+				}
+			if (is_stop_sig(sig) && !first) {
+				/* A real group-stop (^Z, kill -STOP): stay stopped until SIGCONT. */
+				ptrace(PTRACE_LISTEN, tid, 0, 0);
+				continue;
+			}
+		} else if (ev == 0 && sig != (SIGTRAP | 0x80)) {
+			/* Signal-delivery-stop: pass it on (after emulating a trapped rdtsc). */
+			inject = sig == SIGSEGV && emulate_tsc(tid) ? 0 : sig;
+		}
+		/* seccomp, clone/fork/vfork/exec events, new threads' first stop: go on. */
+		ptrace(PTRACE_CONT, tid, 0, (void *)inject);
+	}
+}
+
+int babysit_stop(const pid_t *pids, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (kill(pids[i], SIGSTOP) < 0 && errno != ESRCH)
+			return -errno;
+	return 0;
+}
+
+pid_t babysit_spawn(const pid_t *pids, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!wait_stopped(pids[i]))
+			pr_warn(LM_CORE, "process %d did not stop for the handover to a babysitter",
+				pids[i]);
+	/* Forked twice and the middle one reaped at once: the babysitter is nobody's
+	 * child, so rewind's own wait loop never meets it. */
+	int pfd[2];
+	if (pipe(pfd) < 0)
+		return -errno;
+	pid_t m = fork();
+	if (m < 0) {
+		int e = -errno;
+		close(pfd[0]);
+		close(pfd[1]);
+		return e;
+	}
+	if (m > 0) {
+		close(pfd[1]);
+		pid_t b = -ECHILD;
+		if (read(pfd[0], &b, sizeof b) != (ssize_t)sizeof b)
+			b = -ECHILD;
+		close(pfd[0]);
+		waitpid(m, NULL, __WALL);
+		return b;
+	}
+	close(pfd[0]);
+	pid_t b = fork();
+	if (b != 0) {
+		if (b < 0)
+			b = -errno;
+		if (write(pfd[1], &b, sizeof b) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	/* The babysitter: its own session, out of the terminal's way, no fds of rewind's. */
+	setsid();
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGCHLD, SIG_DFL);
+	for (int fd = 3; fd < 1024; fd++)
+		close(fd);
+	babysit(pids, n);
+	_exit(0);
+}
