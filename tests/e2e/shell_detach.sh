@@ -58,3 +58,31 @@ else
     ok "the babysitter ends with the program"
   fi
 fi
+
+# ---- rewind itself killed: nothing is left stopped ----
+# kids_of PID: the pids whose parent is PID.
+kids_of() { ps -o pid= --ppid "$1" 2>/dev/null | tr -d ' '; }
+state_of() { sed -n 's/^State:\s*\([A-Za-z]\).*/\1/p' "/proc/$1/status" 2>/dev/null || echo gone; }
+(sleep 60 | timeout -k 5 70 "$REWIND" shell -ex 'break bump' -ex run -ex checkpoint "$loop" \
+   >"$tmp/k1" 2>&1) &
+for _ in $(seq 200); do grep -q '^Checkpoint ' "$tmp/k1" && break; sleep 0.05; done
+rpid=$(pgrep -f "^$REWIND shell -ex break bump" | head -1)
+progs=$(kids_of "$rpid")
+if [ -z "$rpid" ] || [ -z "$progs" ]; then
+  fail "rewind is stopped at a breakpoint with a checkpoint" "$(cat "$tmp/k1")"
+else
+  kill -9 "$rpid"; sleep 0.5
+  left=
+  for p in $progs; do s=$(state_of "$p"); [ "$s" = gone ] || [ "$s" = Z ] || left="$left $p:$s"; done
+  expect_eq "rewind killed: the launched program and its checkpoints are gone (EXITKILL)" "$left" ""
+fi
+
+"$PROGS/spin" & spid=$!
+(sleep 60 | timeout -k 5 70 "$REWIND" shell -ex "attach $spid" >"$tmp/k2" 2>&1) &
+for _ in $(seq 200); do [ "$(state_of "$spid")" = t ] && break; sleep 0.05; done
+rpid=$(pgrep -f "^$REWIND shell -ex attach $spid" | head -1)
+if [ -z "$rpid" ]; then fail "rewind attached to a running program" "$(cat "$tmp/k2")"; else
+  kill -9 "$rpid"; sleep 0.5
+  expect "rewind killed: an attached program runs on" "$(state_of "$spid")" '^[RS]$'
+fi
+kill -9 "$spid" 2>/dev/null
