@@ -43,6 +43,7 @@ one_run() {
 median() { sort -n | awk '{a[NR]=$1} END {m = (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2; printf "%.6f\n", m}'; }
 echo "# gdb stepi through rewind vs native gdb ($steps steps, median of $runs runs)"
 conditions
+echo "load average at the start: $(cut -d" " -f1-3 /proc/loadavg)"
 nat=() rw=()
 for ((i = 0; i < runs; i++)); do   # interleaved, so load changes hit both sides
   nat+=("$(one_run native)")
