@@ -413,6 +413,8 @@ static const struct { const char *in; enum rsp_kind kind; } kinds[] = {
 	{ "P10", RSP_MALFORMED }, { "P10=", RSP_MALFORMED }, { "P10=0", RSP_MALFORMED },
 	{ "m1000,10", RSP_READ_MEM }, { "m1000", RSP_MALFORMED }, { "m,10", RSP_MALFORMED },
 	{ "m1000,10x", RSP_MALFORMED }, { "m11112222333344445,1", RSP_MALFORMED },
+	/* an input the fuzzer kept (fuzz-rsp.crash; no longer a crash nor a violation) */
+	{ "m7ffff7fx40000\xff,", RSP_MALFORMED }, { "m7ffff7f,40000\xff", RSP_MALFORMED },
 	{ "x1000,10", RSP_READ_MEM_BIN }, { "M1000,2:abcd", RSP_WRITE_MEM },
 	{ "M1000,2:abc", RSP_MALFORMED }, { "M1000,2:abcg", RSP_MALFORMED }, { "M1000,2", RSP_MALFORMED },
 	{ "X1000,0:", RSP_WRITE_MEM_BIN }, { "X1000,2:}", RSP_MALFORMED }, { "X1000,3:ab", RSP_MALFORMED },
