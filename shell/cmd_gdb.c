@@ -36,7 +36,8 @@ static const char gdbserver_usage[] =
 	"       rewind gdbserver (--stdio | --listen [HOST]:PORT) --replay [DIR|NAME]\n"
 	"  --stdio           talk to gdb on stdin/stdout (target remote | rewind gdbserver --stdio ...);\n"
 	"                    the program's stdin is /dev/null and its stdout goes to stderr\n"
-	"  --listen H:P      wait for gdb on a TCP port (port 0: any; the port is printed)\n"
+	"  --listen H:P      wait for gdb on a TCP port (port 0: any; the port is printed;\n"
+	"                    no host: 127.0.0.1 only, as whoever connects controls the program)\n"
 	"  --multi           extended-remote: start PROG on gdb's `run`, stay up after it exits\n"
 	"  --tty PATH        with --stdio: the program writes to this terminal (rewind gdb\n"
 	"                    passes its own)\n"
@@ -106,7 +107,9 @@ static int stdio_setup(const char *tty, int *in, int *out, int *err_to, int *pum
 	return 0;
 }
 
-/* Listen on HOST:PORT, announce the port, accept gdb. Returns the socket or -errno. */
+/* Listen on HOST:PORT, announce the port, accept gdb. Returns the socket or -errno.
+ * Without HOST, loopback only: whoever connects controls the program (and runs code
+ * as its user), so listening on other interfaces takes an explicit 0.0.0.0 or ::. */
 static int listen_accept(const char *spec)
 {
 	const char *colon = strrchr(spec, ':');
@@ -114,9 +117,8 @@ static int listen_accept(const char *spec)
 	const char *port = colon ? colon + 1 : spec;
 	if (colon)
 		snprintf(host, sizeof host, "%.*s", (int)(colon - spec), spec);
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-				  .ai_flags = AI_PASSIVE }, *ai;
-	int e = getaddrinfo(*host ? host : NULL, *port ? port : "0", &hints, &ai);
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *ai;
+	int e = getaddrinfo(*host ? host : "127.0.0.1", *port ? port : "0", &hints, &ai);
 	if (e) {
 		fprintf(stderr, "rewind gdbserver: %s: %s\n", spec, gai_strerror(e));
 		return -EINVAL;
