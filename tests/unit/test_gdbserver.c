@@ -544,6 +544,44 @@ Test(gdbserver, reverse_without_history_stops_at_once)
 	stop(&d);
 }
 
+/* With the recording: bc and bs move back, and what gdb reads afterwards is the state
+ * of then: registers, memory, the thread list; its breakpoint is still in force. */
+Test(gdbserver, reverse_moves_back_with_consistent_state)
+{
+	struct gdb d;
+	start(&d, "loop", NULL, NULL);
+	uint64_t bump = sym_addr(&d, "loop", "bump"), counter = sym_addr(&d, "loop", "counter");
+	char q[96];
+	snprintf(q, sizeof q, "Z0,%" PRIx64 ",1", bump);
+	cr_assert_str_eq(rpc(&d, q), "OK");
+	cont_to(&d, "T05swbreak:;");                  /* bump(0) */
+	cont_to(&d, "T05swbreak:;");                  /* bump(1) */
+	uint64_t sp1 = reg(&d, 7);
+	cr_assert_eq(mem32(&d, counter), 0);
+	cont_to(&d, "T05swbreak:;");                  /* bump(2) */
+	cr_assert_eq(mem32(&d, counter), 1);
+	cr_expect(!strncmp(rpc(&d, "bc"), "T05swbreak:;", 12), "bc: %s", d.reply);
+	cr_expect_eq(reg(&d, 16), bump, "back at the breakpoint");
+	cr_expect_eq(reg(&d, 7), sp1, "with the stack of bump(1)");
+	cr_expect_eq(mem32(&d, counter), 0, "and the memory of then");
+	char want[64];
+	snprintf(want, sizeof want, "mp%x.%x", d.pid, d.pid);
+	cr_expect_str_eq(rpc(&d, "qfThreadInfo"), want);
+	cr_expect_str_eq(rpc(&d, "qsThreadInfo"), "l");
+	cr_expect(strstr(rpc(&d, "?"), "swbreak:"), "? after bc: %s", d.reply);
+	/* One instruction back: into main, before the call. */
+	cr_expect(!strncmp(rpc(&d, "bs"), "T05", 3), "bs: %s", d.reply);
+	cr_expect_neq(reg(&d, 16), bump, "bs moved");
+	cr_expect_eq(reg(&d, 7), sp1 + 8, "before the call pushed its return address");
+	/* Forward again: the breakpoint is there, and the program goes on as it did. */
+	cont_to(&d, "T05swbreak:;");
+	cr_expect_eq(reg(&d, 16), bump);
+	cr_expect_eq(mem32(&d, counter), 0);
+	cont_to(&d, "T05swbreak:;");
+	cr_expect_eq(mem32(&d, counter), 1);
+	stop(&d);
+}
+
 static void *send_interrupt(void *arg)
 {
 	struct gdb *d = arg;
