@@ -42,8 +42,7 @@ static const char gdbserver_usage[] =
 	"  --tty PATH        with --stdio: the program writes to this terminal (rewind gdb\n"
 	"                    passes its own)\n"
 	"  --detach-on-exit  when gdb goes away, detach the program instead of killing it\n"
-	"                    (implies --no-record: a recorded program's system calls fail\n"
-	"                    once rewind lets it go)\n"
+	"                    (a recorded one is then served by a babysitter process)\n"
 	"  --attach PID      debug a running process (detached, not killed, at the end)\n"
 	"  --replay [DIR]    debug a recording made with `rewind record` (default: the latest):\n"
 	"                    it stands at its first instruction; gdb's `run` starts it again\n"
@@ -219,8 +218,6 @@ int sh_gdbserver_main(int argc, char **argv)
 		return 1;
 	}
 	infsym_install(&s->inf);
-	if (o.detach_on_exit)
-		record = false;   /* the seccomp filter stays after detach: no tracer, no syscalls */
 	if (!record && !o.replay)
 		rec_set_enabled(s->rec, &s->inf, false);
 	int code = 0;
