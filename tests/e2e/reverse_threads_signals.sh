@@ -73,6 +73,12 @@ fi
 out=$(rw_shell -ex 'handle SIGALRM nostop noprint' -ex 'handle SIGUSR1 nostop noprint' -ex 'break on_alarm' -ex run -ex c -ex 'p alarms' \
   -ex 'reverse-step' -ex 'p alarms' -ex 'info registers rip' -ex 'stepi' -ex 'bt 1' -ex 'reverse-stepi' \
   -ex 'info registers rip' -ex 'reverse-stepi' -ex 'bt 1' "$sig")
+if printf '%s\n' "$out" | grep -q '^\[the point the signal interrupted cannot be replayed to'; then
+  # The timer fired at a system call's return (setitimer's, say): the replay delivers
+  # it there and cannot stop before the delivery (a known limit of the engine).
+  skip "signals: reverse-step and reverse-stepi out of the handler" \
+    "this run's SIGALRM came at a system call's return, a point the replay cannot stop at"
+else
 expect_order "signals: reverse-step out of the handler: the interrupted instruction in the loop" "$out" \
   '^\$1 = 1$' '^0x[0-9a-f]+ in (main|step) \(.*\) at .*rev_signals\.c:(2[4-6]|44)$' '^\$2 = 1$'
 rip1=$(printf '%s\n' "$out" | grep -E '^rip ' | sed -n 1p | awk '{print $2}')
@@ -85,6 +91,7 @@ else
 fi
 expect "signals: and one more reverse-stepi: the instruction before it, in the loop" "$out" \
   '^#0 +(0x[0-9a-f]+ in )?(main|step) \(.*\) at .*rev_signals\.c:(2[4-6]|44)$'
+fi
 
 out=$(rw_shell -ex 'handle SIGALRM nostop noprint' -ex 'handle SIGUSR1 nostop noprint' -ex 'break on_alarm' \
   -ex run -ex c -ex 'reverse-continue' -ex 'p alarms' -ex 'delete' -ex 'watch usr1_seen' -ex 'reverse-continue' \
