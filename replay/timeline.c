@@ -526,10 +526,14 @@ int tl_continue(struct session *s, int sig, struct stop *st)
 		bool fired = ticks && tl_disarm(s);
 		if (fired && st->reason != SR_INTERRUPTED)
 			tl_drain_interrupt(s);   /* it came too late: not for the next command */
-		if (!fired || st->reason != SR_INTERRUPTED || !inf_alive(inf) || e < 0)
+		if (!fired || st->reason != SR_INTERRUPTED || e < 0)
 			return e;
-		/* Ours: a timeline snapshot (when every thread is in order), and on. */
-		if (inf->cur && inf->cur->state == TS_STOPPED && tl_quiet(s)) {
+		/* Ours: a timeline snapshot (when every thread is in order), and on. The
+		 * run loop may have honoured the request before reading the wake (at a
+		 * policy deadline): drain it, or it would stop the next run as a ^C. If
+		 * the program exited meanwhile, the next wait reports the exit. */
+		tl_drain_interrupt(s);
+		if (inf_alive(inf) && inf->cur && inf->cur->state == TS_STOPPED && tl_quiet(s)) {
 			uint64_t cpu = tl_cpu_now(s);
 			struct tl_node *n = tl_add_here(s, TLK_TICK, tl->resume_node, cpu, true);
 			if (n) {
