@@ -5,11 +5,11 @@
  * not a protocol error. `last` gives the old and new values as bytes: the plugin
  * prints them with gdb's own formatting, in the expression's type.
  *
- * After `restart`, `goto` and `last` gdb's caches (registers, frames, threads, memory) describe the
- * program as it was before, and no reply can tell gdb so: the gdb plugin (rewind.py)
- * flushes them after every monitor command, and `rewind restart` also rereads the
- * threads and shows the frame; without the plugin, `maintenance flush
- * register-cache` after `monitor restart`. */
+ * After `restart`, `goto` and `last` gdb's caches (registers, frames, threads,
+ * memory) describe the program as it was before, and no reply can tell gdb so: the
+ * gdb plugin (rewind.py) flushes them after every monitor command, and its restart,
+ * goto and last also reread the threads and show the frame; without the plugin,
+ * `maintenance flush register-cache` after such a monitor command. */
 #include "gdbserver_int.h"
 
 #include <errno.h>
@@ -257,6 +257,8 @@ static void mon_goto(struct gdbserver *g, char *args, struct sbuf *out)
 	struct sbuf msg = { 0 };
 	int e = rev_goto(g->s, w, &st, &msg);
 	if (e < 0 || st.reason == SR_ERROR) {
+		/* Back where it was, but perhaps restored: the z table follows. */
+		gs__zbp_rebase(g);
 		sbuf_printf(out, "%s\n", msg.len ? sbuf_str(&msg) : st.err);
 		sbuf_free(&msg);
 		return;
@@ -294,6 +296,7 @@ static void mon_last(struct gdbserver *g, char *args, struct sbuf *out)
 	struct sbuf msg = { 0 };
 	int e = rev_last(g->s, expr, &ch, &st, &msg);
 	if (e < 0 || st.reason == SR_ERROR) {
+		gs__zbp_rebase(g);
 		sbuf_printf(out, "%s\n", msg.len ? sbuf_str(&msg) : st.err);
 		sbuf_free(&msg);
 		return;
