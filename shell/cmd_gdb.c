@@ -277,6 +277,17 @@ int sh_gdbserver_main(int argc, char **argv)
 		code = 1;
 	}
 out:
+	if (code && o.output_fd >= 0 && o.output_to >= 0) {
+		/* Our own messages went to the program's output pipe (stdio mode): gdb
+		 * shows only what reaches its stderr. */
+		fflush(stderr);
+		fcntl(o.output_fd, F_SETFL, fcntl(o.output_fd, F_GETFL) | O_NONBLOCK);
+		char buf[4096];
+		ssize_t n;
+		while ((n = read(o.output_fd, buf, sizeof buf)) > 0)
+			if (write(o.output_to, buf, (size_t)n) != n)
+				break;
+	}
 	/* Never leave the program stopped behind us. */
 	if (inf_alive(&s->inf)) {
 		if (s->inf.main->attached || o.detach_on_exit)

@@ -160,6 +160,8 @@ if [ -f "$TMP/rec/trace" ]; then
 else
   fail "rewind record makes a recording" "$(cat "$TMP/rec.out")"
 fi
+out=$(timeout -k 5 60 "$REWIND" gdb "${GDB_OPTS[@]}" --replay "$TMP/no-such-recording" 2>&1 </dev/null)
+expect "rewind gdb --replay of no recording: gdb shows why" "$out" '^rewind replay: no recording .*no-such-recording$'
 
 # ---- threads ----
 # gdb_threads: four workers meet at a barrier, each calls report() once, then adds to
