@@ -80,8 +80,14 @@ int rec_sig_stop(struct rec_engine *e, struct inferior *inf, struct task *t)
 	if (task_get_siginfo(t, &si) < 0)
 		memset(&si, 0, sizeof si);
 	int sig = t->pending_sig;
-	if (is_sync(sig, &si))
+	if (is_sync(sig, &si)) {
+		/* It recurs by itself in a replay: noted so that rec_sig_resume does not
+		 * log it as a signal the user gave. */
+		rt->sig_seen = true;
+		rt->sig_signo = sig;
+		rt->sig_info = si;
 		return 0;
+	}
 	xstate_all_in_use(t);
 	/* The frame also records the thread's last trap (trapno): a replay delivers
 	 * through an injected call, a debug trap; so does this one. */
