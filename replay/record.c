@@ -129,6 +129,7 @@ void rec_free(struct rec_engine *e, struct inferior *inf)
 		recdir_close(e->rd);   /* opened by rec_load */
 	}
 	vec_free(&e->tidmap);
+	vec_free(&e->tcounts);
 	free(e->rd_abs);
 	free(e->scratch_path);
 	free(e);
