@@ -14,6 +14,7 @@ loop=$PROGS/loop
 prog=$PROGS/rev_prog
 static=$PROGS/gdb_prog_static
 gthreads=$PROGS/gdb_threads
+rthreads=$PROGS/rev_threads
 GDB_OPTS=(-nx -batch -iex 'set debuginfod enabled off' -iex 'set pagination off')
 rgdb() {
   local c=(); while [ "$1" != -- ]; do c+=("$1"); shift; done; shift
@@ -164,8 +165,40 @@ out=$(timeout -k 5 60 "$REWIND" gdb "${GDB_OPTS[@]}" --replay "$TMP/no-such-reco
 expect "rewind gdb --replay of no recording: gdb shows why" "$out" '^rewind replay: no recording .*no-such-recording$'
 
 # ---- threads ----
-# gdb_threads: four workers meet at a barrier, each calls report() once, then adds to
-# sum under a mutex.
+# swapped OUT: the three watchpoint stops (continue, continue, reverse-continue) have
+# the old and new values of the first two, the third the second's swapped.
+swapped() {
+  local o1 o2 o3 n1 n2 n3
+  read -r o1 o2 o3 _ <<<"$(printf '%s\n' "$1" | sed -n 's/^Old value = //p' | tr '\n' ' ') x"
+  read -r n1 n2 n3 _ <<<"$(printf '%s\n' "$1" | sed -n 's/^New value = //p' | tr '\n' ' ') x"
+  [ "$n3" != x ] && [ "$o3" = "$n2" ] && [ "$n3" = "$o2" ] && [ "$o2" = "$n1" ]
+}
+# A reverse command the engine could not do reports its error, then a plain stop.
+engine_failed() {
+  printf '%s\n' "$1" | grep -B3 -m1 -E '^Thread [0-9]+ "[^"]*" stopped\.$' | grep -m1 -iE 'replay|history|reverse'
+}
+# rev_threads: three workers deposit four times each under a spin lock.
+out=$(rgdb -ex 'break deposit' -ex run -ex c -ex c -ex 'reverse-continue' -ex 'p v' -ex 'info threads' \
+      -ex 'reverse-finish' -ex 'bt 1' -ex 'reverse-stepi' -ex 'stepi' -ex c -ex 'p v' -ex 'delete' \
+      -ex 'watch -l total' -ex c -ex c -ex 'reverse-continue' -ex 'delete' -ex c -- "$rthreads")
+expect "threads (spin lock): the program ends as it ran" "$out" '^total=([0-9]+) sum=\1$'
+why=$(engine_failed "$out")
+if [ -n "$why" ]; then
+  skip "threads (spin lock): reverse-continue, reverse-finish, a watchpoint backwards" \
+    "the engine's reverse execution failed in this run: $why"
+else
+  vs=$(printf '%s\n' "$out" | sed -n 's/.* hit Breakpoint 1, deposit (id=[0-9]*, v=\([0-9]*\)).*/\1/p' | tr '\n' ' ')
+  read -r v1 v2 v3 v4 v5 _ <<<"$vs x x x x x"
+  expect_eq "threads (spin lock): reverse-continue stops at the previous deposit" "$v4" "$v2"
+  expect "threads (spin lock): in its thread, p v says so" "$out" "^\\\$1 = $v2\$"
+  expect "threads (spin lock): reverse-finish goes back to the call in the worker" "$out" \
+    '^#0  0x[0-9a-f]+ in worker \(arg=0x[0-9]\) at .*rev_threads\.c:[0-9]+$'
+  expect_eq "threads (spin lock): and continue comes to that deposit again" "$v5" "$v2"
+  if swapped "$out"; then ok "threads (spin lock): a watchpoint backwards, old and new value swapped"; else
+    fail "threads (spin lock): a watchpoint backwards, old and new value swapped" "$out"; fi
+fi
+# gdb_threads: four workers meet at a barrier (threads blocked in futex waits), each
+# calls report() once, then adds to sum under a mutex.
 out=$(rgdb -ex 'break report' -ex run -ex c -ex c -ex 'info threads' -ex 'reverse-continue' -ex 'p id' \
       -ex 'info threads' -ex 'reverse-finish' -ex 'bt 1' -ex 'reverse-stepi' -ex 'stepi' -ex 'delete' \
       -ex 'watch -l sum' -ex c -ex c -ex 'reverse-continue' -ex 'delete' -ex c -- "$gthreads")
@@ -173,7 +206,7 @@ n=$(printf '%s\n' "$out" | grep -cE '^[ *] +[0-9]+ +Thread [0-9]+\.[0-9]+ "gdb_t
 expect_eq "threads: gdb lists the 5 threads before and after reverse-continue" "$n" 10
 expect "threads: and the program ends as it ran" "$out" '^sum=100$'
 # A reverse command the engine could not do reports its error and a plain stop.
-why=$(printf '%s\n' "$out" | grep -B3 -m1 -E '^Thread [0-9]+ "gdb_threads" stopped\.$' | grep -m1 -iE 'replay|history|reverse')
+why=$(engine_failed "$out")
 if [ -n "$why" ]; then
   skip "threads: reverse-continue, reverse-finish, a watchpoint backwards" \
     "the engine's reverse execution failed in this run: $why"
@@ -187,11 +220,8 @@ else
   fi
   expect "threads: reverse-finish goes back to the call in the worker" "$out" \
     '^#0  0x[0-9a-f]+ in worker \(arg=0x[0-9]\) at .*gdb_threads\.c:22$'
-  olds=$(printf '%s\n' "$out" | sed -n 's/^Old value = //p' | tr '\n' ' ')
-  news=$(printf '%s\n' "$out" | sed -n 's/^New value = //p' | tr '\n' ' ')
-  read -r o1 o2 o3 _ <<<"$olds"; read -r n1 n2 n3 _ <<<"$news"
-  if [ -n "${n3:-}" ] && [ "$o3" = "$n2" ] && [ "$n3" = "$o2" ] && [ "$o2" = "$n1" ]; then
-    ok "threads: a watchpoint backwards stops at the last write, old and new value swapped ($o3 -> $n3)"
+  if swapped "$out"; then
+    ok "threads: a watchpoint backwards stops at the last write, old and new value swapped"
   else
     fail "threads: a watchpoint backwards stops at the last write, old and new value swapped" "$out"
   fi
