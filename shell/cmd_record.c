@@ -1,10 +1,12 @@
 /* Record and replay from the command line and the shell:
- *   rewind record [-o DIR] [--] PROG [ARGS...]     a whole run, to disk
+ *   rewind record [-o DIR] [--chaos] [--until-fail N] [--] PROG [ARGS...]
+ *                                                  a whole run, to disk
  *   rewind replay [--autopilot] [-ex CMD]... [-x FILE] [--batch] [DIR|NAME]
  *   rewind ls                                      the recordings under the default root
  *   rewind dump [-n MAX] [DIR|NAME]                the events of a recording
  * and, in the shell, `set record on|off` and `info record`. */
 #include <errno.h>
+#include <ftw.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -112,10 +114,13 @@ static int wait_status(const struct stop *st)
 
 static int record_usage(void)
 {
-	fprintf(stderr, "usage: rewind record [-o DIR] [--chaos] [--slice MS] [--] PROG [ARGS...]\n"
+	fprintf(stderr, "usage: rewind record [-o DIR] [--chaos] [--slice MS] [--until-fail N] [--] "
+		"PROG [ARGS...]\n"
 		"       rewind record [-o DIR] --pid PID\n"
-		"  --chaos      random scheduling: random next thread, random time slices\n"
-		"  --slice MS   time slice of a thread before another may run (default 10)\n");
+		"  --chaos         random scheduling: random next thread, random time slices\n"
+		"  --slice MS      time slice of a thread before another may run (default 10)\n"
+		"  --until-fail N  record up to N runs; keep the first that fails (non-zero exit\n"
+		"                  or fatal signal) and delete the others\n");
 	return 2;
 }
 
@@ -135,68 +140,21 @@ static char **proc_argv(pid_t pid, size_t *argc)
 	return v.v;
 }
 
-int subcmd_record(int argc, char **argv)
+/* One recording of prog (argv[0..argc), or of process pid) into out (NULL: a new
+ * directory under the default root). *dirp: the recording's directory (malloc'd);
+ * *statusp: the program's wait status. Returns 0, or 2 (the recording failed; the
+ * reason printed). */
+static int record_once(const char *out, pid_t pid, char *prog, char **argv, int argc,
+		       const struct sched_opts *so, char **dirp, int *statusp)
 {
-	const char *out = NULL;
-	pid_t pid = 0;
-	struct sched_opts so = { 0 };
-	int i = 1;
-	for (; i < argc; i++) {
-		if (!strcmp(argv[i], "--")) {
-			i++;
-			break;
-		}
-		if ((!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) && i + 1 < argc)
-			out = argv[++i];
-		else if ((!strcmp(argv[i], "--pid") || !strcmp(argv[i], "-p")) && i + 1 < argc)
-			pid = (pid_t)atoi(argv[++i]);
-		else if (!strcmp(argv[i], "--chaos"))
-			so.chaos = true;
-		else if (!strcmp(argv[i], "--slice") && i + 1 < argc)
-			so.slice_ms = (unsigned)atoi(argv[++i]);
-		else if (argv[i][0] == '-')
-			return fprintf(stderr, "rewind record: unknown option \"%s\"\n", argv[i]),
-			       record_usage();
-		else
-			break;
-	}
-	char **pidargv = NULL;
-	size_t pidargc = 0;
-	if (pid > 0) {
-		if (i < argc)
-			return record_usage();
-		pidargv = proc_argv(pid, &pidargc);
-		if (!pidargc) {
-			fprintf(stderr, "rewind record: no process %d\n", pid);
-			free(pidargv);
-			return 2;
-		}
-		argv = pidargv;
-		argc = (int)pidargc;
-		i = 0;
-	} else if (i >= argc) {
-		return record_usage();
-	}
-	char *prog = pid > 0 ? NULL : find_program(argv[i]);
-	if (pid > 0) {
-		char path[64], exe[4096];
-		snprintf(path, sizeof path, "/proc/%d/exe", pid);
-		ssize_t n = readlink(path, exe, sizeof exe - 1);
-		exe[n > 0 ? n : 0] = 0;
-		prog = n > 0 ? xstrdup(exe) : NULL;
-	}
-	if (!prog) {
-		fprintf(stderr, "rewind record: %s: No such file or directory\n", argv[i]);
-		return 127;
-	}
-	int rc = 0;
+	*dirp = NULL;
+	*statusp = 0;
 	struct recdir *rd;
-	int e = recdir_create(NULL, out, argv[i], &rd);
+	int e = recdir_create(NULL, out, argv[0], &rd);
 	if (e < 0) {
 		fprintf(stderr, "rewind record: cannot create the recording%s%s: %s\n",
 			out ? " " : "", out ? out : "", e == -EEXIST ? "it holds a recording already" :
 			e == -EPERM ? "not a private directory of yours" : strerror(-e));
-		free(prog);
 		return 2;
 	}
 	char *tpath = recdir_file(rd, "trace");
@@ -207,8 +165,8 @@ int subcmd_record(int argc, char **argv)
 	if (e < 0) {
 		fprintf(stderr, "rewind record: cannot create the trace in %s: %s\n", recdir_path(rd),
 			strerror(-e));
+		*dirp = xstrdup(recdir_path(rd));
 		recdir_close(rd);
-		free(prog);
 		return 2;
 	}
 	extern char **environ;
@@ -219,22 +177,20 @@ int subcmd_record(int argc, char **argv)
 	while (environ[envc])
 		envc++;
 	struct recdir_meta m = { .rewind_version = REWIND_VERSION, .program = prog, .cwd = cwd,
-				 .start = (int64_t)time(NULL), .argv = argv + i,
-				 .argc = (size_t)(argc - i), .env = environ, .envc = envc };
+				 .start = (int64_t)time(NULL), .argv = argv, .argc = (size_t)argc,
+				 .env = environ, .envc = envc };
 	recdir_write_meta(rd, &m);
 
 	struct session *s = xcalloc(1, sizeof *s);
 	session_init(s);
 	s->ckpts.auto_on = false;
 	quiet_signals(&s->inf);
-	char **pargv = argv + i;
-	char *saved0 = pargv[0];
-	pargv[0] = prog;
-	inf_set_program(&s->inf, pargv);
-	pargv[0] = saved0;
+	char *saved0 = argv[0];
+	argv[0] = prog;
+	inf_set_program(&s->inf, argv);
+	argv[0] = saved0;
 	rec_set_disk(s->rec, tw, rd);
-	sched_set_opts(s->rec, &so);
-	signal(SIGINT, SIG_IGN);   /* ^C is the program's; the recording ends with it */
+	sched_set_opts(s->rec, so);
 	struct sbuf err = { 0 };
 	int status = 0;
 	bool ok;
@@ -286,18 +242,139 @@ int subcmd_record(int argc, char **argv)
 	m.finished = ok;
 	m.status = status;
 	recdir_write_meta(rd, &m);
-	fprintf(stderr, "rewind: recorded %s (%" PRIu64 " events) in %s\n"
-		"rewind: replay it with: rewind replay %s\n", argv[i], events, recdir_path(rd),
+	fprintf(stderr, "rewind: recorded %s (%" PRIu64 " events) in %s\n", argv[0], events,
 		recdir_path(rd));
+	*dirp = xstrdup(recdir_path(rd));
 	recdir_close(rd);
+	*statusp = status;
+	return ok ? 0 : 2;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+/* Delete the recording in dir; a `latest` link beside it that now points nowhere
+ * goes too. */
+static void remove_recording(const char *dir)
+{
+	if (nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) < 0)
+		fprintf(stderr, "rewind record: could not delete %s: %s\n", dir, strerror(errno));
+	char *slash = strrchr(dir, '/');
+	char *latest = slash ? xasprintf("%.*s/latest", (int)(slash - dir), dir) : xstrdup("latest");
+	struct stat st;
+	if (lstat(latest, &st) == 0 && S_ISLNK(st.st_mode) && stat(latest, &st) < 0)
+		unlink(latest);
+	free(latest);
+}
+
+static bool failed(int status)
+{
+	return WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) != 0);
+}
+
+int subcmd_record(int argc, char **argv)
+{
+	const char *out = NULL;
+	pid_t pid = 0;
+	struct sched_opts so = { 0 };
+	int until_fail = 0;
+	int i = 1;
+	for (; i < argc; i++) {
+		if (!strcmp(argv[i], "--")) {
+			i++;
+			break;
+		}
+		if ((!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) && i + 1 < argc)
+			out = argv[++i];
+		else if ((!strcmp(argv[i], "--pid") || !strcmp(argv[i], "-p")) && i + 1 < argc)
+			pid = (pid_t)atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--chaos"))
+			so.chaos = true;
+		else if (!strcmp(argv[i], "--slice") && i + 1 < argc)
+			so.slice_ms = (unsigned)atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--until-fail") && i + 1 < argc) {
+			char *end;
+			long n = strtol(argv[++i], &end, 10);
+			if (*end || n < 1 || n > 1000000)
+				return fprintf(stderr, "rewind record: --until-fail wants a number of "
+					       "runs (1 or more), not \"%s\"\n", argv[i]), 2;
+			until_fail = (int)n;
+		} else if (argv[i][0] == '-')
+			return fprintf(stderr, "rewind record: unknown option \"%s\"\n", argv[i]),
+			       record_usage();
+		else
+			break;
+	}
+	if (until_fail && pid > 0)
+		return fprintf(stderr, "rewind record: --until-fail runs the program again: not "
+			       "with --pid\n"), 2;
+	char **pidargv = NULL;
+	size_t pidargc = 0;
+	if (pid > 0) {
+		if (i < argc)
+			return record_usage();
+		pidargv = proc_argv(pid, &pidargc);
+		if (!pidargc) {
+			fprintf(stderr, "rewind record: no process %d\n", pid);
+			free(pidargv);
+			return 2;
+		}
+		argv = pidargv;
+		argc = (int)pidargc;
+		i = 0;
+	} else if (i >= argc) {
+		return record_usage();
+	}
+	char *prog = pid > 0 ? NULL : find_program(argv[i]);
+	if (pid > 0) {
+		char path[64], exe[4096];
+		snprintf(path, sizeof path, "/proc/%d/exe", pid);
+		ssize_t n = readlink(path, exe, sizeof exe - 1);
+		exe[n > 0 ? n : 0] = 0;
+		prog = n > 0 ? xstrdup(exe) : NULL;
+	}
+	if (!prog) {
+		fprintf(stderr, "rewind record: %s: No such file or directory\n", argv[i]);
+		return 127;
+	}
+	signal(SIGINT, SIG_IGN);   /* ^C is the program's; the recording ends with it */
+	int runs = until_fail ? until_fail : 1, r = 0, status = 0, run;
+	char *dir = NULL;
+	for (run = 1; run <= runs; run++) {
+		free(dir);
+		if (until_fail)
+			fprintf(stderr, "rewind: run %d of at most %d\n", run, until_fail);
+		r = record_once(out, pid, prog, argv + i, argc - i, &so, &dir, &status);
+		if (!until_fail || r != 0 || failed(status))
+			break;
+		/* It passed: not the run we are looking for. */
+		if (dir)
+			remove_recording(dir);
+	}
+	if (until_fail && r == 0 && run > runs) {
+		fprintf(stderr, "rewind: no failure in %d runs; no recording kept\n", runs);
+		free(dir);
+		dir = NULL;
+	} else if (until_fail && r == 0) {
+		fprintf(stderr, "rewind: run %d failed (%s %d); the passing runs were deleted\n", run,
+			WIFSIGNALED(status) ? "signal" : "exit status",
+			WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+	}
+	if (dir)
+		fprintf(stderr, "rewind: replay it with: rewind replay %s\n", dir);
+	free(dir);
 	free(prog);
 	for (size_t k = 0; pidargv && k < pidargc; k++)
 		free(pidargv[k]);
 	free(pidargv);
-	if (!ok)
-		return 2;
-	rc = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
-	return rc;
+	if (r != 0)
+		return r;
+	return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 }
 
 /* ---- rewind replay ---- */

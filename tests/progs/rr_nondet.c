@@ -3,7 +3,7 @@
  * output and the memory checksum at exit).
  *   rr_nondet MODE [ARG]
  * Modes: pipe tcp udp unix tty file urandom time ids poll epoll fdsignal alarm
- *        sigchld kill stopped threads mmap exec */
+ *        sigchld kill stopped threads flaky mmap exec */
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -465,6 +465,32 @@ static void *racer(void *arg)
 	return (void *)x;
 }
 
+/* Two threads add 1000 each with a read-modify-write around a slow step: it loses
+ * updates (and fails) only when a thread is preempted inside the loop, which
+ * depends on the time slices (--chaos makes them random). */
+static void *slow_adder(void *arg)
+{
+	(void)arg;
+	unsigned long x = 1;
+	for (unsigned long i = 0; i < 1000; i++) {
+		long v = *(volatile long *)&counter;
+		x = crunch(x, i);
+		*(volatile long *)&counter = v + 1;
+	}
+	return (void *)x;
+}
+
+static int m_flaky(void)
+{
+	pthread_t t[2];
+	for (int i = 0; i < 2; i++)
+		pthread_create(&t[i], NULL, slow_adder, NULL);
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	printf("counter %ld of 2000\n", counter);
+	return counter == 2000 ? 0 : 1;
+}
+
 static int m_threads(void)
 {
 	pthread_t t[3];
@@ -519,7 +545,7 @@ int main(int argc, char **argv)
 		!strcmp(m, "epoll") ? m_epoll() : !strcmp(m, "fdsignal") ? m_fdsignal() :
 		!strcmp(m, "alarm") ? m_alarm() : !strcmp(m, "sigchld") ? m_sigchld() :
 		!strcmp(m, "kill") ? m_kill() : !strcmp(m, "stopped") ? m_stopped() :
-		!strcmp(m, "threads") ? m_threads() :
+		!strcmp(m, "threads") ? m_threads() : !strcmp(m, "flaky") ? m_flaky() :
 		!strcmp(m, "mmap") ? m_mmap(arg) : !strcmp(m, "exec") ? m_exec() : 2;
 	fflush(stdout);
 	return r;
