@@ -18,21 +18,24 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
-int snap_stat_ids(pid_t pid, pid_t *ppid, pid_t *pgid, pid_t *sid)
+int snap_stat_ids(pid_t pid, char *state, pid_t *ppid, pid_t *pgid, pid_t *sid)
 {
-	char path[64], *text;
+	char path[64], *text, st = 0;
 	int pp = 0, pg = 0, sd = 0;
 	snprintf(path, sizeof path, "/proc/%d/stat", pid);
 	int e = read_file(path, &text, NULL);
 	if (e < 0)
 		return e;
 	char *r = strrchr(text, ')');
-	int n = r ? sscanf(r + 1, " %*c %d %d %d", &pp, &pg, &sd) : 0;
+	int n = r ? sscanf(r + 1, " %c %d %d %d", &st, &pp, &pg, &sd) : 0;
 	free(text);
-	if (n != 3)
+	if (n != 4)
 		return -EINVAL;
+	if (state)
+		*state = st;
 	if (ppid)
 		*ppid = pp;
 	if (pgid)
@@ -54,7 +57,7 @@ int snap_groups_save(struct snapshot *s)
 {
 	for (size_t i = 0; i < s->procs.n; i++) {
 		struct snap_proc *sp = &s->procs.v[i];
-		int e = snap_stat_ids(sp->pid, NULL, &sp->pgid, &sp->sid);
+		int e = snap_stat_ids(sp->pid, NULL, NULL, &sp->pgid, &sp->sid);
 		if (e < 0)
 			return e == -ENOENT ? -ESRCH : e;
 	}
@@ -110,7 +113,7 @@ void snap_groups_restore(struct target *tg, const struct snapshot *s, struct sbu
 			if (!r || pass != (sess_leader ? 0 : grp_leader ? 1 : 2))
 				continue;
 			pid_t pg = 0, sid = 0;
-			if (snap_stat_ids(r->pid, NULL, &pg, &sid) < 0)
+			if (snap_stat_ids(r->pid, NULL, NULL, &pg, &sid) < 0)
 				continue;
 			pid_t want_sid = now_pid(s, sp->sid), want_pg = now_pid(s, sp->pgid);
 			int e = 0;
@@ -141,6 +144,34 @@ void snap_groups_restore(struct target *tg, const struct snapshot *s, struct sbu
 		}
 }
 
+void snap_reap_tree_zombies(struct target *tg, const struct snapshot *s)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		char path[64], *text;
+		int tid = atoi(de->d_name);
+		if (tid <= 0)
+			continue;
+		snprintf(path, sizeof path, "/proc/self/task/%d/children", tid);
+		if (read_file(path, &text, NULL) < 0)
+			continue;
+		for (char *tok = strtok(text, " \n"); tok; tok = strtok(NULL, " \n")) {
+			pid_t pid = (pid_t)atoi(tok), pg = 0, sid = 0;
+			char state = 0;
+			siginfo_t si;
+			if (pid <= 0 || target_find_proc(tg, pid) ||
+			    snap_stat_ids(pid, &state, NULL, &pg, &sid) < 0 || state != 'Z')
+				continue;
+			if (in_snapshot(s, pid) || in_snapshot(s, pg) || in_snapshot(s, sid))
+				waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | __WALL);
+		}
+		free(text);
+	}
+	if (d)
+		closedir(d);
+}
+
 void snap_describe_pid_user(pid_t pid, struct sbuf *out)
 {
 	pid_t pg = 0, sid = 0;
@@ -161,7 +192,7 @@ void snap_describe_pid_user(pid_t pid, struct sbuf *out)
 	bool found = false;
 	while (d && !found && (de = readdir(d))) {
 		pid_t p = (pid_t)atoi(de->d_name);
-		if (p <= 0 || snap_stat_ids(p, NULL, &pg, &sid) < 0)
+		if (p <= 0 || snap_stat_ids(p, NULL, NULL, &pg, &sid) < 0)
 			continue;
 		if (sid == pid)
 			sbuf_printf(out, "as the session id of process %d", p);

@@ -222,8 +222,9 @@ void snap_reap_holders(struct target *tg, struct snapshot *s, bool wait);
 
 /* ---- snap_groups.c ---- */
 
-/* Parent, process group and session of pid from /proc/PID/stat (each may be NULL). */
-int snap_stat_ids(pid_t pid, pid_t *ppid, pid_t *pgid, pid_t *sid);
+/* State letter, parent, process group and session of pid from /proc/PID/stat (each
+ * may be NULL). */
+int snap_stat_ids(pid_t pid, char *state, pid_t *ppid, pid_t *pgid, pid_t *sid);
 /* Record the process group and session of every live process of s. */
 int snap_groups_save(struct snapshot *s);
 /* In sp's fresh checkpoint: a process group of its own, and a session of its own when
@@ -234,6 +235,10 @@ void snap_holder_leave(struct target *tg, struct proc *h);
 /* The restored processes (sp->rest) rejoin their groups and sessions; what cannot
  * be put back is described in problems. */
 void snap_groups_restore(struct target *tg, const struct snapshot *s, struct sbuf *problems);
+/* Reap rewind's zombie children that rewind does not know as processes and that hold
+ * a pid, process group or session id of s: children of the killed processes that had
+ * exited unwaited for came back to rewind (a subreaper) as zombies. */
+void snap_reap_tree_zombies(struct target *tg, const struct snapshot *s);
 /* Append to out who holds pid ("as the process group id of process 12"). */
 void snap_describe_pid_user(pid_t pid, struct sbuf *out);
 

@@ -132,6 +132,9 @@ static void kill_current(struct target *tg, struct snapshot *s, struct snap_pin 
 			while (waitpid(pid, NULL, WNOHANG | __WALL) > 0)
 				;
 	}
+	/* So did children that exited before, unwaited for; they hold their process group
+	 * and session ids, which may be the pids to restore. */
+	snap_reap_tree_zombies(tg, s);
 }
 
 /* pid is a zombie whose parent is not rewind (only that parent can free it), or is

@@ -228,6 +228,6 @@ int snap_inject_fork(struct target *tg, struct task *t, uint64_t flags, struct p
 pid_t snap_real_parent(pid_t pid)
 {
 	pid_t ppid = 0;
-	snap_stat_ids(pid, &ppid, NULL, NULL);
+	snap_stat_ids(pid, NULL, &ppid, NULL, NULL);
 	return ppid;
 }

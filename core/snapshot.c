@@ -222,6 +222,19 @@ static int prepare(struct target *tg, struct sbuf *problems)
 	return running ? target_stop_all(tg) : 0;
 }
 
+/* A child in the tree whose every task has reached its exit stop: it is dying (its
+ * exit is decided, its memory about to go), and the checkpoint is taken as the tree
+ * will be a moment later, without it. The root is never left out. */
+static bool dying_child(struct target *tg, const struct proc *p)
+{
+	if (!p->parent_pid || !target_find_proc(tg, p->parent_pid))
+		return false;
+	for (const struct task *t = p->tasks; t; t = t->next)
+		if (t->state != TS_DEAD && !(t->state == TS_STOPPED && t->exiting))
+			return false;
+	return true;
+}
+
 static void add_proc(struct snapshot *s, struct proc *p)
 {
 	struct snap_proc sp;
@@ -248,6 +261,7 @@ int snap_take(struct target *tg, const struct snap_opts *o, struct snapshot **ou
 	int e;
 
 	uint64_t t0 = now_ns(), t_clone = 0;
+	size_t noted = 0;
 	struct snap_pin pn;
 	if (!o)
 		o = &defaults;
@@ -255,9 +269,16 @@ int snap_take(struct target *tg, const struct snap_opts *o, struct snapshot **ou
 	snap_pin_begin(&pn);
 	if ((e = prepare(tg, problems)) < 0)
 		goto err;
-	for (struct proc *p = tg->procs; p; p = p->next)
-		if (!p->dead && !p->snapshot)
+	for (struct proc *p = tg->procs; p; p = p->next) {
+		if (p->dead || p->snapshot)
+			continue;
+		if (dying_child(tg, p))
+			sbuf_printf(problems, "pid %d is exiting; the checkpoint leaves it out\n",
+				    p->pid);
+		else
 			add_proc(s, p);
+	}
+	noted = problems->len;          /* the notes above are not why it failed */
 	if (!s->procs.n) {
 		sbuf_printf(problems, "no live process to checkpoint\n");
 		e = -ESRCH;
@@ -333,7 +354,7 @@ died:
 		if (!named)
 			sbuf_printf(problems, "a process exited while the checkpoint was being "
 				    "taken\n");
-	} else if (!problems->len) {
+	} else if (problems->len == noted) {
 		sbuf_printf(problems, "the checkpoint could not be taken: %s\n", strerror(-e));
 	}
 err:

@@ -31,7 +31,8 @@ struct snap_opts {
  * (defaults: no file contents, no force).
  * Resources that cannot be restored faithfully are described in problems, one line
  * each ("pid 12 fd 7: TCP socket to 10.0.0.1:443; it cannot be restored live");
- * without o->force the call then fails with -EBUSY and takes nothing.
+ * without o->force the call then fails with -EBUSY and takes nothing. A child process
+ * whose every task is at its exit stop is left out (it is dying), noted in problems.
  * Returns 0 with *out, or -errno: -EBUSY (unrestorable resources, or a task is
  * running), -ESRCH (a process died meanwhile), -EAGAIN (a vfork child is between
  * vfork and exec). On failure problems says why, no checkpoint process is left, and

@@ -153,6 +153,13 @@ for mode in setpgid setsid; do
   expect_order "$mode: pid, process group and session are back; kill(0) reaches the group" \
     "$(after_restore "$out")" '^ids ok$' '^group signal ok$' 'SIGTRAP' '^done$' 'exited normally'
 done
+# Checkpointed after the group's child exited (unwaited for: a zombie in the group
+# whose id is the pid to restore, or on its way out).
+out=$(rw_shell -ex 'set record off' -ex 'handle SIGUSR1 nostop noprint' -ex run -ex continue \
+  -ex 'checkpoint c2' -ex continue -ex 'restart c2' -ex continue "$prog" setpgid)
+expect_not "after its child exited, the group leader's restore gives the pid back" "$out" 'restored as pid'
+expect_order "after its child exited, the group leader restores and ends" "$out" \
+  '^Switching to checkpoint [0-9]+ "c2"' '^done$' 'exited normally'
 # A shell with job control puts each job in a group of its own. The job stops its shell
 # (SIGUSR2) to be checkpointed; after a restore bash cannot wait for it (its restored
 # child is rewind's: docs/architecture.md), so bash sleeps while the job finishes.
