@@ -495,7 +495,7 @@ static int m_threads(void)
 {
 	pthread_t t[3];
 	for (int i = 0; i < 3; i++)
-		pthread_create(&t[i], NULL, racer, (void *)5000L);
+		pthread_create(&t[i], NULL, racer, (void *)2000L);
 	for (int i = 0; i < 3; i++)
 		pthread_join(t[i], NULL);
 	printf("counter %ld (a race: native runs differ)\n", counter);
