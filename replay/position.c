@@ -32,6 +32,9 @@ static int pos_gprs(struct task *t, struct user_regs_struct *g)
 		return -ESRCH;
 	*g = *r;
 	g->eflags &= ~(uint64_t)0x10100;   /* RF and TF belong to the debugger */
+	/* So in r11 after a syscall (the kernel saves rflags there): a syscall made
+	 * while single-stepping leaves TF in it, the same call run freely does not. */
+	g->r11 &= ~(uint64_t)0x10100;
 	/* orig_rax says whether the thread stopped on its way out of a syscall (a
 	 * signal at a syscall's exit) or at a trap (-1); the same instruction boundary
 	 * is reached either way in replay, where untrapped syscalls give no stop. */

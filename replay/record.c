@@ -627,6 +627,9 @@ int rec_run(struct rec_engine *e, struct inferior *inf, struct task *t, enum res
 		return 0;   /* its event is handled first */
 	if (e->mode == REC_RECORDING) {
 		rec_sig_resume(e, inf, t);
+		int r = rec_live_target(e, inf, t);   /* a replay's target past its log */
+		if (r < 0)
+			return r;
 	} else if (e->mode == REC_REPLAYING) {
 		int r = rpl_prepare(e, inf, t);
 		if (r < 0)
@@ -859,7 +862,7 @@ static int on_event(void *ctx, struct inferior *inf, struct tev *ev)
 	}
 	case TEV_BREAKPOINT:
 	case TEV_HWBP:
-		if (e->mode == REC_REPLAYING)
+		if (e->mode == REC_REPLAYING || e->have_target)
 			return rpl_search_hit(e, inf, t, ev);
 		return 0;
 	case TEV_INTERRUPT:

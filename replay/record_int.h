@@ -183,6 +183,9 @@ int rpl_prepare(struct rec_engine *e, struct inferior *inf, struct task *t);
 /* Replay: a breakpoint or debug-register hit of t; 1 handled (resumed), 0 not ours
  * or handed on, <0 stop requested. */
 int rpl_search_hit(struct rec_engine *e, struct inferior *inf, struct task *t, struct tev *ev);
+/* Recording again (a replay went live at the end of the log) while a pos_run_to()
+ * target lies in this stretch: search it as the replay does. <0: stop requested. */
+int rec_live_target(struct rec_engine *e, struct inferior *inf, struct task *t);
 /* Replay: running a task untrapped towards a far position (fast-forward). */
 int rpl_ff_timeout_ms(struct rec_engine *e);
 void rpl_ff_on_timeout(struct rec_engine *e, struct inferior *inf);

@@ -319,6 +319,27 @@ int rpl_prepare(struct rec_engine *e, struct inferior *inf, struct task *t)
 	return 0;
 }
 
+int rec_live_target(struct rec_engine *e, struct inferior *inf, struct task *t)
+{
+	if (!e->have_target)
+		return 0;
+	struct rec_task *rt = rec_task_of(e, t);
+	const struct trace_ev *ev;
+	const struct trace_pos *p = due(e, t, &ev);
+	if (!p || ev) {
+		if (rt->search != SRCH_NONE)
+			rpl_search_cancel(e, t, rt);
+		return 0;
+	}
+	if (!pos_matches(t, p)) {
+		arm(e, t, rt, p->pc);
+		return 0;
+	}
+	if (rt->search != SRCH_NONE)
+		rpl_search_cancel(e, t, rt);
+	return arrive(e, inf, t, NULL);
+}
+
 int rpl_search_hit(struct rec_engine *e, struct inferior *inf, struct task *t, struct tev *tev)
 {
 	struct rec_task *rt = rec_task_of(e, t);

@@ -221,7 +221,8 @@ int session_exec(struct session *s, enum sess_cmd cmd, const struct sess_args *a
 	}
 	s->ckpts.current = 0;
 	tl_after_stop(s, st, stepped);   /* reverse execution: the stop's place in the timeline */
-	auto_checkpoint(s, st);
+	if (!a || !a->inner || st->reason != SR_STEPPED)
+		auto_checkpoint(s, st);
 	if (st->reason == SR_EXITED || st->reason == SR_KILLED)
 		rec_program_gone(s->rec, inf);   /* record/replay: the log stays */
 	else

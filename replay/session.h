@@ -34,6 +34,8 @@ struct sess_args {
 	uint64_t frame_cfa;    /* SC_FINISH of an outer frame: its CFA (addr: return pc,
 	                          func: its function); 0 = finish frame 0 */
 	uint64_t func;
+	bool inner;            /* one step of a repeated command (stepi N) short of the
+	                          last: not a stop the user sees, so no auto-checkpoint */
 };
 
 struct rec_engine;

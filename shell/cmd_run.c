@@ -43,7 +43,7 @@ static int exec_n(struct shell *sh, enum sess_cmd cmd, char *args)
 		return -1;
 	struct stop st;
 	for (unsigned i = 0; i < n; i++) {
-		struct sess_args a = { .sig = -1 };
+		struct sess_args a = { .sig = -1, .inner = i + 1 < n };
 		int e = session_exec(&sh->sess, cmd, &a, &st);
 		sh->frame = 0;
 		bool last = i + 1 == n || st.reason != SR_STEPPED;
