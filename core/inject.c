@@ -88,7 +88,13 @@ int inject_syscall(struct target *tg, struct task *t, long nr, const uint64_t ar
 		return e;
 	int saved_sig = t->pending_sig;
 	t->pending_sig = 0;
-	task_set_sigmask(t, ~0ull);
+	/* The step over the syscall instruction ends in a SIGTRAP the kernel forces on
+	 * the tracee at syscall exit (the tracer takes it as the step's stop). A forced
+	 * signal that is blocked resets its handler to SIG_DFL: the program's SIGTRAP
+	 * handler would be gone and its next int3 would kill it. So SIGTRAP stays
+	 * unblocked. (One the program ignores is reset all the same, by this or any
+	 * single step: a kernel rule that no tracer can avoid.) */
+	task_set_sigmask(t, ~0ull & ~(1ull << (SIGTRAP - 1)));
 
 	r = saved;
 	r.rip = insn;

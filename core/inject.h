@@ -1,9 +1,9 @@
 /* inject: run a system call inside a stopped tracee, as the tracee.
  *
- * Sequence (as CRIU's compel): save registers and signal mask, block every signal,
- * point rip at a `syscall` instruction already mapped in the tracee (the vDSO's, so
- * no memory is patched), load the ABI registers, single-step it, read rax, restore
- * registers and mask. The tracee is left exactly as it was unless it died. */
+ * Sequence (as CRIU's compel): save registers and signal mask, block every signal
+ * but SIGTRAP (see inject.c), point rip at a `syscall` instruction already mapped in
+ * the tracee (the vDSO's, so no memory is patched), load the ABI registers,
+ * single-step it, read rax, restore registers and mask. The tracee is left exactly as it was unless it died. */
 #ifndef REWIND_INJECT_H
 #define REWIND_INJECT_H
 
