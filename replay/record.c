@@ -209,17 +209,25 @@ static int build_prog(struct rec_engine *e, struct sbuf *err)
 }
 
 /* Tracer and tracee on one CPU (the program inherits it): one task runs at a time
- * anyway, and a ptrace round trip between CPUs costs ten times more (PEERS.md). */
-static void pin_cpu(void)
+ * anyway, and a ptrace round trip between CPUs costs ten times more (PEERS.md).
+ * A loaded recording is replayed on the CPU it was recorded on: cpuid tells the
+ * program which one it runs on (leaf 1's APIC id, kept by static glibc in writable
+ * memory). */
+static void pin_cpu(struct rec_engine *e)
 {
-	int cpu = sched_getcpu();
-	if (cpu < 0)
+	int cpu = e->offline && e->have_rec_cpu ? (int)e->rec_cpu : sched_getcpu();
+	if (cpu < 0 || cpu >= CPU_SETSIZE)
 		return;
 	cpu_set_t set;
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
-	if (sched_setaffinity(0, sizeof set, &set) < 0)
-		pr_debug(LM_REPLAY, "cannot pin to CPU %d: %s", cpu, strerror(errno));
+	if (sched_setaffinity(0, sizeof set, &set) < 0) {
+		if (e->offline && e->have_rec_cpu)
+			pr_warn(LM_REPLAY, "cannot replay on CPU %d, where the program was recorded "
+				"(%s): what cpuid reports to it may differ", cpu, strerror(errno));
+		else
+			pr_debug(LM_REPLAY, "cannot pin to CPU %d: %s", cpu, strerror(errno));
+	}
 	/* On a shared CPU the tracer must run as soon as it wakes (a time slice or a
 	 * replay's untrapped run ends): real-time priority where allowed, not passed
 	 * on to the program. */
@@ -255,7 +263,7 @@ int rec_prepare_launch(struct rec_engine *e, struct inferior *inf, struct sbuf *
 		return r;
 	inf->child_setup = child_setup;
 	inf->child_arg = e;
-	pin_cpu();
+	pin_cpu(e);
 	return 0;
 }
 
@@ -328,6 +336,13 @@ static void log_meta(struct rec_engine *e, struct inferior *inf, struct proc *p)
 	m.meta.maps = maps ? maps : "";
 	m.meta.auxv = (const uint64_t *)aux;
 	m.meta.nauxv = aux ? auxlen / 16 : 0;
+	cpu_set_t cpus;
+	if (sched_getaffinity(p->pid, sizeof cpus, &cpus) == 0 && CPU_COUNT(&cpus) == 1)
+		for (int c = 0; c < CPU_SETSIZE && !m.meta.have_cpu; c++)
+			if (CPU_ISSET(c, &cpus)) {
+				m.meta.have_cpu = true;
+				m.meta.cpu = (unsigned)c;
+			}
 	rec_log(e, inf, &m);
 	vec_free(&ev);
 	free(maps);

@@ -117,6 +117,8 @@ struct rec_engine {
 	struct rec_branch *loaded;  /* the loaded recording's events */
 	char *rd_abs;               /* absolute path of rd (injected opens need one) */
 	pid_t rec_pid;              /* the loaded recording's process id */
+	bool have_rec_cpu;          /* the CPU it was recorded on (a replay runs there) */
+	unsigned rec_cpu;
 	VEC(pid_t) tidmap;          /* offline: pairs (recorded tid, live tid) */
 	char damage[300];           /* the loaded trace ended early: why */
 	char *scratch_path;         /* rec_stored_path()'s result */

@@ -211,6 +211,8 @@ int rec_load(struct rec_engine *e, const char *dir, struct rec_loaded *out, stru
 			out->cwd = xstrdup(ev.meta.cwd);
 			out->argv = strv_dup(ev.meta.argv, ev.meta.argc);
 			out->env = strv_dup(ev.meta.env, ev.meta.envc);
+			e->have_rec_cpu = ev.meta.have_cpu;
+			e->rec_cpu = ev.meta.cpu;
 		}
 		if (ev.type == TR_END) {
 			out->finished = true;

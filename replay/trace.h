@@ -32,7 +32,7 @@
 
 #define TRACE_MAGIC "RWTRACE"          /* 8 bytes with its NUL */
 #define TRACE_VERSION_MAJOR 1
-#define TRACE_VERSION_MINOR 1      /* 1: SIGNAL and SCHED may end with run_ns */
+#define TRACE_VERSION_MINOR 2      /* 1: SIGNAL and SCHED may end with run_ns; 2: META with cpu */
 #define TRACE_MAX_PAYLOAD (1u << 30)   /* the writer refuses bigger records */
 
 enum trace_type {
@@ -149,6 +149,10 @@ struct trace_meta {
 	const char *maps;          /* /proc/PID/maps text at the start */
 	const uint64_t *auxv;      /* (type, value) pairs */
 	size_t nauxv;              /* number of pairs */
+	/* The one CPU the program ran on (minor version 2): cpuid reports it (the APIC
+	 * id, which static glibc keeps in writable memory), so a replay runs there too. */
+	bool have_cpu;
+	unsigned cpu;
 };
 
 enum trace_end_flag { TRE_ABORTED = 1 << 0 };   /* the recording was cut short */

@@ -211,6 +211,8 @@ static void dump_meta(struct sbuf *o, const struct trace_meta *m)
 	qstr(o, m->exe, 200);
 	sbuf_printf(o, " env %zu vars, maps %zu bytes, auxv %zu entries", m->envc,
 		    strlen(m->maps), m->nauxv);
+	if (m->have_cpu)
+		sbuf_printf(o, ", cpu %u", m->cpu);
 }
 
 void trace_dump_ev(struct sbuf *o, const struct trace_ev *ev)

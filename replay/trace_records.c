@@ -10,11 +10,12 @@
  *   MMAP     [tid] addr, len, prot, flags, fd (zigzag), offset, ret (zigzag), file
  *   TASK     [tid] kind, other, flags, status (zigzag), path
  *   CHECKPOINT id, event, name
- *   META     pid, argc, argv..., envc, env..., cwd, exe, maps, n, n × (type, value)
+ *   META     pid, argc, argv..., envc, env..., cwd, exe, maps, n, n × (type, value),
+ *            [cpu + 1]
  *   END      status (zigzag), flags, events
  * pos: pc, k, u64 reghash. [tid] is omitted when the type byte has TRACE__SAME_TID.
  * Minor 1: SIGNAL and SCHED may end with run_ns (varint) and then gprhash (u64);
- * absent means 0. */
+ * absent means 0. Minor 2: META may end with the program's CPU + 1 (absent: 0, none). */
 #include "replay/trace_codec.h"
 
 #include <errno.h>
@@ -111,6 +112,8 @@ static int enc_meta(struct tbuf *b, const struct trace_meta *m)
 	tb_varint(b, m->nauxv);
 	for (size_t i = 0; i < 2 * m->nauxv; i++)
 		tb_varint(b, m->auxv[i]);
+	if (m->have_cpu)
+		tb_varint(b, (uint64_t)m->cpu + 1);
 	return 0;
 }
 
@@ -347,6 +350,10 @@ static void dec_meta(struct dctx *c, struct trace_meta *m)
 		td_varint(&c->d, &c->s->auxv[i]);
 	m->auxv = c->s->auxv;
 	m->nauxv = (size_t)n;
+	if (td_left(&c->d) && get_int(c, 0, (int64_t)UINT32_MAX + 1, &n, "cpu out of range") && n) {
+		m->have_cpu = true;
+		m->cpu = (unsigned)(n - 1);
+	}
 }
 
 static void dec_body(struct dctx *c, struct trace_ev *ev)

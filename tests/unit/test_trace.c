@@ -68,7 +68,7 @@ static struct trace_ev sample(int i)
 		ev.meta = (struct trace_meta){ .pid = 4242, .argv = argv_s, .argc = 3, .env = env_s,
 			.envc = 2, .cwd = "/home/u", .exe = "/bin/prog",
 			.maps = "00400000-00401000 r-xp 00000000 08:01 12 /bin/prog\n",
-			.auxv = auxv_s, .nauxv = 3 };
+			.auxv = auxv_s, .nauxv = 3, .have_cpu = true, .cpu = 0 };
 		break;
 	case 1:
 		ev.type = TR_SYSCALL;
@@ -203,6 +203,8 @@ static void expect_same(const struct trace_ev *a, const struct trace_ev *b)
 		cr_expect_str_eq(a->meta.maps, b->meta.maps);
 		cr_assert_eq(a->meta.nauxv, b->meta.nauxv);
 		cr_expect_arr_eq(a->meta.auxv, b->meta.auxv, 16 * a->meta.nauxv);
+		cr_expect_eq(a->meta.have_cpu, b->meta.have_cpu);
+		cr_expect_eq(a->meta.cpu, b->meta.cpu);
 		break;
 	case TR_END:
 		cr_expect(a->end.status == b->end.status && a->end.flags == b->end.flags &&
@@ -446,6 +448,8 @@ Test(trace, random_round_trip)
 			ev.meta = (struct trace_meta){ .pid = (pid_t)(rnd() % 100000), .argv = vec,
 				.argc = rnd() % 9, .env = vec, .envc = rnd() % 9, .cwd = vec[0],
 				.exe = vec[1], .maps = vec[2], .auxv = aux, .nauxv = rnd() % 9 };
+			ev.meta.have_cpu = rnd() % 2;
+			ev.meta.cpu = ev.meta.have_cpu ? (unsigned)(rnd() % 300) : 0;
 			break;
 		case TR_END:
 			continue;   /* only at the end */
@@ -868,7 +872,7 @@ Test(trace, dump_lines)
 	cr_expect_eq(trace_dump(r, &o, 0), 0);
 	const char *want =
 		"#0 meta pid 4242 argv [\"/bin/prog\", \"-x\", \"arg with space\"] cwd \"/home/u\" "
-		"exe \"/bin/prog\" env 2 vars, maps 51 bytes, auxv 3 entries\n"
+		"exe \"/bin/prog\" env 2 vars, maps 51 bytes, auxv 3 entries, cpu 0\n"
 		"#1 tid 4242 read(0, 0x7ffe0000, 4096) = 5 [arg1: 5 bytes \"hello\", 0x7ffe0010: "
 		"16 bytes \"\\x01\\x02\\x03\\x04\\x05\\x06\\x07\\x08\\t\\n\\x0b\\x0c\\x0d\\x0e\\x0f\\x10\"]\n"
 		"#2 tid 4242 openat(-100, 0x4a0000, 0x80000, 0) = -1 ENOENT (agent)\n"
