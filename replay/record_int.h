@@ -35,6 +35,7 @@ struct rec_task {
 	int placeholder;            /* replay: the exit must produce this descriptor (-1) */
 	bool fds_pair;              /* replay: ... or the pair in the out-buffer */
 	bool mmap_inject;           /* replay: map the stored copy at the exit stop */
+	bool shmat_inject;          /* replay: attach a segment like the recorded one there */
 	bool restart_fix;           /* replay: an interrupted call: restore orig_rax at exit */
 	bool passthru;              /* a skipped call passing to its exit stop */
 	bool fix_orig;              /* ... where orig_rax must say the call again (replay) */
@@ -266,5 +267,10 @@ void rpl_fd_sync(struct rec_engine *e, struct inferior *inf);
  * address. Returns 0 or a divergence. */
 int rpl_mmap_apply(struct rec_engine *e, struct inferior *inf, struct task *t,
 		   const struct trace_mmap *m);
+/* At the exit stop of a skipped shmat: a fresh segment (removed, so it goes with its
+ * last detach) attached at the recorded address, holding the recorded contents (the
+ * call's one piece). Returns 0 or a divergence. */
+int rpl_shmat_apply(struct rec_engine *e, struct inferior *inf, struct task *t,
+		    const struct trace_syscall *sys);
 
 #endif

@@ -13,6 +13,7 @@
 
 #include "core/disasm.h"
 #include "core/log.h"
+#include "core/maps.h"
 #include "replay/recdir.h"
 
 #define MAX_PIECE (64u << 20)   /* a bigger out-buffer is a bug in the table */
@@ -152,6 +153,42 @@ static int collect_pieces(struct rec_engine *e, struct inferior *inf, struct tas
 	return 0;
 }
 
+/* shmat: the attached segment's contents (its whole mapping at the call's exit) as a
+ * piece; a replay attaches a fresh segment there and writes them. Changes that other
+ * processes make to the segment later are not seen. */
+static void shmat_piece(struct inferior *inf, struct task *t, struct rec_task *rt,
+			uint64_t at, struct pieces *pieces)
+{
+	struct maps maps;
+	if (maps_read(t->proc->pid, &maps) < 0)
+		return;
+	const struct map_entry *m = maps_find(&maps, at);
+	uint64_t len = m && m->start == at ? m->end - m->start : 0;
+	maps_free(&maps);
+	uint8_t *data = len && len <= MAX_PIECE ? xmalloc(len) : NULL;
+	if (!data || proc_read(t->proc, RADDR(at), data, len) < 0) {
+		free(data);
+		inf_notice(inf, "[record: the SysV segment %d attached at %#" PRIx64 " (%" PRIu64
+			   " bytes) cannot be recorded; replay will diverge there]", (int)rt->args[0],
+			   at, len);
+		return;
+	}
+	struct trace_piece p = { .arg = -1, .addr = at, .len = (uint32_t)len, .data = data };
+	vec_push(pieces, p);
+	/* Attached elsewhere too: what the others write is outside the recording. */
+	FILE *f = fopen("/proc/sysvipc/shm", "re");
+	char line[512];
+	long id, nattch;
+	while (f && fgets(line, sizeof line, f))
+		if (sscanf(line, "%*d %ld %*o %*u %*d %*d %ld", &id, &nattch) == 2 &&
+		    id == (long)(int)rt->args[0] && nattch > 1)
+			inf_notice(inf, "[record: the SysV segment %ld is attached by %ld processes: "
+				   "what others write to it is not recorded; replay may differ]",
+				   id, nattch);
+	if (f)
+		fclose(f);
+}
+
 static bool is_restart(int64_t ret)
 {
 	return ret <= -512 && ret >= -516;   /* ERESTARTSYS .. ERESTART_RESTARTBLOCK */
@@ -195,6 +232,8 @@ int rec_sys_exit(struct rec_engine *e, struct inferior *inf, struct task *t)
 	}
 	struct pieces pieces = { 0 };
 	collect_pieces(e, inf, t, rt, ret, &pieces);
+	if (rt->nr == 30 && ret >= 0)
+		shmat_piece(inf, t, rt, (uint64_t)ret, &pieces);
 	struct trace_ev ev = { .type = TR_SYSCALL, .tid = t->tid };
 	ev.sys.nr = rt->nr;
 	memcpy(ev.sys.args, rt->args, sizeof rt->args);

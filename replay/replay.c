@@ -319,7 +319,7 @@ int rpl_apply_entry(struct rec_engine *e, struct inferior *inf, struct task *t, 
 	format_event(&want, ev);
 	int res = 0;
 	bool exec_call = nr == 59 || nr == 322;
-	rt->mmap_inject = rt->restart_fix = rt->fds_pair = rt->passthru = false;
+	rt->mmap_inject = rt->shmat_inject = rt->restart_fix = rt->fds_pair = rt->passthru = false;
 	rt->placeholder = -1;
 	rt->nr = nr;
 	memcpy(rt->args, args, sizeof rt->args);
@@ -392,6 +392,15 @@ int rpl_apply_entry(struct rec_engine *e, struct inferior *inf, struct task *t, 
 		t->regs_dirty = true;
 		rt->pend = RP_REPLAY;
 		rt->restart_fix = true;
+		res = target_resume(&inf->tg, t, RESUME_SYSCALL) < 0 ? 0 : 1;
+		goto out;
+	}
+	if (nr == 30 && sys->ret >= 0) {
+		/* shmat: skipped, and a segment attached at its exit stop (injected calls). */
+		r->orig_rax = (uint64_t)-1;
+		t->regs_dirty = true;
+		rt->pend = RP_REPLAY;
+		rt->shmat_inject = true;
 		res = target_resume(&inf->tg, t, RESUME_SYSCALL) < 0 ? 0 : 1;
 		goto out;
 	}
@@ -549,6 +558,16 @@ int rpl_apply_exit(struct rec_engine *e, struct inferior *inf, struct task *t)
 		return rec_resume_want(e, inf, t) < 0 ? 0 : 1;
 	}
 	const struct trace_syscall *sys = &ev->sys;
+	if (rt->shmat_inject) {
+		rt->shmat_inject = false;
+		if (rpl_shmat_apply(e, inf, t, sys) < 0)
+			return -1;
+		if (task_get_regs(t, &r) < 0)
+			return 0;
+		r->rax = (uint64_t)sys->ret;
+		t->regs_dirty = true;
+		return rec_resume_want(e, inf, t) < 0 ? 0 : 1;
+	}
 	if (rt->restart_fix) {
 		rt->restart_fix = false;
 		r->rax = (uint64_t)sys->ret;

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/shm.h>
 #include <unistd.h>
 
 #include "core/inject.h"
@@ -206,6 +207,34 @@ void rpl_fd_sync(struct rec_engine *e, struct inferior *inf)
 			 o->absolute ? "=" : "+", o->off, ie == 0 ? ret : (int64_t)ie, ie);
 	}
 	e->fdoffs.n = 0;
+}
+
+int rpl_shmat_apply(struct rec_engine *e, struct inferior *inf, struct task *t,
+		    const struct trace_syscall *sys)
+{
+	struct target *tg = &inf->tg;
+	uint64_t at = (uint64_t)sys->ret;
+	const struct trace_piece *p = sys->npieces ? &sys->pieces[0] : NULL;
+	if (!p || p->arg >= 0 || p->addr != at)
+		return rpl_diverge(e, inf, t, "the SysV segment attached at %#" PRIx64 " was not "
+				   "recorded", at);
+	int64_t id, x, y;
+	int ie = inject_syscall6(tg, t, 29, &id, IPC_PRIVATE, p->len, IPC_CREAT | 0600, 0, 0, 0);
+	if (ie < 0 || id < 0)
+		return rpl_diverge(e, inf, t, "no SysV segment of %" PRIu32 " bytes for the replay: %s",
+				   p->len, strerror(ie < 0 ? -ie : (int)-id));
+	uint64_t flags = sys->args[2] & (SHM_RDONLY | SHM_EXEC | SHM_REMAP);
+	ie = inject_syscall6(tg, t, 30, &x, (uint64_t)id, at, flags, 0, 0, 0);
+	inject_syscall6(tg, t, 31, &y, (uint64_t)id, IPC_RMID, 0, 0, 0, 0);
+	if (ie < 0 || x != (int64_t)at)
+		return rpl_diverge(e, inf, t, "the SysV segment cannot be attached at %#" PRIx64
+				   " in the replay: %s", at, ie < 0 ? strerror(-ie) : x < 0 ?
+				   strerror((int)-x) : "the kernel chose another address");
+	int r = proc_write(t->proc, RADDR(at), p->data, p->len);
+	if (r < 0)
+		return rpl_diverge(e, inf, t, "the SysV segment's contents cannot be written at %#"
+				   PRIx64 ": %s", at, strerror(-r));
+	return 0;
 }
 
 int rpl_mmap_apply(struct rec_engine *e, struct inferior *inf, struct task *t,
