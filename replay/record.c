@@ -894,6 +894,8 @@ static int on_event(void *ctx, struct inferior *inf, struct tev *ev)
 			te.task.other = ev->child->tid;
 			rec_log(e, inf, &te);
 			sched_new_task(e, ev->child);
+			if (ev->kind == TEV_VFORK)
+				sched_rec_vfork(e, inf, t, ev->child);
 		}
 		return 0;
 	case TEV_EXEC:

@@ -214,6 +214,22 @@ void sched_new_task(struct rec_engine *e, struct task *child)
 	rt->want = RESUME_CONT;
 }
 
+void sched_rec_vfork(struct rec_engine *e, struct inferior *inf, struct task *parent,
+		     struct task *child)
+{
+	if (parent->tid != e->sched_cur)
+		return;
+	/* Logged like a call that blocked (replay finds it the same way). Without it
+	 * the child was held until the parent came back, which it never did. */
+	log_sched(e, inf, parent, child->tid, TRSCHED_BLOCK, NULL);
+	rec_task_of(e, parent)->sstate = SS_KERNEL;
+	struct rec_task *cr = rec_task_of(e, child);
+	cr->held = false;
+	e->sched_cur = child->tid;
+	e->block_end = 0;
+	new_slice(e);
+}
+
 int sched_timeout_ms(struct rec_engine *e, struct inferior *inf)
 {
 	if (e->mode != REC_RECORDING || sched_live_tasks(inf) <= 1)

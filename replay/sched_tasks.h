@@ -52,6 +52,10 @@ int sched_rec_interrupted(struct rec_engine *e, struct inferior *inf, struct tas
 void sched_gone(struct rec_engine *e, struct inferior *inf, pid_t tid);
 /* A task was created (fork, clone): it is ready. */
 void sched_new_task(struct rec_engine *e, struct task *child);
+/* Record: parent made child with vfork (or clone with CLONE_VFORK) and waits in the
+ * kernel until the child execs or exits: the child's turn now. */
+void sched_rec_vfork(struct rec_engine *e, struct inferior *inf, struct task *parent,
+		     struct task *child);
 int sched_timeout_ms(struct rec_engine *e, struct inferior *inf);
 void sched_on_timeout(struct rec_engine *e, struct inferior *inf);
 
