@@ -71,6 +71,18 @@ static void xstate_all_in_use(struct task *t)
 	t->xs_dirty = true;
 }
 
+/* t stands at the exit of a call that runs with a mask of its own (pselect6,
+ * ppoll, epoll_pwait, epoll_pwait2, rt_sigsuspend, io_pgetevents), interrupted. */
+static bool swapped_mask(struct task *t)
+{
+	struct user_regs_struct *r;
+	if (task_get_regs(t, &r) < 0)
+		return false;
+	int64_t nr = (int64_t)r->orig_rax, ret = (int64_t)r->rax;
+	bool masked = nr == 270 || nr == 271 || nr == 281 || nr == 441 || nr == 130 || nr == 333;
+	return masked && (ret == -4 || (ret <= -512 && ret >= -516));
+}
+
 /* ---- recording ---- */
 
 int rec_sig_stop(struct rec_engine *e, struct inferior *inf, struct task *t)
@@ -90,9 +102,13 @@ int rec_sig_stop(struct rec_engine *e, struct inferior *inf, struct task *t)
 	}
 	xstate_all_in_use(t);
 	/* The frame also records the thread's last trap (trapno): a replay delivers
-	 * through an injected call, a debug trap; so does this one. */
+	 * through an injected call, a debug trap; so does this one. Not at the exit of
+	 * a call that swapped the signal mask: the injected call's exit would put the
+	 * program's mask back before the handler runs, the signal (blocked again) is
+	 * queued anew, the call restarts and takes it: deliveries without end. */
 	int64_t x;
-	inject_syscall6(&inf->tg, t, 39, &x, 0, 0, 0, 0, 0, 0);
+	if (!swapped_mask(t))
+		inject_syscall6(&inf->tg, t, 39, &x, 0, 0, 0, 0, 0, 0);
 	/* The injection's single step replaced the stop's siginfo: put it back, or
 	 * the kernel would deliver the signal as one sent by the debugger. */
 	task_set_siginfo(t, &si);
