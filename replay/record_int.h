@@ -137,6 +137,7 @@ struct rec_engine {
 	struct pos_point target;
 	int emit_fd;                /* replay: re-emit recorded program output here, -1 */
 	bool warned[SC_TABLE_SIZE]; /* "replay may differ" notices, once per syscall */
+	bool ptrace_refused;        /* record: the program's first ptrace call stopped it */
 	uint64_t ioctl_warned[16];
 	char last_divergence[1024];
 };

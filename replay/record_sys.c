@@ -43,16 +43,30 @@ int rec_sys_entry(struct rec_engine *e, struct inferior *inf, struct task *t, in
 	const struct sc_entry *se = sc_get(nr);
 	uint64_t args[6];
 	rec_regs_args(r, args);
-	if (se && (se->flags & SCF_DENY)) {
-		/* Programs fall back when these are missing; replay could not follow them. */
+	if ((se && (se->flags & SCF_DENY)) || nr == 101) {
+		/* Programs fall back when these are missing; replay could not follow them.
+		 * ptrace: rewind is the tracer of the whole tree, so the program cannot be
+		 * one (the kernel says EPERM); a program waiting for its tracee's stops
+		 * would wait for ever: the recording stops, and says why, at the first. */
+		int64_t fail = nr == 101 ? -EPERM : -ENOSYS;
 		r->orig_rax = (uint64_t)-1;
-		r->rax = (uint64_t)-ENOSYS;
+		r->rax = (uint64_t)fail;
 		t->regs_dirty = true;
 		struct trace_ev ev = { .type = TR_SYSCALL, .tid = t->tid };
 		ev.sys.nr = nr;
 		memcpy(ev.sys.args, args, sizeof args);
-		ev.sys.ret = -ENOSYS;
+		ev.sys.ret = fail;
 		rec_log(e, inf, &ev);
+		if (nr == 101 && !e->ptrace_refused) {
+			e->ptrace_refused = true;
+			struct stop st = { .reason = SR_ERROR, .print = SP_SRC_AND_LOC };
+			stop_fill_thread(&st, t);
+			snprintf(st.err, sizeof st.err, "process %d calls ptrace (request %d): a "
+				 "program that traces cannot be recorded (rewind is the tracer; "
+				 "`rewind run` debugs nested tracers). Resumed, its ptrace calls fail "
+				 "with EPERM.", t->proc->pid, (int)args[0]);
+			return rec_request_stop(e, &st);
+		}
 		return rec_resume_want(e, inf, t) < 0 ? 0 : 1;
 	}
 	if (!se)

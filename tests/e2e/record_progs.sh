@@ -16,6 +16,7 @@ declare -A ARGS=(
 # Programs left out, and why (each is printed as a skip).
 declare -A LEFT_OUT=(
   [spin]="runs until interrupted"
+  [nest_ptrace]="traces other processes: rewind record refuses (checked below), rewind run debugs it"
 )
 
 for path in "$PROGS"/*; do
@@ -46,3 +47,13 @@ $(tail -5 "$TMP/$p.reperr")"
       'memory at exit: [0-9a-f]+ \(as recorded\)'
   fi
 done
+
+# A tracer cannot be recorded (rewind is the tracer of the whole tree): the recording
+# stops at the program's first ptrace call and says why, rather than hang.
+(cd "$TMP/work" && timeout -k 5 30 "$REWIND" record -o "$TMP/rec.tracer" -- "$PROGS/nest_ptrace" \
+   </dev/null >/dev/null 2>"$TMP/tracer.err")
+rc=$?
+stopped=$([ "$rc" != 0 ] && [ "$rc" != 124 ] && echo stopped || echo "exit $rc")
+expect_eq "nest_ptrace: rewind record stops (no hang) with a failure status" "$stopped" stopped
+expect "nest_ptrace: rewind record says why it stopped" "$(cat "$TMP/tracer.err")" \
+  'calls ptrace \(request 0\): a program that traces cannot be recorded'
