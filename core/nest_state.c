@@ -150,7 +150,7 @@ int nest_quiesce(struct nest *n, struct sbuf *why)
 		 * syscall entries and seccomp stops, which the checkpoint backs out. */
 		size_t k = tg->queue.n;
 		struct tev *evs = xmalloc((k ? k : 1) * sizeof *evs);
-		memcpy(evs, tg->queue.v, k * sizeof *evs);
+		memcpy_n(evs, tg->queue.v, k * sizeof *evs);
 		tg->queue.n = 0;
 		for (size_t i = 0; i < k; i++) {
 			struct task *t = evs[i].task;
