@@ -109,22 +109,42 @@ static bool is_stop_sig(int sig)
 	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
 }
 
+/* Take the handover stop of tid (it is in group-stop, seized): wait for its report
+ * (up to ~1 s) and leave it listening, so the SIGCONT that follows wakes it with a
+ * trap like any later group-stop. */
+static void take_handover_stop(pid_t tid)
+{
+	for (int i = 0; i < 1000; i++) {
+		int st;
+		pid_t w = waitpid(tid, &st, __WALL | WNOHANG);
+		if (w == tid && WIFSTOPPED(st)) {
+			if (st >> 16 == PTRACE_EVENT_STOP)
+				ptrace(PTRACE_LISTEN, tid, 0, 0);
+			else   /* not stopped after all (a signal stop): let it go on */
+				ptrace(PTRACE_CONT, tid, 0, (void *)(long)WSTOPSIG(st));
+			return;
+		}
+		if (w < 0 && errno != EINTR)
+			return;
+		struct timespec ts = { 0, 1000000 };
+		nanosleep(&ts, NULL);
+	}
+}
+
 /* The babysitter's loop: never returns. */
 static void babysit(const pid_t *pids, size_t n)
 {
-	/* The first group-stop report of a handed-over thread is the handover's own. */
-	VEC(pid_t) handed = { 0 };
 	for (size_t i = 0; i < n; i++) {
-		if (seize_all(pids[i]) > 0) {
-			char path[64];
-			snprintf(path, sizeof path, "/proc/%d/task", pids[i]);
-			DIR *d = opendir(path);
-			for (struct dirent *de; d && (de = readdir(d));)
-				if (atoi(de->d_name) > 0)
-					vec_push(&handed, (pid_t)atoi(de->d_name));
-			if (d)
-				closedir(d);
-		}
+		if (seize_all(pids[i]) <= 0)
+			continue;
+		char path[64];
+		snprintf(path, sizeof path, "/proc/%d/task", pids[i]);
+		DIR *d = opendir(path);
+		for (struct dirent *de; d && (de = readdir(d));)
+			if (atoi(de->d_name) > 0)
+				take_handover_stop((pid_t)atoi(de->d_name));
+		if (d)
+			closedir(d);
 	}
 	for (size_t i = 0; i < n; i++)
 		kill(pids[i], SIGCONT);
@@ -140,24 +160,18 @@ static void babysit(const pid_t *pids, size_t n)
 			continue;
 		int sig = WSTOPSIG(st), ev = st >> 16;
 		long inject = 0;
-		if (ev == PTRACE_EVENT_STOP) {
-			bool first = false;
-			for (size_t i = 0; i < handed.n; i++)
-				if (handed.v[i] == tid) {
-					handed.v[i] = handed.v[--handed.n];
-					first = true;
-					break;
-				}
-			if (is_stop_sig(sig) && !first) {
-				/* A real group-stop (^Z, kill -STOP): stay stopped until SIGCONT. */
-				ptrace(PTRACE_LISTEN, tid, 0, 0);
-				continue;
-			}
-		} else if (ev == 0 && sig != (SIGTRAP | 0x80)) {
+		if (ev == PTRACE_EVENT_STOP && is_stop_sig(sig)) {
+			/* A group-stop (^Z, kill -STOP): stay stopped until SIGCONT, which
+			 * wakes it with a trap (below: go on). */
+			ptrace(PTRACE_LISTEN, tid, 0, 0);
+			continue;
+		}
+		if (ev == 0 && sig != (SIGTRAP | 0x80)) {
 			/* Signal-delivery-stop: pass it on (after emulating a trapped rdtsc). */
 			inject = sig == SIGSEGV && emulate_tsc(tid) ? 0 : sig;
 		}
-		/* seccomp, clone/fork/vfork/exec events, new threads' first stop: go on. */
+		/* seccomp, clone/fork/vfork/exec events, new threads' first stop, the
+		 * trap after SIGCONT: go on. */
 		ptrace(PTRACE_CONT, tid, 0, (void *)inject);
 	}
 }

@@ -41,8 +41,12 @@ if [ -z "$pid" ]; then
 else
   ok "the detached program starts"
   sitter=$(sed -n 's/^\[process \([0-9]*\) keeps serving.*/\1/p' "$tmp/out")
-  kill -STOP "$pid"; sleep 0.3
-  st=$(sed -n 's/^State:\s*\([A-Za-z]\).*/\1/p' "/proc/$pid/status")
+  kill -STOP "$pid"
+  for _ in $(seq 60); do
+    st=$(sed -n 's/^State:\s*\([A-Za-z]\).*/\1/p' "/proc/$pid/status")
+    [ "$st" = t ] || [ "$st" = T ] && break
+    sleep 0.05
+  done
   # t, not T: stopped under the babysitter's ptrace (PTRACE_LISTEN).
   expect "kill -STOP stops it" "$st" '^[Tt]$'
   kill -CONT "$pid"; sleep 0.3
