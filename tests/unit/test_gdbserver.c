@@ -238,8 +238,8 @@ Test(gdbserver, reads_and_writes_registers)
 	struct gdb d;
 	start(&d, "loop", NULL, NULL);
 	const struct tdesc *td = tdesc_get(tdesc_host_variant());
-	const char *g = rpc(&d, "g");
-	cr_assert_eq(strlen(g), 2 * tdesc_g_size(td), "g: %zu hex digits", strlen(g));
+	char *gcopy = xstrdup(rpc(&d, "g"));   /* the reply buffer is reused */
+	cr_assert_eq(strlen(gcopy), 2 * tdesc_g_size(td), "g: %zu hex digits", strlen(gcopy));
 	struct user_regs_struct *regs;
 	cr_assert_eq(task_get_regs(d.s.inf.cur, &regs), 0);
 	cr_expect_eq(reg(&d, 16), regs->rip, "p10 is rip");
@@ -258,7 +258,6 @@ Test(gdbserver, reads_and_writes_registers)
 	cr_expect_str_eq(rpc(&d, "P39=0100000000000000"), "OK");
 	cr_expect_eq(reg(&d, 57), 1, "other values are written");
 	/* G with what g gave puts everything back. */
-	char *gcopy = xstrdup(g);
 	char *wr = xasprintf("G%s", gcopy);
 	cr_expect_str_eq(rpc(&d, wr), "OK");
 	cr_expect_eq(reg(&d, 0), old);
