@@ -36,6 +36,8 @@ int rv_reverse_continue(struct rv *r, struct stop *st)
 			rv_stop_here(r, SR_HISTORY_BEGIN, st);
 			break;
 		}
+		/* Between end and the origin there is no stop: that was scanned. */
+		sc.loose_limit = end != r->origin ? r->origin : NULL;
 		e = rv_scan_run(r, a, &end->pos, &sc, st);
 		if (e < 0)
 			break;

@@ -126,6 +126,11 @@ struct rv_scan {
 	struct pos_point end;         /* where the scan stops: a hit there is not before it */
 	bool reached;                 /* the replay reached the end position */
 	uint64_t dropped;             /* hits not kept (only the last RV_MAX_HITS are) */
+	/* Set by the caller when nothing it looks for happens between end and this
+	 * later node (that stretch was scanned before): the replay may then stop by CPU
+	 * time somewhere past end, short of halfway to it, instead of finding end's
+	 * exact position (one trap per pass of end's pc: millions in a hot loop). */
+	struct tl_node *loose_limit;
 };
 #define RV_MAX_HITS 65536
 
@@ -137,7 +142,8 @@ void rv_sites_function(struct rv *r, struct task *t, uint64_t lo, uint64_t hi, s
 void rv_site_add(struct rv_scan *sc, uint64_t pc, unsigned flags);
 /* Replay from node `from` to position end with the sites armed (user breakpoints
  * off), keeping the hits of thread r->tid that belong to one of sc's frames. The
- * program stands at end afterwards. Returns 0 or -errno (st SR_ERROR). */
+ * program stands at end afterwards (with sc->loose_limit: at end or a little past
+ * it). Returns 0 or -errno (st SR_ERROR). */
 int rv_scan_run(struct rv *r, struct tl_node *from, const struct pos_point *end,
 		struct rv_scan *sc, struct stop *st);
 /* The CFA of t's frame 0 (0 if unknown). */

@@ -18,6 +18,11 @@
 #include "replay/reverse_int.h"
 
 #define MAX_FUNC_BYTES (256 * 1024)
+/* A loose end (rv_scan.loose_limit) is worth it when the stretch it may overrun
+ * into is at least this long (CPU ns), and overruns end by at least half of it; what a trap adds to the program's CPU time,
+ * counted generously (the CPU clock runs ahead of the program's progress by it). */
+#define LOOSE_MIN_NS 2000000ull
+#define TRAP_CPU_NS 30000ull
 
 void rv_scan_init(struct rv_scan *sc)
 {
@@ -357,10 +362,40 @@ static struct task *stopped_at_site(struct inferior *inf, const struct rv_scan *
 	return NULL;
 }
 
+/* With a loose end: the execution coordinate (CPU ns, timeline.h) the replay stops
+ * at, past end's node by a quarter of the window (CPU time of a replay and of the
+ * first run differ by much less) and at most halfway to sc->loose_limit; 0 to find
+ * end exactly. */
+static uint64_t loose_until(struct rv *r, const struct tl_node *from, const struct pos_point *end,
+			    const struct rv_scan *sc)
+{
+	const struct tl_node *lim = sc->loose_limit;
+	const struct tl_node *n = lim ? tl_find_pos(r->s, end) : NULL;
+	if (!n || n == lim || n->cpu <= from->cpu || lim->cpu <= n->cpu ||
+	    lim->cpu - n->cpu < LOOSE_MIN_NS || !tl_cpu_clock(r->s))
+		return 0;
+	uint64_t over = (n->cpu - from->cpu) / 4;
+	if (over < LOOSE_MIN_NS / 2)
+		over = LOOSE_MIN_NS / 2;
+	return n->cpu + MIN(over, (lim->cpu - n->cpu) / 2);
+}
+
+/* Interrupt the replay when the program's coordinate reaches until, plus what the
+ * traps so far added to its CPU clock. Returns false if it is there already. */
+static bool arm_until(struct rv *r, uint64_t until, uint64_t traps)
+{
+	uint64_t want = until + traps * TRAP_CPU_NS, now = tl_cpu_now(r->s);
+	if (now >= want)
+		return false;
+	tl_arm(r->s, tl_cpu_clock(r->s) + (want - now), 0);
+	return true;
+}
+
 int rv_scan_run(struct rv *r, struct tl_node *from, const struct pos_point *end,
 		struct rv_scan *sc, struct stop *st)
 {
 	struct inferior *inf = r->inf;
+	uint64_t traps = 0;
 	sc->hits.n = 0;
 	sc->dropped = 0;
 	sc->reached = false;
@@ -383,6 +418,13 @@ int rv_scan_run(struct rv *r, struct tl_node *from, const struct pos_point *end,
 	struct rec_engine *en = r->e;
 	en->target = *end;
 	en->have_target = true;
+	uint64_t until = loose_until(r, from, end, sc);
+	if (until) {
+		en->have_target = false;
+		arm_until(r, until, 0);
+		pr_debug(LM_REPLAY, "reverse scan: loose end, until coordinate %" PRIu64 " (end %" PRIu64
+			 ", limit %" PRIu64 ")", until, tl_find_pos(r->s, end)->cpu, sc->loose_limit->cpu);
+	}
 	struct run run = { .want = BPI_UNTIL };
 	/* Standing at the end already (the snapshot is the end's point). */
 	if (t && en->cursor == end->event && pos_matches(t, &end->pos)) {
@@ -403,6 +445,7 @@ int rv_scan_run(struct rv *r, struct tl_node *from, const struct pos_point *end,
 	for (;;) {
 		enum ev_result er = run_wait(inf, &run, st);
 		if (er == ER_INTERNAL) {
+			traps++;
 			struct task *ht = run.hit && run.hit->thread ? inf_thread(inf, run.hit->thread) :
 					  stopped_at_site(inf, sc);
 			run.hit = NULL;
@@ -439,6 +482,19 @@ int rv_scan_run(struct rv *r, struct tl_node *from, const struct pos_point *end,
 		/* ER_STOP */
 		if (st->reason == SR_ERROR)
 			rv_pending_stop(r, st);
+		if (until && st->reason == SR_INTERRUPTED && tl_disarm(r->s)) {
+			tl_drain_interrupt(r->s);
+			if (!arm_until(r, until, traps)) {
+				sc->reached = true;   /* past end, short of the limit */
+				break;
+			}
+			rv_pass_hw(r, NULL);
+			if ((e = run_resume(inf, &run)) < 0) {
+				scan_fail(st, e, "Cannot resume: %s.", strerror(-e));
+				goto out;
+			}
+			continue;
+		}
 		if (st->reason == SR_LOCATION) {
 			sc->reached = true;
 			break;
@@ -457,6 +513,7 @@ int rv_scan_run(struct rv *r, struct tl_node *from, const struct pos_point *end,
 					note_hit(r, sc, ut, tag, site_flags(sc, task_pc(ut)), cfa);
 			}
 			note_user_stop(r, sc, st);
+			traps++;
 			if (rv_worth_snapshot(r)) {
 				/* Everything is stopped here: a closer starting point. */
 				struct tl_node *n = rv_node_here(r, r->at, true);
@@ -485,6 +542,8 @@ int rv_scan_run(struct rv *r, struct tl_node *from, const struct pos_point *end,
 	}
 out:
 	en->have_target = false;
+	if (until && tl_disarm(r->s))
+		tl_drain_interrupt(r->s);
 	run_drop_internal(inf, BPI_UNTIL);
 	if (sc->reached)
 		memset(st, 0, sizeof *st);

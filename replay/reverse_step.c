@@ -225,6 +225,7 @@ static int last_site_hit(struct rv *r, struct tl_node *p, struct rv_scan *sc, un
 		a = tl_anchor_before(r->s, a);
 		if (!a)
 			return -ENOENT;
+		sc->loose_limit = i ? p : NULL;   /* no hit between end and p: scanned */
 		int e = rv_scan_run(r, a, &end->pos, sc, st);
 		if (e < 0)
 			return e;
