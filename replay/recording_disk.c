@@ -125,6 +125,15 @@ int rec_stack_apply(struct rec_engine *e, struct task *t, uint64_t event, struct
 	struct user_regs_struct *regs;
 	if ((r = task_get_regs(t, &regs)) < 0)
 		goto out;
+	if (regs->rsp < rsp && rsp - regs->rsp <= STACK_MAX) {
+		/* The kernel built this stack for the stored copy of the program, whose
+		 * longer path pushed it lower: clear what lies below the recorded one, as
+		 * it was (untouched) in the recording. */
+		size_t gap = (size_t)(rsp - regs->rsp);
+		uint8_t *zero = xcalloc(1, gap);
+		proc_write_raw(t->proc, RADDR(regs->rsp), zero, gap);
+		free(zero);
+	}
 	r = proc_write_raw(t->proc, RADDR(rsp), img + 24, n);
 	if (r < 0) {
 		sbuf_printf(err, "the recorded stack (%" PRIu64 " bytes at %#" PRIx64 ") does not fit "
