@@ -407,6 +407,39 @@ int symtab_resolve(struct symtab *st, const char *spec_in, const char *def_file,
 			num++;
 		errno = 0;
 		uint64_t a = strtoull(num, &end, 0);
+		if (end == num && (isalpha((unsigned char)*num) || *num == '_')) {
+			/* *FUNC, *FUNC+N, *FUNC-N: the function's entry, plus an offset. */
+			const char *nend = num;
+			while (isalnum((unsigned char)*nend) || *nend == '_' || *nend == '.' ||
+			       *nend == ':')
+				nend++;
+			char *name = xstrndup(num, (size_t)(nend - num));
+			struct sym_loc_list f = { 0 };
+			resolve_func(st, name, NULL, SYMTAB_NO_SKIP, &f);
+			if (!f.n) {
+				set_err(errmsg, "No symbol \"%s\" in current context.", name);
+				free(name);
+				e = -ENOENT;
+				goto done;
+			}
+			free(name);
+			errno = 0;   /* strtoull's verdict on the name is moot */
+			a = f.v[0].addr;
+			sym_loc_list_free(&f);
+			while (*nend == ' ')
+				nend++;
+			end = (char *)nend;
+			if (*nend == '+' || *nend == '-') {
+				const char *o = nend + 1;
+				while (*o == ' ')
+					o++;
+				uint64_t off = strtoull(o, &end, 0);
+				if (end == o)
+					end = (char *)nend;   /* a syntax error below */
+				else
+					a = *nend == '+' ? a + off : a - off;
+			}
+		}
 		if (errno || end == num || *str_trim(end)) {
 			set_err(errmsg, "A syntax error in expression, near `%s'.", end);
 			e = -EINVAL;

@@ -63,3 +63,11 @@ expect_eq "...and succeeds" "$rc" 0
 out=$("$REWIND" frobnicate 2>&1); rc=$?
 expect "an unknown subcommand is named" "$out" '^rewind: unknown command "frobnicate"$'
 expect_eq "...with status 2" "$rc" 2
+
+# ---- break *FUNC and *FUNC+N, before the program runs (as gdb) ----
+out=$(rw_shell -ex 'break *bump' -ex 'break *bump+4' -ex 'break *nosuch' -ex run -ex 'p $pc == bump' -ex continue \
+  -ex 'p $pc == (char *)bump + 4' "$loop")
+expect "break *FUNC is the function's entry" "$out" '^Breakpoint 1 at 0x[0-9a-f]+: file .*loop\.c, line 7\.$'
+expect "break *FUNC+N" "$out" '^Breakpoint 2 at 0x[0-9a-f]+: file .*loop\.c, line 7\.$'
+expect "break *NOSUCH names it" "$out" '^No symbol "nosuch" in current context\.$'
+expect_order "both stop where they say" "$out" '^Breakpoint 1, bump \(by=0\)' '^\$1 = 1$' '^Breakpoint 2, ' '^\$2 = 1$'
