@@ -442,6 +442,32 @@ int rv_reverse_line(struct rv *r, enum sess_cmd cmd, const struct sess_args *a, 
 	size_t nf = frames_at(r, t, f, MAX_FRAMES);
 	if (!nf)
 		return line_fail(st, -EIO, "Cannot unwind the stack of thread %d.", t->tid);
+	if (nf > 1 && p_pc == f[0].lo) {
+		/* At a function's first instruction nothing of this call has run: its
+		 * frame id (the CFA) equals that of an earlier call from the same place,
+		 * whose lines must not be taken for this one's. Back to the call, then to
+		 * the start of the caller's line, as gdb does. */
+		struct pos_point prev;
+		struct tl_node *from;
+		int x = rv_prev_of(r, r->origin, false, &prev, &from, st);
+		if (x < 0)
+			return x == -ENOENT ? 0 : x;   /* the start of history: said */
+		struct tl_node *n = rv_goto_pos(r, &prev, from, st);
+		if (!n)
+			return -EIO;
+		r->origin = n;
+		t = rv_task(r, r->tid);
+		struct sym_line crow = t ? row_of(r, t, task_pc(t)) : (struct sym_line){ 0 };
+		if (!t || !crow.line || task_pc(t) == crow.lo) {
+			rv_stop_here(r, SR_STEPPED, st);
+			st->print = SP_SRC_AND_LOC;
+			return 0;
+		}
+		x = rv_reverse_line(r, cmd, a, st);
+		if (x == 0 && st->reason == SR_STEPPED)
+			st->print = SP_SRC_AND_LOC;   /* in the caller now */
+		return x;
+	}
 	uint64_t func0 = f[0].lo, cfa0 = f[0].cfa;
 	struct rv_scan sc;
 	rv_scan_init(&sc);

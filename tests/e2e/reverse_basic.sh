@@ -40,6 +40,10 @@ if command -v gdb >/dev/null 2>&1; then
   oracle "reverse-stepi and reverse-nexti: over a call, into a return, a breakpoint inside" "$loop" \
     'break bump' c c next next next reverse-stepi reverse-stepi \
     reverse-stepi stepi stepi reverse-nexti reverse-nexti
+  oracle "reverse-next from a function's first instruction: to the caller's line" "$loop" \
+    'break *bump' c c reverse-next 'p $pc' reverse-next 'p $pc'
+  oracle "reverse-step from a function's first instruction: to the caller's line" "$loop" \
+    'break *bump' c c c reverse-step 'p $pc'
   oracle "a watchpoint going backwards stops at the write: old and new values swapped" "$loop" \
     'watch counter' c c c reverse-continue reverse-continue reverse-stepi reverse-stepi \
     reverse-next reverse-next 'reverse-step' 'reverse-step' 'reverse-step'
