@@ -59,7 +59,7 @@ static void free_task(struct rec_task *rt)
 	free(rt);
 }
 
-static void drop_tasks(struct rec_engine *e)
+void rec_drop_tasks(struct rec_engine *e)
 {
 	for (size_t i = 0; i < e->tasks.n; i++)
 		free_task(e->tasks.v[i]);
@@ -108,7 +108,7 @@ void rec_free(struct rec_engine *e, struct inferior *inf)
 		return;
 	if (inf && inf->policy == &e->policy)
 		inf->policy = NULL;
-	drop_tasks(e);
+	rec_drop_tasks(e);
 	vec_free(&e->tasks);
 	for (size_t i = 0; i < e->ckpts.n; i++)
 		rec_branch_unref(e->ckpts.v[i].branch);
@@ -252,7 +252,7 @@ int rec_prepare_launch(struct rec_engine *e, struct inferior *inf, struct sbuf *
 	inf->policy = &e->policy;
 	e->inf = inf;
 	e->mode = REC_OFF;
-	drop_tasks(e);
+	rec_drop_tasks(e);
 	if (!e->enabled) {
 		if (inf->child_setup == child_setup)
 			inf->child_setup = NULL;
@@ -297,7 +297,7 @@ static void new_history(struct rec_engine *e)
 	e->fdoffs.n = 0;
 	e->tcounts.n = 0;
 	e->tidmap.n = 0;
-	drop_tasks(e);
+	rec_drop_tasks(e);
 	sched_reset(e, NULL);
 }
 
@@ -372,7 +372,7 @@ static int start_offline(struct rec_engine *e, struct inferior *inf, struct sbuf
 	e->fdoffs.n = 0;
 	e->tidmap.n = 0;
 	e->tcounts.n = 0;
-	drop_tasks(e);
+	rec_drop_tasks(e);
 	sched_reset(e, t);
 	rpl_map_tid(e, e->rec_pid, p->pid);
 	e->mode = REC_REPLAYING;
@@ -537,7 +537,7 @@ void rec_program_gone(struct rec_engine *e, struct inferior *inf)
 	 * through the checkpoints that refer to its branch. */
 	e->mode = REC_OFF;
 	e->watching = false;
-	drop_tasks(e);
+	rec_drop_tasks(e);
 }
 
 void rec_set_enabled(struct rec_engine *e, struct inferior *inf, bool on)
@@ -926,159 +926,4 @@ static int on_event(void *ctx, struct inferior *inf, struct tev *ev)
 	default:
 		return 0;
 	}
-}
-
-/* ---- going live, branches ---- */
-
-void rec_go_live(struct rec_engine *e, struct inferior *inf, const char *why)
-{
-	if (e->mode != REC_REPLAYING)
-		return;
-	uint64_t len = rec_branch_len(e->branch);
-	rpl_fd_sync(e, inf);
-	if (e->cursor < len) {
-		struct rec_branch *nb = rec_branch_fork(e->branch, e->cursor, e->next_branch++);
-		rec_branch_unref(e->branch);
-		e->branch = nb;
-	}
-	e->mode = REC_RECORDING;
-	if (why)
-		inf_notice(inf, "%s", why);
-	if (!e->enabled)
-		e->mode = REC_OFF;   /* `set record off` while replaying: live, unrecorded */
-}
-
-/* ---- checkpoints ---- */
-
-void rec_checkpoint_taken(struct rec_engine *e, struct ckpt_list *l, const struct checkpoint *c)
-{
-	size_t j = 0;
-	for (size_t i = 0; i < e->ckpts.n; i++) {
-		struct rec_ckpt *k = &e->ckpts.v[i];
-		if (!ckpt_by_id(l, k->id) || k->id == c->id) {
-			rec_branch_unref(k->branch);
-			continue;
-		}
-		e->ckpts.v[j++] = *k;
-	}
-	e->ckpts.n = j;
-	if (e->mode == REC_OFF || !e->branch)
-		return;
-	struct rec_ckpt k = { .id = c->id, .branch = rec_branch_ref(e->branch), .event = e->cursor };
-	vec_push(&e->ckpts, k);
-}
-
-int64_t rec_checkpoint_event(const struct rec_engine *e, int id)
-{
-	for (size_t i = 0; i < e->ckpts.n; i++)
-		if (e->ckpts.v[i].id == id)
-			return (int64_t)e->ckpts.v[i].event;
-	return -1;
-}
-
-void rec_checkpoint_restored(struct rec_engine *e, struct inferior *inf, const struct checkpoint *c)
-{
-	struct rec_ckpt *k = NULL;
-	for (size_t i = 0; i < e->ckpts.n; i++)
-		if (e->ckpts.v[i].id == c->id)
-			k = &e->ckpts.v[i];
-	drop_tasks(e);
-	e->fdoffs.n = 0;
-	e->have_stop = false;
-	if (!k || !inf_alive(inf)) {
-		/* Taken while not recording: the program runs unrecorded from here. */
-		e->mode = REC_OFF;
-		return;
-	}
-	rec_branch_ref(k->branch);
-	rec_branch_unref(e->branch);
-	e->branch = k->branch;
-	e->cursor = k->event;
-	/* The tid map stays: restored tasks have the tids they had when taken, and a
-	 * task re-created later gets its entry replaced. */
-	rec_recount(e);
-	sched_reset(e, inf->cur);
-	e->sched_cur = 0;   /* the next event's task takes the turn */
-	e->mode = e->cursor < rec_branch_len(e->branch) ? REC_REPLAYING : REC_RECORDING;
-	if (e->mode == REC_RECORDING && !e->enabled)
-		e->mode = REC_OFF;
-	inf->policy = &e->policy;
-	pr_info(LM_REPLAY, "checkpoint %d: %s from event %" PRIu64 " of branch %u", c->id,
-		e->mode == REC_REPLAYING ? "replaying" : "recording", e->cursor,
-		rec_branch_id(e->branch));
-}
-
-/* ---- state changes by the user ---- */
-
-void rec_after_stop(struct rec_engine *e, struct inferior *inf)
-{
-	e->watching = false;
-	if (e->mode == REC_OFF)
-		return;
-	/* Everyone stopped for the user; the run loop asks again on the next resume. */
-	e->preempting = 0;
-	for (size_t i = 0; i < e->tasks.n; i++)
-		e->tasks.v[i]->held = false;
-	e->writes.n = e->write_pids.n = 0;
-	for (struct proc *p = inf->tg.procs; p; p = p->next) {
-		if (p->dead || p->snapshot)
-			continue;
-		for (struct task *t = p->tasks; t; t = t->next)
-			if (t->state == TS_STOPPED)
-				task_flush(t);
-		vec_push(&e->writes, p->writes);
-		vec_push(&e->write_pids, p->pid);
-	}
-	e->watching = true;
-}
-
-static bool state_changed(struct rec_engine *e, struct inferior *inf)
-{
-	size_t k = 0;
-	for (struct proc *p = inf->tg.procs; p; p = p->next) {
-		if (p->dead || p->snapshot)
-			continue;
-		for (struct task *t = p->tasks; t; t = t->next)
-			if (t->state == TS_STOPPED && (t->regs_dirty || t->xs_dirty))
-				return true;
-		for (k = 0; k < e->write_pids.n; k++)
-			if (e->write_pids.v[k] == p->pid)
-				break;
-		if (k < e->write_pids.n && e->writes.v[k] != p->writes)
-			return true;
-	}
-	return false;
-}
-
-void rec_before_resume(struct rec_engine *e, struct inferior *inf)
-{
-	if (!e->watching || e->mode == REC_OFF)
-		return;
-	e->watching = false;
-	if (!state_changed(e, inf))
-		return;
-	uint64_t at = e->cursor;
-	if (e->mode == REC_REPLAYING && e->offline) {
-		/* A recording from disk has no live world to continue in: replay goes on
-		 * with the changed state and stops at the first divergence it causes. */
-		inf_notice(inf, "[the program's state was changed at event %" PRIu64 " of the replay; "
-			   "replay continues and stops at the first divergence]", at);
-		return;
-	}
-	if (e->mode == REC_REPLAYING) {
-		uint64_t left = rec_branch_len(e->branch) - at;
-		char msg[300];
-		snprintf(msg, sizeof msg, "[the program's state was changed at event %" PRIu64
-			 " of the replay: its recorded future (%" PRIu64 " events) is kept for the "
-			 "checkpoints taken in it; the program now runs live]", at, left);
-		rec_go_live(e, inf, msg);
-		return;
-	}
-	/* Recording: checkpoints taken before now keep the branch without the change
-	 * (replaying them ends here and goes live); the log continues in a copy. */
-	struct rec_branch *nb = rec_branch_fork(e->branch, at, e->next_branch++);
-	rec_branch_unref(e->branch);
-	e->branch = nb;
-	pr_info(LM_REPLAY, "state changed by the user at event %" PRIu64 ": branch %u", at,
-		rec_branch_id(nb));
 }

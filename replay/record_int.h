@@ -274,4 +274,7 @@ int rpl_mmap_apply(struct rec_engine *e, struct inferior *inf, struct task *t,
 int rpl_shmat_apply(struct rec_engine *e, struct inferior *inf, struct task *t,
 		    const struct trace_syscall *sys);
 
+/* Forget every task's record/replay state (record.c). */
+void rec_drop_tasks(struct rec_engine *e);
+
 #endif
