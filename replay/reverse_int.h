@@ -194,4 +194,7 @@ struct rl_state {
  * holds the state to go on from). */
 int rl_pick(const struct rl_run *v, size_t n, struct rl_state *s, bool step, bool *enter);
 
+/* A stop that reports an error: st becomes SR_ERROR with the message; returns e. */
+int rv_fail(struct stop *st, int e, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 #endif

@@ -29,17 +29,6 @@
 #define MAX_FRAMES 3
 #define TAG_CALLEE 7
 
-static int line_fail(struct stop *st, int e, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int line_fail(struct stop *st, int e, const char *fmt, ...)
-{
-	va_list ap;
-	memset(st, 0, sizeof *st);
-	st->reason = SR_ERROR;
-	va_start(ap, fmt);
-	vsnprintf(st->err, sizeof st->err, fmt, ap);
-	va_end(ap);
-	return e;
-}
 
 /* gdb's find_pc_line row of pc (line 0 when none). */
 static struct sym_line row_of(struct rv *r, struct task *t, uint64_t pc)
@@ -246,7 +235,7 @@ static int callee_stop(struct rv *r, struct tl_node *a, const struct rv_hit *run
 	struct insn in;
 	uint64_t lo = 0, hi = 0;
 	if (!t || rv_decode(t, call_at, &in) < 0)
-		return line_fail(st, -EIO, "Cannot decode the call at %#" PRIx64 ".", call_at);
+		return rv_fail(st, -EIO, "Cannot decode the call at %#" PRIx64 ".", call_at);
 	if (in.target) {
 		if (!func_of(r, t, in.target, &lo, &hi))
 			return -ENOENT;
@@ -262,11 +251,11 @@ static int callee_stop(struct rv *r, struct tl_node *a, const struct rv_hit *run
 				break;
 			t->stepover = true;
 			if (run_single_step(r->inf, t, st) != ER_STEP_DONE)
-				return line_fail(st, -EIO, "Stepping to the call failed.");
+				return rv_fail(st, -EIO, "Stepping to the call failed.");
 		}
 		t->stepover = true;
 		if (run_single_step(r->inf, t, st) != ER_STEP_DONE)
-			return line_fail(st, -EIO, "Stepping into the call failed.");
+			return rv_fail(st, -EIO, "Stepping into the call failed.");
 		if (!has_lines(r, t, task_pc(t)) || !func_of(r, t, task_pc(t), &lo, &hi))
 			return -ENOENT;
 	}
@@ -362,7 +351,7 @@ static int reverse_finish(struct rv *r, const struct sess_args *a, struct stop *
 {
 	struct task *t = rv_task(r, r->tid);
 	if (!t)
-		return line_fail(st, -ESRCH, "The program is not being run.");
+		return rv_fail(st, -ESRCH, "The program is not being run.");
 	struct lframe f[MAX_FRAMES];
 	size_t nf = frames_at(r, t, f, MAX_FRAMES);
 	uint64_t call = 0, sp = 0;
@@ -379,7 +368,7 @@ static int reverse_finish(struct rv *r, const struct sess_args *a, struct stop *
 		sp = f[0].cfa;
 	}
 	if (!call)
-		return line_fail(st, -EINVAL, "\"finish\" not meaningful in the outermost frame.");
+		return rv_fail(st, -EINVAL, "\"finish\" not meaningful in the outermost frame.");
 	struct rv_scan sc;
 	rv_scan_init(&sc);
 	rv_site_add(&sc, call, SITE_CALL);
@@ -431,7 +420,7 @@ int rv_reverse_line(struct rv *r, enum sess_cmd cmd, const struct sess_args *a, 
 	bool step = cmd == SC_STEP;
 	struct task *t = rv_task(r, r->tid);
 	if (!t)
-		return line_fail(st, -ESRCH, "The program is not being run.");
+		return rv_fail(st, -ESRCH, "The program is not being run.");
 	uint64_t p_pc = task_pc(t);
 	struct sym_line prow = row_of(r, t, p_pc);
 	if (!prow.line) {
@@ -441,7 +430,7 @@ int rv_reverse_line(struct rv *r, enum sess_cmd cmd, const struct sess_args *a, 
 	struct lframe f[MAX_FRAMES];
 	size_t nf = frames_at(r, t, f, MAX_FRAMES);
 	if (!nf)
-		return line_fail(st, -EIO, "Cannot unwind the stack of thread %d.", t->tid);
+		return rv_fail(st, -EIO, "Cannot unwind the stack of thread %d.", t->tid);
 	if (nf > 1 && p_pc == f[0].lo) {
 		/* At a function's first instruction nothing of this call has run: its
 		 * frame id (the CFA) equals that of an earlier call from the same place,

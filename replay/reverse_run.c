@@ -19,8 +19,7 @@
 /* A replay towards a position is given up after this long (it must have passed it). */
 #define GIVE_UP_NS 20000000000ull
 
-static int fail(struct stop *st, int e, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(struct stop *st, int e, const char *fmt, ...)
+int rv_fail(struct stop *st, int e, const char *fmt, ...)
 {
 	va_list ap;
 	memset(st, 0, sizeof *st);
@@ -47,14 +46,14 @@ int rv_begin(struct rv *r, struct session *s, struct stop *st)
 	r->t0 = now_ns();
 	struct sbuf err = { 0 };
 	if (!tl_available(s, &err)) {
-		fail(st, -ENOTSUP, "%s", sbuf_str(&err));
+		rv_fail(st, -ENOTSUP, "%s", sbuf_str(&err));
 		sbuf_free(&err);
 		return -ENOTSUP;
 	}
 	sbuf_free(&err);
 	r->origin = tl_now(s);
 	if (!r->origin)
-		return fail(st, -ESRCH, "Cannot take the program's position here.");
+		return rv_fail(st, -ESRCH, "Cannot take the program's position here.");
 	r->tid = r->origin->pos.tid;
 	r->thread = s->inf.cur ? s->inf.cur->num : 0;
 	for (struct breakpoint *b = r->inf->bps.list; b; b = b->next) {
@@ -153,11 +152,11 @@ int rv_restore(struct rv *r, struct tl_node *n, struct stop *st)
 	struct session *s = r->s;
 	struct checkpoint *c = tl_ckpt(s, n);
 	if (!c)
-		return fail(st, -ENOENT, "The snapshot of timeline point %u is gone.", n ? n->id : 0);
+		return rv_fail(st, -ENOENT, "The snapshot of timeline point %u is gone.", n ? n->id : 0);
 	struct sbuf msg = { 0 };
 	int e = ckpt_restore(&s->ckpts, r->inf, c, &msg);
 	if (e < 0) {
-		fail(st, e, "Cannot restore a snapshot: %s", msg.len ? sbuf_str(&msg) : strerror(-e));
+		rv_fail(st, e, "Cannot restore a snapshot: %s", msg.len ? sbuf_str(&msg) : strerror(-e));
 		sbuf_free(&msg);
 		return e;
 	}
@@ -241,7 +240,7 @@ static int cont(struct rv *r, struct stop *st)
 	if (st->reason == SR_ERROR && rv_pending_stop(r, st))
 		return 0;
 	if (e < 0 && st->reason != SR_ERROR)
-		return fail(st, e, "Cannot resume: %s.", strerror(-e));
+		return rv_fail(st, e, "Cannot resume: %s.", strerror(-e));
 	return 0;
 }
 
@@ -257,7 +256,7 @@ int rv_continue(struct rv *r, const struct pos_point *target, struct stop *st)
 			return 0;
 		}
 		if (e->cursor > target->event)
-			return fail(st, -EINVAL, "Position #%" PRIu64 " is behind the replay (event %" PRIu64 ").",
+			return rv_fail(st, -EINVAL, "Position #%" PRIu64 " is behind the replay (event %" PRIu64 ").",
 				    target->event, e->cursor);
 		e->target = *target;
 		e->have_target = true;
@@ -269,7 +268,7 @@ int rv_continue(struct rv *r, const struct pos_point *target, struct stop *st)
 	if (target) {
 		bool late = tl_disarm(r->s);
 		if (late && st->reason == SR_INTERRUPTED)
-			x = fail(st, -ETIMEDOUT, "The replay did not reach position #%" PRIu64 ":%d:%#" PRIx64
+			x = rv_fail(st, -ETIMEDOUT, "The replay did not reach position #%" PRIu64 ":%d:%#" PRIx64
 				 " (it ran past it or never came there).", target->event, target->tid,
 				 target->pos.pc);
 		else if (late)
@@ -289,7 +288,7 @@ struct tl_node *rv_goto_pos(struct rv *r, const struct pos_point *p, struct tl_n
 	if (!a)
 		a = tl_anchor_for(s, p);
 	if (!a) {
-		fail(st, -ENOENT, "No snapshot before position #%" PRIu64 " is left.", p->event);
+		rv_fail(st, -ENOENT, "No snapshot before position #%" PRIu64 " is left.", p->event);
 		return NULL;
 	}
 	if (rv_restore(r, a, st) < 0)
@@ -302,7 +301,7 @@ struct tl_node *rv_goto_pos(struct rv *r, const struct pos_point *p, struct tl_n
 		return NULL;
 	if (st->reason != SR_LOCATION) {
 		if (st->reason != SR_ERROR)
-			fail(st, -EIO, "The replay did not reach position #%" PRIu64 ":%d:%#" PRIx64
+			rv_fail(st, -EIO, "The replay did not reach position #%" PRIu64 ":%d:%#" PRIx64
 			     " (it stopped at %#" PRIx64 ").", p->event, p->tid, p->pos.pc, st->pc);
 		return NULL;
 	}

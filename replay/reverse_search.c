@@ -84,17 +84,6 @@ static int tr_set_xstate(void *ctx, const uint8_t *b, size_t l)
 	return -EPERM;
 }
 
-static int srch_fail(struct stop *st, int e, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int srch_fail(struct stop *st, int e, const char *fmt, ...)
-{
-	va_list ap;
-	memset(st, 0, sizeof *st);
-	st->reason = SR_ERROR;
-	va_start(ap, fmt);
-	vsnprintf(st->err, sizeof st->err, fmt, ap);
-	va_end(ap);
-	return e;
-}
 
 /* Evaluate text in frame 0 of thread t. cond: as a condition. Returns 0, or -errno
  * with err. */
@@ -282,7 +271,7 @@ static int follow_writes(struct rv *r, struct tl_node *from, const struct pos_po
 	struct evalr cur = { 0 }, now = { 0 };
 	struct task *t = eval_task(r);
 	if (evaluate(r, t, text, cond, &cur, &err) < 0 && !cond) {
-		e = srch_fail(st, -EINVAL, "%s", sbuf_str(&err));
+		e = rv_fail(st, -EINVAL, "%s", sbuf_str(&err));
 		goto out;
 	}
 	if (cond && cur.truth) {
@@ -300,14 +289,14 @@ static int follow_writes(struct rv *r, struct tl_node *from, const struct pos_po
 			/* Nothing to watch: one instruction at a time. */
 			struct task *rt = rv_task(r, r->tid);
 			if (!rt) {
-				e = srch_fail(st, -ESRCH, "The thread is gone.");
+				e = rv_fail(st, -ESRCH, "The thread is gone.");
 				break;
 			}
 			if (r->e->cursor == end->event && pos_matches(rt, &end->pos)) {
 				st->reason = SR_LOCATION;
 				e = 0;
 			} else if (++steps > STEP_LIMIT) {
-				e = srch_fail(st, -E2BIG, "The expression reads no memory the debug registers can "
+				e = rv_fail(st, -E2BIG, "The expression reads no memory the debug registers can "
 					      "watch, and following it instruction by instruction takes more than "
 					      "%d steps.", STEP_LIMIT);
 			} else {
@@ -330,7 +319,7 @@ static int follow_writes(struct rv *r, struct tl_node *from, const struct pos_po
 		if (st->reason == SR_SIGNAL)
 			continue;
 		if (st->reason != SR_WATCHPOINT) {
-			e = srch_fail(st, -EIO, "The replay stopped unexpectedly.");
+			e = rv_fail(st, -EIO, "The replay stopped unexpectedly.");
 			break;
 		}
 		struct stop ws = *st;
@@ -394,7 +383,7 @@ int rev_last(struct session *s, const char *expr, struct rev_change *ch, struct 
 	struct found f = { 0 };
 	struct sbuf err = { 0 };
 	if ((e = evaluate(&r, eval_task(&r), expr, false, &atp, &err)) < 0) {
-		srch_fail(st, e, "%s", sbuf_str(&err));
+		rv_fail(st, e, "%s", sbuf_str(&err));
 		goto out;
 	}
 	ch->addr = atp.lvalue ? atp.addr : 0;
@@ -461,11 +450,11 @@ int rev_bisect(struct session *s, const char *cond, struct stop *st, struct sbuf
 	struct sbuf err = { 0 };
 	struct tl_node **chain = NULL;
 	if ((e = evaluate(&r, eval_task(&r), cond, true, &atp, &err)) < 0) {
-		srch_fail(st, e, "%s", sbuf_str(&err));
+		rv_fail(st, e, "%s", sbuf_str(&err));
 		goto out;
 	}
 	if (!atp.truth) {
-		e = srch_fail(st, -ENOENT, "The condition is false here: bisect looks for where it "
+		e = rv_fail(st, -ENOENT, "The condition is false here: bisect looks for where it "
 			      "became true before now.");
 		goto out;
 	}

@@ -28,17 +28,6 @@
 #define WALK_MAX_STEPS 200000
 #define SIGRETURN_CODE "\x48\xc7\xc0\x0f\x00\x00\x00\x0f\x05"   /* mov $15,%rax; syscall */
 
-static int step_fail(struct stop *st, int e, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int step_fail(struct stop *st, int e, const char *fmt, ...)
-{
-	va_list ap;
-	memset(st, 0, sizeof *st);
-	st->reason = SR_ERROR;
-	va_start(ap, fmt);
-	vsnprintf(st->err, sizeof st->err, fmt, ap);
-	va_end(ap);
-	return e;
-}
 
 
 static bool at_pos(struct rv *r, struct task *t, const struct pos_point *p)
@@ -57,7 +46,7 @@ static enum ev_result run_to_bp(struct rv *r, struct task *t, struct breakpoint 
 	rv_pass_hw(r, NULL);
 	if (run_resume(inf, &run) < 0) {
 		if (!rv_pending_stop(r, st))
-			step_fail(st, -EIO, "Cannot resume.");
+			rv_fail(st, -EIO, "Cannot resume.");
 		return ER_STOP;
 	}
 	for (;;) {
@@ -98,7 +87,7 @@ static int walk_step(struct rv *r, struct task *t, bool over, const struct pos_p
 	if (over && rv_decode(t, task_pc(t), &in) == 0 && in.kind == IK_CALL) {
 		struct user_regs_struct *regs;
 		if (task_get_regs(t, &regs) < 0)
-			return step_fail(st, -ESRCH, "Cannot read the registers of thread %d.", t->tid);
+			return rv_fail(st, -ESRCH, "Cannot read the registers of thread %d.", t->tid);
 		uint64_t ret = task_pc(t) + in.len, sp0 = regs->rsp;
 		struct breakpoint *b = run_internal_bp(inf, t, BPI_STEP_RESUME, ret, sp0);
 		r->e->target = *p;
@@ -116,7 +105,7 @@ static int walk_step(struct rv *r, struct task *t, bool over, const struct pos_p
 		}
 		if (er == ER_STOP)
 			return st->reason == SR_LOCATION ? 1 :
-			       step_fail(st, -EIO, "The replay stopped inside a call (%s).",
+			       rv_fail(st, -EIO, "The replay stopped inside a call (%s).",
 					 st->reason == SR_ERROR ? st->err : "an unexpected stop");
 		*called = true;
 		return 0;
@@ -125,7 +114,7 @@ static int walk_step(struct rv *r, struct task *t, bool over, const struct pos_p
 	rv_pass_hw(r, t);
 	enum ev_result er = run_single_step(inf, t, st);
 	if (er != ER_STEP_DONE)
-		return step_fail(st, -EIO, "A single step did not complete (%s).",
+		return rv_fail(st, -EIO, "A single step did not complete (%s).",
 				 st->reason == SR_ERROR ? st->err : "an unexpected stop");
 	return 0;
 }
@@ -148,14 +137,14 @@ static int walk(struct rv *r, const struct pos_point *p, bool over, struct wstep
 	for (unsigned n = 0;; n++) {
 		struct task *t = rv_task(r, p->tid);
 		if (!t)
-			return step_fail(st, -ESRCH, "Thread %d is gone.", p->tid);
+			return rv_fail(st, -ESRCH, "Thread %d is gone.", p->tid);
 		if (at_pos(r, t, p))
 			return 0;
 		if (n >= WALK_MAX_STEPS)
-			return step_fail(st, -E2BIG, "More than %d instructions from the nearest known "
+			return rv_fail(st, -E2BIG, "More than %d instructions from the nearest known "
 					 "point; giving up.", WALK_MAX_STEPS);
 		if (r->e->cursor > p->event)
-			return step_fail(st, -EIO, "Stepping passed the position (event %" PRIu64 ").",
+			return rv_fail(st, -EIO, "Stepping passed the position (event %" PRIu64 ").",
 					 p->event);
 		struct wstep w = { 0 };
 		w.pos.event = r->e->cursor;
@@ -208,7 +197,7 @@ static int return_to_frame(struct rv *r, struct task *t, uint64_t cfa, const str
 	if (bp_find(&inf->bps, b->id))
 		bp_delete(&inf->bps, b, inf->tg.procs);
 	if (er == ER_STOP && st->reason != SR_LOCATION)
-		return step_fail(st, -EIO, "The replay stopped before returning to the frame.");
+		return rv_fail(st, -EIO, "The replay stopped before returning to the frame.");
 	return 0;
 }
 
@@ -395,9 +384,9 @@ static int callee_ret(struct rv *r, struct tl_node *p, const struct pos_point *c
 		*prev = w.v[w.n - 1].pos;
 		*from = NULL;
 	} else if (x == 0) {
-		x = step_fail(st, -EIO, "The call did not return to the current point.");
+		x = rv_fail(st, -EIO, "The call did not return to the current point.");
 	} else if (x == 1) {
-		x = step_fail(st, -EIO, "The return could not be found.");
+		x = rv_fail(st, -EIO, "The return could not be found.");
 	}
 	vec_free(&w);
 	return x;
@@ -410,7 +399,7 @@ int rv_prev_of(struct rv *r, struct tl_node *p, bool over, struct pos_point *pre
 	struct task *t = rv_task(r, p->pos.tid);
 	*from = NULL;
 	if (!t)
-		return step_fail(st, -ESRCH, "Thread %d is not in the program here.", p->pos.tid);
+		return rv_fail(st, -ESRCH, "Thread %d is not in the program here.", p->pos.tid);
 	r->tid = p->pos.tid;
 	if (!tl_anchor_before(s, p)) {
 		rv_stop_here(r, SR_HISTORY_BEGIN, st);
@@ -430,7 +419,7 @@ int rv_prev_of(struct rv *r, struct tl_node *p, bool over, struct pos_point *pre
 	}
 	struct user_regs_struct *regs;
 	if (task_get_regs(t, &regs) < 0)
-		return step_fail(st, -ESRCH, "Cannot read the registers of thread %d.", t->tid);
+		return rv_fail(st, -ESRCH, "Cannot read the registers of thread %d.", t->tid);
 	uint64_t p_rsp = regs->rsp, pc = regs->rip;
 	int x = handler_entry(r, p, t, prev, from, st);
 	if (x <= 0)
@@ -512,11 +501,11 @@ int rv_prev_of(struct rv *r, struct tl_node *p, bool over, struct pos_point *pre
 	}
 	if (x != 0) {
 		vec_free(&w);
-		return x < 0 ? x : step_fail(st, -EIO, "The previous instruction could not be found.");
+		return x < 0 ? x : rv_fail(st, -EIO, "The previous instruction could not be found.");
 	}
 	if (!w.n) {
 		vec_free(&w);
-		return step_fail(st, -EIO, "The walk did not move.");
+		return rv_fail(st, -EIO, "The walk did not move.");
 	}
 	struct wstep last = w.v[w.n - 1];
 	vec_free(&w);
