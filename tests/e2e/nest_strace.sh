@@ -89,10 +89,13 @@ mkfifo "$TMP/in"
 sock=$TMP/ctl.sock
 ctl() { timeout 60 "$REWIND" ctl --control "$sock" "$@"; }
 size() { stat -c %s "$TMP/trace"; }
-# Wait until the trace's last line is the blocking read (no newline yet).
+# Wait until the trace has grown past $1 bytes and its last line is the blocking read
+# (no newline yet). Right after a byte is written the trace still ends in the read
+# that byte is about to finish: the size must move first.
 wait_read() {
-  for _ in $(seq 1 200); do
-    [ -e "$TMP/trace" ] && tail -c 40 "$TMP/trace" | grep -q 'read(0, $' && return 0
+  for _ in $(seq 1 400); do
+    [ -e "$TMP/trace" ] && [ "$(size)" -gt "${1:-0}" ] &&
+      tail -c 40 "$TMP/trace" | grep -q 'read(0, $' && return 0
     sleep 0.05
   done
   return 1
@@ -107,14 +110,14 @@ expect "rewind ctl checkpoints the strace session" "$out" '^checkpoint 1 \(mid\)
 out=$(ctl list)
 expect "rewind ctl lists it" "$out" '^1 +mid '
 printf x >&3
-wait_read; s2=$(size)
+wait_read "$s1"; s2=$(size)
 out=$(ctl restore mid)
 expect "rewind ctl restores it" "$out" '^restored checkpoint 1 \(mid\)'
 printf x >&3
-wait_read; s3=$(size)
+wait_read "$s2"; s3=$(size)
 out=$(ctl restore 1)
 printf x >&3
-wait_read; s4=$(size)
+wait_read "$s3"; s4=$(size)
 printf z >&3
 wait $run
 rc=$?
