@@ -110,8 +110,10 @@ void rec_free(struct rec_engine *e, struct inferior *inf)
 		inf->policy = NULL;
 	rec_drop_tasks(e);
 	vec_free(&e->tasks);
-	for (size_t i = 0; i < e->ckpts.n; i++)
+	for (size_t i = 0; i < e->ckpts.n; i++) {
 		rec_branch_unref(e->ckpts.v[i].branch);
+		vec_free(&e->ckpts.v[i].incalls);
+	}
 	vec_free(&e->ckpts);
 	vec_free(&e->fdoffs);
 	vec_free(&e->writes);

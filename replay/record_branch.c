@@ -5,6 +5,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/log.h"
@@ -38,6 +39,7 @@ void rec_checkpoint_taken(struct rec_engine *e, struct ckpt_list *l, const struc
 		struct rec_ckpt *k = &e->ckpts.v[i];
 		if (!ckpt_by_id(l, k->id) || k->id == c->id) {
 			rec_branch_unref(k->branch);
+			vec_free(&k->incalls);
 			continue;
 		}
 		e->ckpts.v[j++] = *k;
@@ -45,8 +47,38 @@ void rec_checkpoint_taken(struct rec_engine *e, struct ckpt_list *l, const struc
 	e->ckpts.n = j;
 	if (e->mode == REC_OFF || !e->branch)
 		return;
-	struct rec_ckpt k = { .id = c->id, .branch = rec_branch_ref(e->branch), .event = e->cursor };
+	struct rec_ckpt k = { .id = c->id, .branch = rec_branch_ref(e->branch), .event = e->cursor,
+			      .turn = e->sched_cur };
+	for (size_t i = 0; i < e->tasks.n; i++) {
+		const struct rec_task *rt = e->tasks.v[i];
+		bool in_call = e->mode == REC_RECORDING ? rt->pend == RP_RECORD && rt->sstate == SS_KERNEL
+							: rt->sstate == SS_ENTRY;
+		if (!in_call)
+			continue;
+		struct rec_incall ic = { .tid = rt->tid, .nr = rt->nr, .parked = rt->parked };
+		memcpy(ic.args, rt->args, sizeof ic.args);
+		vec_push(&k.incalls, ic);
+	}
 	vec_push(&e->ckpts, k);
+}
+
+/* Tasks that were inside a call at the checkpoint wait at its entry again (see
+ * struct rec_incall); the turn is the one the checkpoint had. */
+static void restore_incalls(struct rec_engine *e, struct inferior *inf, const struct rec_ckpt *k)
+{
+	for (size_t i = 0; i < k->incalls.n; i++) {
+		const struct rec_incall *ic = &k->incalls.v[i];
+		struct task *t = target_find_task(&inf->tg, ic->tid);
+		if (!t || t->state == TS_DEAD || t->proc->snapshot)
+			continue;
+		struct rec_task *rt = rec_task_of(e, t);
+		rt->sstate = SS_ENTRY;
+		rt->parked = ic->parked;
+		rt->nr = ic->nr;
+		memcpy(rt->args, ic->args, sizeof rt->args);
+	}
+	struct task *cur = k->turn ? target_find_task(&inf->tg, k->turn) : NULL;
+	e->sched_cur = cur && cur->state != TS_DEAD && !cur->proc->snapshot ? cur->tid : 0;
 }
 
 int64_t rec_checkpoint_event(const struct rec_engine *e, int id)
@@ -81,6 +113,8 @@ void rec_checkpoint_restored(struct rec_engine *e, struct inferior *inf, const s
 	sched_reset(e, inf->cur);
 	e->sched_cur = 0;   /* the next event's task takes the turn */
 	e->mode = e->cursor < rec_branch_len(e->branch) ? REC_REPLAYING : REC_RECORDING;
+	if (e->mode == REC_REPLAYING)
+		restore_incalls(e, inf, k);
 	if (e->mode == REC_RECORDING && !e->enabled)
 		e->mode = REC_OFF;
 	inf->policy = &e->policy;

@@ -42,6 +42,10 @@ struct rec_task {
 	/* scheduling (sched_tasks.h) */
 	bool held;                  /* wants to run; not its turn */
 	enum { SS_READY, SS_KERNEL, SS_ENTRY, SS_WAIT } sstate;
+	/* replay, with SS_ENTRY: stopped at a call's entry before its event came up
+	 * (the log has the results of calls other tasks were in first); the entry is
+	 * dealt with when it does */
+	bool parked;
 	/* record: an asynchronous signal seen at a signal-delivery stop, logged when the
 	 * task resumes with it (the user may have discarded or replaced it) */
 	bool sig_seen;
@@ -71,11 +75,23 @@ struct rec_tcount {
 	uint64_t n;
 };
 
+/* A task that stood inside a call when a checkpoint was taken (blocked in the
+ * kernel while another thread had the turn). Restored, it makes the call again and
+ * must wait at its entry for the call's logged result, as it did in the recording. */
+struct rec_incall {
+	pid_t tid;
+	int nr;
+	uint64_t args[6];
+	bool parked;                /* replay: its event had not come up (rec_task.parked) */
+};
+
 /* A checkpoint's place in history. */
 struct rec_ckpt {
 	int id;
 	struct rec_branch *branch;  /* a reference */
 	uint64_t event;
+	pid_t turn;                 /* the task whose turn it was */
+	VEC(struct rec_incall) incalls;
 };
 
 /* A descriptor whose kernel offset lags behind the replayed one. */

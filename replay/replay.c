@@ -432,6 +432,19 @@ out:
 	return res;
 }
 
+/* The event is the result of a call its task waits in (restored inside it from a
+ * checkpoint, or gave way there). */
+static bool waits_for_result(struct rec_engine *e, struct inferior *inf, const struct trace_ev *ev)
+{
+	if (ev->type != TR_SYSCALL && ev->type != TR_MMAP)
+		return false;
+	struct task *o = target_find_task(&inf->tg, rpl_live_tid(e, ev->tid));
+	if (!o || o->state == TS_DEAD || o->proc->snapshot)
+		return false;
+	const struct rec_task *ort = rec_task_of(e, o);
+	return ort->sstate == SS_ENTRY && !ort->parked;
+}
+
 int rpl_sys_entry(struct rec_engine *e, struct inferior *inf, struct task *t, int nr)
 {
 	struct rec_task *rt = rec_task_of(e, t);
@@ -443,6 +456,8 @@ int rpl_sys_entry(struct rec_engine *e, struct inferior *inf, struct task *t, in
 	int d = sched_rpl_drive(e, inf);
 	if (d < 0)
 		return d;
+	if (t->state != TS_STOPPED)
+		return 1;   /* the drive gave it its waiting call's result: it runs on */
 	const struct trace_ev *ev = rpl_peek(e);
 	if (ev && ev->type == TR_END)
 		ev = NULL;   /* the process ends as recorded only by exiting */
@@ -465,6 +480,16 @@ int rpl_sys_entry(struct rec_engine *e, struct inferior *inf, struct task *t, in
 	if (rpl_live_tid(e, ev->tid) != t->tid) {
 		if (rt->sstate == SS_ENTRY)
 			return 1;   /* made the call again after a snapshot: it still waits */
+		if (waits_for_result(e, inf, ev)) {
+			/* Recorded, the other task's result came first: wait for it here. */
+			rt->sstate = SS_ENTRY;
+			rt->parked = true;
+			rt->nr = nr;
+			memcpy(rt->args, args, sizeof args);
+			pr_trace(LM_REPLAY, "tid %d: parked at its %s until event %" PRIu64 " of %d",
+				 t->tid, sc_name(nr), e->cursor, ev->tid);
+			return 1;
+		}
 		struct sbuf got = { 0 }, want = { 0 };
 		rpl_format_call(&got, nr, args);
 		format_event(&want, ev);
@@ -474,6 +499,7 @@ int rpl_sys_entry(struct rec_engine *e, struct inferior *inf, struct task *t, in
 		sbuf_free(&want);
 		return x;
 	}
+	rt->parked = false;
 	if (ev->type == TR_SCHED && ev->sched.reason == TRSCHED_BLOCK) {
 		/* It gave way at this call: it waits here for its result. */
 		rt->sstate = SS_ENTRY;
@@ -580,6 +606,8 @@ int rpl_apply_exit(struct rec_engine *e, struct inferior *inf, struct task *t)
 			r->rax = sys->ret == -516 ? 219 : (uint64_t)(int64_t)sys->nr;
 			r->rip -= 2;
 		}
+		pr_trace(LM_REPLAY, "tid %d: %s interrupted (%" PRId64 "), made again", t->tid,
+			 sc_name(sys->nr), sys->ret);
 		return rec_resume_want(e, inf, t) < 0 ? 0 : 1;
 	}
 	if (rt->placeholder >= 0 || rt->fds_pair) {

@@ -34,6 +34,9 @@ struct rv {
 	uint64_t t_restore;           /* now_ns() of that restore */
 	uint64_t t0;
 	unsigned restores;
+	/* the front end's notice sink, while the replays' thread notices are dropped */
+	void (*notice_fn)(void *ctx, const char *msg);
+	void *notice_ctx;
 };
 
 /* ---- reverse_run.c: the context and replay primitives ---- */

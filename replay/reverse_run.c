@@ -37,6 +37,21 @@ struct task *rv_task(struct rv *r, pid_t rec_tid)
 	return t && t->state != TS_DEAD && !t->proc->snapshot ? t : NULL;
 }
 
+/* During a reverse command threads come and go many times over: the user hears of
+ * none of it (as under rr), only of the stop. Other notices pass. */
+static void quiet_notice(void *ctx, const char *msg)
+{
+	struct rv *r = ctx;
+	static const char *const dropped[] = { "[New Thread ", "[Thread ", "[LWP ", "[New LWP " };
+	for (size_t i = 0; i < sizeof dropped / sizeof *dropped; i++)
+		if (!strncmp(msg, dropped[i], strlen(dropped[i])))
+			return;
+	if (r->notice_fn)
+		r->notice_fn(r->notice_ctx, msg);
+	else
+		vec_push(&r->inf->notices, xstrdup(msg));
+}
+
 int rv_begin(struct rv *r, struct session *s, struct stop *st)
 {
 	memset(r, 0, sizeof *r);
@@ -64,6 +79,10 @@ int rv_begin(struct rv *r, struct session *s, struct stop *st)
 		b->temporary = false;   /* a replay passes it many times; deleted at the end if
 		                           the command stops there */
 	}
+	r->notice_fn = r->inf->notice_fn;
+	r->notice_ctx = r->inf->notice_ctx;
+	r->inf->notice_fn = quiet_notice;
+	r->inf->notice_ctx = r;
 	r->user_on = true;
 	rv_user(r, false);
 	r->live_saved = r->e->live_at_end;
@@ -86,6 +105,10 @@ void rv_user(struct rv *r, bool on)
 void rv_end(struct rv *r, struct stop *st)
 {
 	struct inferior *inf = r->inf;
+	if (inf->notice_fn == quiet_notice) {
+		inf->notice_fn = r->notice_fn;
+		inf->notice_ctx = r->notice_ctx;
+	}
 	run_drop_internal(inf, BPI_UNTIL);
 	r->e->have_target = false;
 	r->e->live_at_end = r->live_saved;

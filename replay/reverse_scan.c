@@ -333,9 +333,12 @@ static void at_start(struct rv *r, struct rv_scan *sc, struct tl_node *from, str
 	}
 	if (!r->user_on)
 		return;
+	/* The user's stop there was in the thread current at the snapshot, which need
+	 * not be the one reversing (another thread's breakpoint hit). */
+	struct task *ct = r->inf->cur && r->inf->cur->state == TS_STOPPED ? r->inf->cur : t;
 	struct stop st;
-	if (user_break_here(r, t, &st)) {
-		st.task = t;
+	if (user_break_here(r, ct, &st)) {
+		st.task = ct;
 		note_user_stop(r, sc, &st);
 	}
 	if (from->hit && from->hit->reason == SR_WATCHPOINT) {

@@ -306,6 +306,7 @@ int sched_rpl_resume(struct rec_engine *e, struct inferior *inf, struct task *t)
 		if (!cur)
 			e->sched_cur = t->tid;
 		rt->held = false;
+		pr_trace(LM_REPLAY, "tid %d runs (turn of %d)", t->tid, e->sched_cur);
 		return 0;
 	}
 	rt->held = true;
@@ -357,6 +358,8 @@ int sched_rpl_drive(struct rec_engine *e, struct inferior *inf)
 		const struct trace_ev *ev = rpl_peek(e);
 		if (!ev || !ev->tid)
 			return 0;
+		if (e->have_target && e->cursor >= e->target.event)
+			return 0;   /* the target point comes before this event */
 		struct task *owner = live_task(inf, rpl_live_tid(e, ev->tid));
 		if (ev->type == TR_SCHED && !owner) {
 			/* The task that gave way is gone (EXIT): the next one runs. */
@@ -376,6 +379,23 @@ int sched_rpl_drive(struct rec_engine *e, struct inferior *inf)
 			pr_trace(LM_REPLAY, "drive: event %" PRIu64 " of %d: state %d sstate %d pend %d "
 				 "in_syscall %d last_ev %s", e->cursor, owner->tid, owner->state,
 				 ort->sstate, ort->pend, owner->in_syscall, tev_name(owner->last_ev));
+		if (ort->parked) {
+			/* Its call's entry waited for this event: deal with it now. */
+			if (owner->state != TS_STOPPED)
+				return 0;
+			if (!(owner->in_syscall && owner->last_ev == TEV_SECCOMP)) {
+				target_resume(&inf->tg, owner, RESUME_CONT);   /* restored: again */
+				return 0;
+			}
+			ort->sstate = SS_READY;
+			ort->parked = false;
+			int r = rpl_sys_entry(e, inf, owner, ort->nr);
+			if (r < 0)
+				return r;
+			if (owner->state == TS_STOPPED && !ort->parked && ort->sstate == SS_READY)
+				return 0;   /* dealt with, and waiting: nothing more to drive */
+			continue;
+		}
 		if ((ev->type == TR_SYSCALL || ev->type == TR_MMAP) && ort->sstate == SS_ENTRY) {
 			/* The result of a call this task made before giving way. */
 			if (owner->state != TS_STOPPED)
