@@ -875,6 +875,7 @@ static int on_event(void *ctx, struct inferior *inf, struct tev *ev)
 		}
 		if (e->mode == REC_REPLAYING)
 			return rpl_sig_stop(e, inf, t);
+		rec_restart_flush(e, inf, t);
 		return rec_sig_stop(e, inf, t);
 	}
 	case TEV_BREAKPOINT:

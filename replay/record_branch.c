@@ -51,8 +51,9 @@ void rec_checkpoint_taken(struct rec_engine *e, struct ckpt_list *l, const struc
 			      .turn = e->sched_cur };
 	for (size_t i = 0; i < e->tasks.n; i++) {
 		const struct rec_task *rt = e->tasks.v[i];
-		bool in_call = e->mode == REC_RECORDING ? rt->pend == RP_RECORD && rt->sstate == SS_KERNEL
-							: rt->sstate == SS_ENTRY;
+		bool in_call = e->mode == REC_RECORDING ?
+			       (rt->pend == RP_RECORD || rt->rs_pend) && rt->sstate == SS_KERNEL :
+			       rt->sstate == SS_ENTRY;
 		if (!in_call)
 			continue;
 		struct rec_incall ic = { .tid = rt->tid, .nr = rt->nr, .parked = rt->parked };
@@ -130,8 +131,12 @@ void rec_after_stop(struct rec_engine *e, struct inferior *inf)
 	e->watching = false;
 	if (e->mode == REC_OFF)
 		return;
-	/* Everyone stopped for the user; the run loop asks again on the next resume. */
+	/* Everyone stopped for the user; the run loop asks again on the next resume. The
+	 * time slice starts again then: the user's pause is not the thread's run time
+	 * (a slice that ran out meanwhile preempted the thread at once, on the breakpoint
+	 * it stood at, a position the replay's step off the breakpoint goes past). */
 	e->preempting = 0;
+	e->slice_end = 0;
 	for (size_t i = 0; i < e->tasks.n; i++)
 		e->tasks.v[i]->held = false;
 	e->writes.n = e->write_pids.n = 0;

@@ -38,6 +38,11 @@ struct rec_task {
 	bool shmat_inject;          /* replay: attach a segment like the recorded one there */
 	bool restart_fix;           /* replay: an interrupted call: restore orig_rax at exit */
 	bool passthru;              /* a skipped call passing to its exit stop */
+	/* record: the call came back with a restart code while no signal was pending (a
+	 * stop of rewind's interrupted it): the kernel makes it again, the same call
+	 * going on, logged once at its real end. A signal stop first logs it after all. */
+	bool rs_pend;
+	int64_t rs_ret;
 	bool fix_orig;              /* ... where orig_rax must say the call again (replay) */
 	/* scheduling (sched_tasks.h) */
 	bool held;                  /* wants to run; not its turn */
@@ -250,6 +255,9 @@ int rec_vdso_patch(struct proc *p);
 
 /* ---- replay.c ---- */
 int rpl_sys_entry(struct rec_engine *e, struct inferior *inf, struct task *t, int nr);
+/* Record: t stops for a signal with an interrupted call not logged (rs_pend): log it
+ * now, as interrupted; the signal's handler decides what the program sees. */
+void rec_restart_flush(struct rec_engine *e, struct inferior *inf, struct task *t);
 int rpl_sys_exit(struct rec_engine *e, struct inferior *inf, struct task *t);
 /* The next event to replay, or NULL at the end of the branch. */
 const struct trace_ev *rpl_peek(struct rec_engine *e);

@@ -33,6 +33,8 @@ static void warn_once(struct rec_engine *e, struct inferior *inf, int nr, const 
 	inf_notice(inf, "[record: %s (syscall %d) %s]", name ? name : "unknown", nr, why);
 }
 
+static int restart_goes_on(struct rec_engine *e, struct inferior *inf, struct task *t, int nr);
+
 int rec_sys_entry(struct rec_engine *e, struct inferior *inf, struct task *t, int nr)
 {
 	struct rec_task *rt = rec_task_of(e, t);
@@ -40,6 +42,8 @@ int rec_sys_entry(struct rec_engine *e, struct inferior *inf, struct task *t, in
 	int err = task_get_regs(t, &r);
 	if (err < 0)
 		return 0;
+	if (restart_goes_on(e, inf, t, nr))
+		return 1;
 	const struct sc_entry *se = sc_get(nr);
 	uint64_t args[6];
 	rec_regs_args(r, args);
@@ -208,6 +212,65 @@ static bool is_restart(int64_t ret)
 	return ret <= -512 && ret >= -516;   /* ERESTARTSYS .. ERESTART_RESTARTBLOCK */
 }
 
+/* A signal t may take now: pending for it or its process and not blocked. */
+static bool signal_pending(struct task *t)
+{
+	char path[64], *s;
+	snprintf(path, sizeof path, "/proc/%d/task/%d/status", t->proc->pid, t->tid);
+	if (read_file(path, &s, NULL) < 0)
+		return true;   /* cannot tell: log the interruption */
+	uint64_t pnd = 0, shd = 0, blk = 0;
+	char *p;
+	if ((p = strstr(s, "\nSigPnd:")))
+		pnd = strtoull(p + 8, NULL, 16);
+	if ((p = strstr(s, "\nShdPnd:")))
+		shd = strtoull(p + 8, NULL, 16);
+	if ((p = strstr(s, "\nSigBlk:")))
+		blk = strtoull(p + 8, NULL, 16);
+	free(s);
+	return ((pnd | shd) & ~blk) != 0;
+}
+
+static void log_interrupted(struct rec_engine *e, struct inferior *inf, struct task *t,
+			    struct rec_task *rt, int64_t ret)
+{
+	struct trace_ev ev = { .type = TR_SYSCALL, .tid = t->tid };
+	ev.sys.nr = rt->nr;
+	memcpy(ev.sys.args, rt->args, sizeof rt->args);
+	ev.sys.ret = ret;
+	ev.sys.flags = TRS_INTERRUPTED;
+	rec_log(e, inf, &ev);
+}
+
+void rec_restart_flush(struct rec_engine *e, struct inferior *inf, struct task *t)
+{
+	struct rec_task *rt = rec_task_of(e, t);
+	if (!rt->rs_pend)
+		return;
+	rt->rs_pend = false;
+	log_interrupted(e, inf, t, rt, rt->rs_ret);
+	rt->sstate = SS_READY;
+}
+
+/* The call t comes back to after an unlogged interruption (rs_pend) goes on. */
+static int restart_goes_on(struct rec_engine *e, struct inferior *inf, struct task *t, int nr)
+{
+	struct rec_task *rt = rec_task_of(e, t);
+	if (!rt->rs_pend)
+		return 0;
+	if (nr != rt->nr && !(nr == 219 && rt->rs_ret == -516)) {
+		rec_restart_flush(e, inf, t);   /* not the same call after all */
+		return 0;
+	}
+	rt->rs_pend = false;
+	rt->pend = RP_RECORD;
+	pr_trace(LM_REPLAY, "tid %d: its %s goes on after an interruption", t->tid, sc_name(rt->nr));
+	int x = target_resume(&inf->tg, t, RESUME_SYSCALL);
+	if (x == 0 && rt->sstate != SS_KERNEL)
+		sched_rec_blocking(e, t);
+	return 1;
+}
+
 int rec_sys_exit(struct rec_engine *e, struct inferior *inf, struct task *t)
 {
 	struct rec_task *rt = rec_task_of(e, t);
@@ -216,15 +279,19 @@ int rec_sys_exit(struct rec_engine *e, struct inferior *inf, struct task *t)
 	if (task_get_regs(t, &r) < 0)
 		return 0;
 	int64_t ret = (int64_t)r->rax;
+	if (is_restart(ret) && !signal_pending(t)) {
+		/* rewind's own stop interrupted it: the kernel makes the call again when
+		 * the task resumes (a seccomp stop: restart_goes_on), nothing to log. */
+		rt->rs_pend = true;
+		rt->rs_ret = ret;
+		if (rt->sstate == SS_KERNEL)   /* back into the kernel, whoever's turn it is */
+			return target_resume(&inf->tg, t, RESUME_CONT) < 0 ? 0 : 1;
+		return rec_resume_want(e, inf, t) < 0 ? 0 : 1;
+	}
 	if (is_restart(ret)) {
 		/* Interrupted before it completed: the kernel restarts it, or a handler
 		 * runs and the program sees EINTR. Replay reproduces the restart code. */
-		struct trace_ev ev = { .type = TR_SYSCALL, .tid = t->tid };
-		ev.sys.nr = rt->nr;
-		memcpy(ev.sys.args, rt->args, sizeof rt->args);
-		ev.sys.ret = ret;
-		ev.sys.flags = TRS_INTERRUPTED;
-		rec_log(e, inf, &ev);
+		log_interrupted(e, inf, t, rt, ret);
 		if (sched_rec_back(e, inf, t))
 			return 1;
 		return rec_resume_want(e, inf, t) < 0 ? 0 : 1;

@@ -432,19 +432,6 @@ out:
 	return res;
 }
 
-/* The event is the result of a call its task waits in (restored inside it from a
- * checkpoint, or gave way there). */
-static bool waits_for_result(struct rec_engine *e, struct inferior *inf, const struct trace_ev *ev)
-{
-	if (ev->type != TR_SYSCALL && ev->type != TR_MMAP)
-		return false;
-	struct task *o = target_find_task(&inf->tg, rpl_live_tid(e, ev->tid));
-	if (!o || o->state == TS_DEAD || o->proc->snapshot)
-		return false;
-	const struct rec_task *ort = rec_task_of(e, o);
-	return ort->sstate == SS_ENTRY && !ort->parked;
-}
-
 int rpl_sys_entry(struct rec_engine *e, struct inferior *inf, struct task *t, int nr)
 {
 	struct rec_task *rt = rec_task_of(e, t);
@@ -480,7 +467,7 @@ int rpl_sys_entry(struct rec_engine *e, struct inferior *inf, struct task *t, in
 	if (rpl_live_tid(e, ev->tid) != t->tid) {
 		if (rt->sstate == SS_ENTRY)
 			return 1;   /* made the call again after a snapshot: it still waits */
-		if (waits_for_result(e, inf, ev)) {
+		if (sched_rpl_result_due(e, inf, ev)) {
 			/* Recorded, the other task's result came first: wait for it here. */
 			rt->sstate = SS_ENTRY;
 			rt->parked = true;

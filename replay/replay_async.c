@@ -304,6 +304,9 @@ int rpl_prepare(struct rec_engine *e, struct inferior *inf, struct task *t)
 		return 0;
 	}
 	if (!pos_matches(t, p)) {
+		pr_trace(LM_REPLAY, "tid %d: at %#" PRIx64 ", its position is %#" PRIx64 " (k %" PRIu64
+			 ", %" PRIu64 " events so far)", t->tid, task_pc(t), p->pc, p->k,
+			 rec_thread_events(e, rpl_rec_tid(e, t->tid)));
 		if (!rt->ff && p->run_ns >= FF_MIN_NS && rt->last_cpu && ev &&
 		    rt->ff_event != e->cursor + 1 && !getenv("REWIND_REPLAY_EXACT")) {
 			/* Far away: run untrapped most of the recorded way first. */

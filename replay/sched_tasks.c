@@ -298,9 +298,42 @@ static struct task *turn(struct rec_engine *e, struct inferior *inf)
 	return cur;
 }
 
+static int drive(struct rec_engine *e, struct inferior *inf, bool *moved);
+
+bool sched_rpl_result_due(struct rec_engine *e, struct inferior *inf, const struct trace_ev *ev)
+{
+	if (!ev || (ev->type != TR_SYSCALL && ev->type != TR_MMAP))
+		return false;
+	if (e->have_target && e->cursor >= e->target.event)
+		return false;   /* the target point comes first */
+	struct task *o = live_task(inf, rpl_live_tid(e, ev->tid));
+	if (!o)
+		return false;
+	const struct rec_task *ort = rec_task_of(e, o);
+	return ort->sstate == SS_ENTRY && !ort->parked;
+}
+
 int sched_rpl_resume(struct rec_engine *e, struct inferior *inf, struct task *t)
 {
 	struct rec_task *rt = rec_task_of(e, t);
+	const struct trace_ev *next = rpl_peek(e);
+	if (next && rpl_live_tid(e, next->tid) != t->tid && sched_rpl_result_due(e, inf, next) &&
+	    sched_live_tasks(inf) > 1) {
+		/* Recorded, that result came before anything t did next: apply it if its
+		 * task stands at the call, else hold t until it does (run_turn). */
+		rt->held = false;
+		bool moved = false;
+		if (drive(e, inf, &moved) < 0)
+			return 1;
+		next = rpl_peek(e);
+	}
+	if (next && rpl_live_tid(e, next->tid) != t->tid && sched_rpl_result_due(e, inf, next) &&
+	    sched_live_tasks(inf) > 1) {
+		rt->held = true;
+		pr_trace(LM_REPLAY, "tid %d held (event %" PRIu64 " is %d's result)", t->tid,
+			 e->cursor, next->tid);
+		return 1;
+	}
 	struct task *cur = turn(e, inf);
 	if (!cur || cur == t || sched_live_tasks(inf) <= 1) {
 		if (!cur)
@@ -352,7 +385,32 @@ int sched_rpl_kick(struct rec_engine *e, struct inferior *inf)
 	return 0;
 }
 
+/* After the drive: the task whose turn it is, held behind results now applied, runs. */
+static void run_turn(struct rec_engine *e, struct inferior *inf)
+{
+	struct task *u = turn(e, inf);
+	if (!u || u->state != TS_STOPPED)
+		return;
+	struct rec_task *ur = rec_task_of(e, u);
+	if (!ur->held || ur->sstate != SS_READY || ur->pend != RP_NONE)
+		return;
+	const struct trace_ev *next = rpl_peek(e);
+	if (next && rpl_live_tid(e, next->tid) != u->tid && sched_rpl_result_due(e, inf, next))
+		return;
+	pr_debug(LM_REPLAY, "turn: %d, after the results logged before it", u->tid);
+	run_next(e, inf, u);
+}
+
 int sched_rpl_drive(struct rec_engine *e, struct inferior *inf)
+{
+	bool moved = false;
+	int r = drive(e, inf, &moved);
+	if (r == 0 && moved && !e->have_stop)
+		run_turn(e, inf);
+	return r;
+}
+
+static int drive(struct rec_engine *e, struct inferior *inf, bool *moved)
 {
 	for (int guard = 0; guard < 1024; guard++) {
 		const struct trace_ev *ev = rpl_peek(e);
@@ -406,6 +464,7 @@ int sched_rpl_drive(struct rec_engine *e, struct inferior *inf)
 				return 0;
 			}
 			ort->sstate = SS_READY;
+			*moved = true;
 			pr_debug(LM_REPLAY, "tid %d: result of its %s (event %" PRIu64 ")", owner->tid,
 				 sc_name(ort->nr), e->cursor);
 			int r = rpl_apply_entry(e, inf, owner, ort->nr, ort->args, ev);
