@@ -9,10 +9,11 @@ sig=$PROGS/rev_signals
 # replay_broke OUT: the replay itself failed (a divergence of the recording, the engine
 # not reaching a recorded point): the reverse commands cannot be judged on that run.
 replay_broke() { printf '%s\n' "$1" | grep -E 'replay diverged|The replay stopped before|The replay did not reach' | head -1; }
-# judge OUT NAME: skip the checks of a run whose replay failed, saying why.
+# judge OUT NAME: a run whose replay failed fails once, saying why (its other checks
+# would only repeat it).
 judge() {
   local why; why=$(replay_broke "$1")
-  if [ -n "$why" ]; then skip "$2" "the multithreaded replay failed on this run: $why"; return 1; fi
+  if [ -n "$why" ]; then fail "$2" "the multithreaded replay failed on this run: $why"; return 1; fi
   return 0
 }
 
