@@ -836,9 +836,26 @@ static int on_exec(struct rec_engine *e, struct inferior *inf, struct task *t)
 	return 0;
 }
 
+static int on_event_of(struct rec_engine *e, struct inferior *inf, struct tev *ev);
+
 static int on_event(void *ctx, struct inferior *inf, struct tev *ev)
 {
 	struct rec_engine *e = ctx;
+	int r = on_event_of(e, inf, ev);
+	if (r >= 0 && e->halt_event && e->cursor >= e->halt_event && !e->halted &&
+	    e->mode == REC_REPLAYING && !e->have_stop) {
+		e->halted = true;
+		struct stop st = { .reason = SR_INTERRUPTED, .print = SP_SRC_AND_LOC };
+		struct task *t = ev->task && ev->task->state != TS_DEAD ? ev->task : inf->cur;
+		if (t)
+			stop_fill_thread(&st, t);
+		return rec_request_stop(e, &st);
+	}
+	return r;
+}
+
+static int on_event_of(struct rec_engine *e, struct inferior *inf, struct tev *ev)
+{
 	struct task *t = ev->task;
 	if (!t || t->proc->snapshot)
 		return 0;

@@ -156,6 +156,10 @@ struct rec_engine {
 	uint64_t exit_sum;
 	bool have_target;           /* pos_run_to(): stop at this point */
 	struct pos_point target;
+	/* replay: stop (SR_INTERRUPTED, halted set) once the cursor reaches this event
+	 * (0: never); a scan with a loose end knows it is past its end then */
+	uint64_t halt_event;
+	bool halted;
 	int emit_fd;                /* replay: re-emit recorded program output here, -1 */
 	bool warned[SC_TABLE_SIZE]; /* "replay may differ" notices, once per syscall */
 	bool ptrace_refused;        /* record: the program's first ptrace call stopped it */

@@ -424,6 +424,8 @@ int rv_scan_run(struct rv *r, struct tl_node *from, const struct pos_point *end,
 	uint64_t until = loose_until(r, from, end, sc);
 	if (until) {
 		en->have_target = false;
+		en->halt_event = end->event + 1;   /* past end for sure: enough */
+		en->halted = false;
 		arm_until(r, until, 0);
 		pr_debug(LM_REPLAY, "reverse scan: loose end, until coordinate %" PRIu64 " (end %" PRIu64
 			 ", limit %" PRIu64 ")", until, tl_find_pos(r->s, end)->cpu, sc->loose_limit->cpu);
@@ -485,6 +487,10 @@ int rv_scan_run(struct rv *r, struct tl_node *from, const struct pos_point *end,
 		/* ER_STOP */
 		if (st->reason == SR_ERROR)
 			rv_pending_stop(r, st);
+		if (until && st->reason == SR_INTERRUPTED && en->halted) {
+			sc->reached = true;   /* past end's event, short of the limit */
+			break;
+		}
 		if (until && st->reason == SR_INTERRUPTED && tl_disarm(r->s)) {
 			tl_drain_interrupt(r->s);
 			if (!arm_until(r, until, traps)) {
@@ -499,6 +505,14 @@ int rv_scan_run(struct rv *r, struct tl_node *from, const struct pos_point *end,
 			continue;
 		}
 		if (st->reason == SR_LOCATION) {
+			sc->reached = true;
+			break;
+		}
+		if (until && st->reason == SR_HISTORY_END && en->cursor >= end->event &&
+		    en->cursor <= sc->loose_limit->pos.event) {
+			/* The log ended before the CPU coordinate came (a replay's CPU clock
+			 * runs slower where the recording trapped more): past end, and not
+			 * past the limit, so nothing was missed. */
 			sc->reached = true;
 			break;
 		}
@@ -545,6 +559,8 @@ int rv_scan_run(struct rv *r, struct tl_node *from, const struct pos_point *end,
 	}
 out:
 	en->have_target = false;
+	en->halt_event = 0;
+	en->halted = false;
 	if (until && tl_disarm(r->s))
 		tl_drain_interrupt(r->s);
 	run_drop_internal(inf, BPI_UNTIL);
