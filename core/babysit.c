@@ -14,6 +14,7 @@
  * there and resumes them. */
 #include <dirent.h>
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,7 +133,7 @@ static void take_handover_stop(pid_t tid)
 }
 
 /* The babysitter's loop: never returns. */
-static void babysit(const pid_t *pids, size_t n)
+static void babysit(const pid_t *pids, size_t n, int done_fd)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (seize_all(pids[i]) <= 0)
@@ -148,6 +149,13 @@ static void babysit(const pid_t *pids, size_t n)
 	}
 	for (size_t i = 0; i < n; i++)
 		kill(pids[i], SIGCONT);
+	/* Handed over: rewind may exit now. Before the SIGCONT its exit could orphan
+	 * the program's process group while it was stopped, and the kernel then sends
+	 * the group SIGHUP, which kills the program. */
+	char ok = 1;
+	if (write(done_fd, &ok, 1) < 0)
+		pr_debug(LM_CORE, "babysitter: handover report: %s", strerror(errno));
+	close(done_fd);
 	for (;;) {
 		int st;
 		pid_t tid = waitpid(-1, &st, __WALL);
@@ -155,6 +163,15 @@ static void babysit(const pid_t *pids, size_t n)
 			if (errno == EINTR)
 				continue;
 			_exit(0);   /* ECHILD: every tracee is gone */
+		}
+		if (WIFSIGNALED(st)) {
+			/* Said, since nobody else may: rewind is gone, and the program's
+			 * parent may be too. */
+			for (size_t i = 0; i < n; i++)
+				if (pids[i] == tid)
+					fprintf(stderr, "rewind: process %d (detached, babysat) was killed by "
+						"signal %d (%s)\n", tid, WTERMSIG(st), strsignal(WTERMSIG(st)));
+			continue;
 		}
 		if (!WIFSTOPPED(st))
 			continue;
@@ -207,8 +224,14 @@ pid_t babysit_spawn(const pid_t *pids, size_t n)
 		pid_t b = -ECHILD;
 		if (read(pfd[0], &b, sizeof b) != (ssize_t)sizeof b)
 			b = -ECHILD;
-		close(pfd[0]);
 		waitpid(m, NULL, __WALL);
+		/* Wait (up to 5 s) for the babysitter's word that the program runs again
+		 * (a byte), or its end (EOF). */
+		struct pollfd pf = { .fd = pfd[0], .events = POLLIN };
+		char ok;
+		if (b > 0 && (poll(&pf, 1, 5000) <= 0 || read(pfd[0], &ok, 1) != 1))
+			pr_warn(LM_CORE, "babysitter %d did not report the handover", b);
+		close(pfd[0]);
 		return b;
 	}
 	close(pfd[0]);
@@ -227,7 +250,8 @@ pid_t babysit_spawn(const pid_t *pids, size_t n)
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGCHLD, SIG_DFL);
 	for (int fd = 3; fd < 1024; fd++)
-		close(fd);
-	babysit(pids, n);
+		if (fd != pfd[1])
+			close(fd);
+	babysit(pids, n, pfd[1]);
 	_exit(0);
 }
