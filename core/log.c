@@ -1,5 +1,6 @@
 #include "log.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,10 @@ static int parse_level(const char *s, size_t n)
 	return -1;
 }
 
+/* Where messages go: stderr, or REWIND_LOG_FILE (appended, private to the user) for
+ * sessions whose stderr belongs to the program (rewind run, gdbserver --stdio). */
+static int log_fd = STDERR_FILENO;
+
 void log_init(void)
 {
 	static int done;
@@ -29,6 +34,12 @@ void log_init(void)
 	if (done || !env)
 		return;
 	done = 1;
+	const char *file = getenv("REWIND_LOG_FILE");
+	if (file && *file) {
+		int fd = open(file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			log_fd = fd;
+	}
 	for (const char *p = env; *p;) {
 		const char *end = strchr(p, ',');
 		size_t len = end ? (size_t)(end - p) : strlen(p);
@@ -68,6 +79,6 @@ void log_msg(enum log_module m, enum log_level l, const char *fmt, ...)
 	if ((size_t)n >= sizeof buf - 1)
 		n = sizeof buf - 2;
 	buf[n++] = '\n';
-	ssize_t r = write(STDERR_FILENO, buf, (size_t)n);
+	ssize_t r = write(log_fd, buf, (size_t)n);
 	(void)r;
 }

@@ -105,6 +105,10 @@ struct nest_task {
 	bool parked;
 	bool park_kicked;             /* interrupted to look again */
 	struct nest_waitreq park;
+	/* the address after the parked call's syscall instruction: where its answer
+	 * returns to (the kernel may have moved rip back meanwhile, restarting the
+	 * pause() it sleeps in, when a signal came during the stop it was kicked into) */
+	uint64_t park_rip;
 	bool conv;                    /* converted wait running: restore args at exit */
 	struct user_regs_struct conv_regs;
 	pid_t conv_pid;

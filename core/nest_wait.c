@@ -390,6 +390,7 @@ void nw_call(struct nest *n, struct nest_task *nt, long nr, const uint64_t a[6])
 	nt->parked = true;
 	nt->park_kicked = false;
 	nt->park = w;
+	nt->park_rip = regs->rip;
 	regs->orig_rax = SYS_pause;
 	t->regs_dirty = true;
 	pr_debug(LM_NEST, "tid %d: wait blocks", nt->tid);
@@ -457,6 +458,7 @@ void nw_unpark(struct nest *n, struct nest_task *nt)
 	if (!t || task_get_regs(t, &r) < 0)
 		return;
 	/* The state of a wait4/waitid interrupted in the kernel. */
+	r->rip = nt->park_rip;
 	r->orig_rax = (uint64_t)nt->park.nr;
 	r->rax = (uint64_t)-NEST_ERESTARTSYS;
 	t->regs_dirty = true;
@@ -520,6 +522,7 @@ bool nw_park_event(struct nest *n, struct nest_task *nt, struct tev *ev)
 		nt->parked = false;
 		struct user_regs_struct *regs;
 		if (task_get_regs(t, &regs) == 0) {
+			regs->rip = nt->park_rip;
 			regs->rax = (uint64_t)res;
 			regs->orig_rax = (uint64_t)nt->park.nr;
 			t->regs_dirty = true;

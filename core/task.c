@@ -121,6 +121,8 @@ int task_set_xstate(struct task *t, const uint8_t *xs, size_t len)
 int task_flush(struct task *t)
 {
 	if (t->regs_dirty) {
+		pr_trace(LM_CORE, "tid %d: SETREGS rip %#llx rax %#llx orig_rax %#llx", t->tid,
+			 t->regs.rip, t->regs.rax, t->regs.orig_rax);
 		if (ptrace(PTRACE_SETREGS, t->tid, 0, &t->regs) < 0) {
 			int e = -errno;
 			pr_err(LM_CORE, "SETREGS tid %d: %s", t->tid, strerror(errno));
