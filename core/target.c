@@ -272,6 +272,13 @@ static void classify_trap(struct task *t, const siginfo_t *si, struct tev *ev)
 			return;
 		}
 	}
+	if (si->si_code == SIGTRAP && t->last_resume == RESUME_STEP) {
+		/* The step delivered a signal: the kernel reports it at the handler's
+		 * first instruction (ptrace_notify(SIGTRAP) in signal_delivered). */
+		ev->kind = TEV_STEP;
+		ev->addr = pc;
+		return;
+	}
 	/* A SIGTRAP the program gets for real (raise, its own int3). */
 	ev->kind = TEV_SIGNAL;
 	t->pending_sig = SIGTRAP;

@@ -87,7 +87,11 @@ expect_order "signals: reverse-step out of the handler: the interrupted instruct
   '^\$1 = 1$' '^(0x[0-9a-f]+ in )?(main|step) \(.*\) at .*rev_signals\.c:(2[4-6]|44)$' '^\$2 = 1$'
 rip1=$(printf '%s\n' "$out" | grep -E '^rip ' | sed -n 1p | awk '{print $2}')
 rip2=$(printf '%s\n' "$out" | grep -E '^rip ' | sed -n 2p | awk '{print $2}')
-expect_order "signals: stepi from there enters the handler" "$out" '^#0 .*on_alarm \(sig=14\) at .*rev_signals\.c:18$'
+# (At the handler's first instruction sig's stack slot is not written yet: as in gdb,
+# its value is whatever the stack held, which differs between recordings.)
+expect_order "signals: stepi from there enters the handler" "$out" '^#0 .*on_alarm \(sig=-?[0-9]+\) at .*rev_signals\.c:18$'
+expect_not "signals: the step into the handler is a step, not a SIGTRAP the program got" "$out" \
+  'received signal SIGTRAP'
 if [ -n "$rip1" ]; then
   expect_eq "signals: reverse-stepi from the handler's entry: the interrupted instruction again" "$rip2" "$rip1"
 else
