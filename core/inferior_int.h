@@ -31,6 +31,11 @@ int run_resume(struct inferior *inf, struct run *r);
 enum ev_result run_wait(struct inferior *inf, struct run *r, struct stop *st);
 /* Stop everything, drop re-hittable breakpoint events, fill st's thread fields. */
 void run_stop_all(struct inferior *inf, struct stop *st, struct task *t);
+/* t stopped for the user on a breakpoint's address without having hit it (a step
+ * ended there, a signal came): resumed from there it steps over it, as gdb does when
+ * the pc is the stop's, rather than report a hit that did not move (inside a rep
+ * string instruction each resume starts it again). */
+void run_stopped_at(struct task *t);
 /* Execute exactly one instruction of t with every other task stopped, stepping off
  * a breakpoint if one sits at pc. Returns ER_STEP_DONE or ER_STOP (st filled). */
 enum ev_result run_single_step(struct inferior *inf, struct task *t, struct stop *st);

@@ -203,8 +203,15 @@ void run_stop_all(struct inferior *inf, struct stop *st, struct task *t)
 	inf->tg.queue.n = j;
 	if (t && t->state != TS_DEAD && followed(inf, t->proc))
 		inf->cur = t;
+	run_stopped_at(t);
 	if (st)
 		stop_fill_thread(st, t);
+}
+
+void run_stopped_at(struct task *t)
+{
+	if (t && t->state == TS_STOPPED && proc_bp_find(t->proc, task_pc(t)))
+		t->stepover = true;
 }
 
 struct breakpoint *run_internal_bp(struct inferior *inf, struct task *t, enum bp_internal kind,
@@ -721,6 +728,7 @@ int inf_stepi(struct inferior *inf, bool over_calls, struct stop *st)
 		return 0;
 	memset(st, 0, sizeof *st);
 	st->reason = SR_STEPPED;
+	run_stopped_at(t);
 	stop_fill_thread(st, t);
 	inf->cur = t;
 	return 0;

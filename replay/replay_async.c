@@ -276,6 +276,61 @@ static int arrive(struct rec_engine *e, struct inferior *inf, struct task *t,
 	return sched_replay_switch(e, inf, t, ev);
 }
 
+/* A repeated string instruction (rep/repe/repne movs, stos, lods, cmps, scas, ins,
+ * outs) at t's pc: a position inside it is a count of iterations done, which a
+ * breakpoint at the pc meets only before the first (a step stops after each). */
+static bool rep_string_at(struct task *t)
+{
+	uint8_t b[15];
+	if (proc_read(t->proc, RADDR(task_pc(t)), b, sizeof b) < 0)
+		return false;
+	bool rep = false;
+	size_t i = 0;
+	for (; i < sizeof b; i++) {
+		uint8_t c = b[i];
+		if (c == 0xf2 || c == 0xf3)
+			rep = true;
+		else if (c != 0x66 && c != 0x67 && c != 0x2e && c != 0x36 && c != 0x3e &&
+			 c != 0x26 && c != 0x64 && c != 0x65)
+			break;
+	}
+	if (i < sizeof b && (b[i] & 0xf0) == 0x40)
+		i++;   /* REX */
+	if (!rep || i >= sizeof b)
+		return false;
+	uint8_t op = b[i];
+	return (op >= 0xa4 && op <= 0xa7) || (op >= 0xaa && op <= 0xaf) || (op >= 0x6c && op <= 0x6f);
+}
+
+/* Step t through the iterations of the string instruction it stands at, looking for
+ * p. Returns 1 (t stands at p), 0 (the instruction finished: t is past it, or an
+ * event came that the run loop must see, queued), <0 (t is gone). */
+static int rep_search(struct inferior *inf, struct task *t, const struct trace_pos *p)
+{
+	uint64_t pc = task_pc(t);
+	for (;;) {
+		struct user_regs_struct *r;
+		if (task_get_regs(t, &r) < 0)
+			return -ESRCH;
+		r->eflags |= 0x10000;   /* RF: not the breakpoint at pc again */
+		t->regs_dirty = true;
+		struct tev ev;
+		int e = task_resume(t, RESUME_STEP);
+		if (e == 0)
+			e = target_wait_task(&inf->tg, t, &ev);
+		if (e < 0)
+			return e;
+		if (ev.kind != TEV_STEP && ev.kind != TEV_HWBP) {
+			target_queue_push(&inf->tg, &ev);
+			return 0;
+		}
+		if (task_pc(t) != pc)
+			return 0;
+		if (pos_matches(t, p))
+			return 1;
+	}
+}
+
 int rpl_prepare(struct rec_engine *e, struct inferior *inf, struct task *t)
 {
 	struct rec_task *rt = rec_task_of(e, t);
@@ -303,10 +358,20 @@ int rpl_prepare(struct rec_engine *e, struct inferior *inf, struct task *t)
 		arm(e, t, rt, p->pc);
 		return 0;
 	}
+	if (!pos_matches(t, p) && task_pc(t) == p->pc && rep_string_at(t)) {
+		/* Standing at the repeated instruction the position is inside (restored
+		 * there): a breakpoint would not see the iterations. */
+		int r = rep_search(inf, t, p);
+		if (r < 0)
+			return r;
+		if (t->state != TS_STOPPED)
+			return 1;
+	}
 	if (!pos_matches(t, p)) {
 		pr_trace(LM_REPLAY, "tid %d: at %#" PRIx64 ", its position is %#" PRIx64 " (k %" PRIu64
-			 ", %" PRIu64 " events so far)", t->tid, task_pc(t), p->pc, p->k,
-			 rec_thread_events(e, rpl_rec_tid(e, t->tid)));
+			 ", %" PRIu64 " events so far; gpr %016" PRIx64 " want %016" PRIx64 ")", t->tid,
+			 task_pc(t), p->pc, p->k, rec_thread_events(e, rpl_rec_tid(e, t->tid)),
+			 pos_gprhash(t), p->gprhash);
 		if (!rt->ff && p->run_ns >= FF_MIN_NS && rt->last_cpu && ev &&
 		    rt->ff_event != e->cursor + 1 && !getenv("REWIND_REPLAY_EXACT")) {
 			/* Far away: run untrapped most of the recorded way first. */
@@ -350,6 +415,13 @@ int rec_live_target(struct rec_engine *e, struct inferior *inf, struct task *t)
 			rpl_search_cancel(e, t, rt);
 		return 0;
 	}
+	if (!pos_matches(t, p) && task_pc(t) == p->pc && rep_string_at(t)) {
+		int r = rep_search(inf, t, p);   /* as in rpl_prepare */
+		if (r < 0)
+			return r;
+		if (t->state != TS_STOPPED)
+			return 0;
+	}
 	if (!pos_matches(t, p)) {
 		arm(e, t, rt, p->pc);
 		return 0;
@@ -357,6 +429,23 @@ int rec_live_target(struct rec_engine *e, struct inferior *inf, struct task *t)
 	if (rt->search != SRCH_NONE)
 		rpl_search_cancel(e, t, rt);
 	return arrive(e, inf, t, NULL);
+}
+
+/* t stands at its search's position: the search ends and the event (or the target)
+ * is acted on. hw: the search used a debug register, other_slots: others fired too. */
+static int found(struct rec_engine *e, struct inferior *inf, struct task *t, const struct trace_ev *ev,
+		 bool hw, bool other_slots)
+{
+	struct rec_task *rt = rec_task_of(e, t);
+	rpl_search_cancel(e, t, rt);
+	int r = arrive(e, inf, t, ev);
+	if (r < 0)
+		return r;
+	if (!hw || other_slots)
+		return 0;   /* the run loop steps off the int3 / sees other slots */
+	if (r > 0)
+		return 1;   /* t is held: another thread runs */
+	return rec_run(e, inf, t, rec_task_of(e, t)->want) < 0 ? 0 : 1;
 }
 
 int rpl_search_hit(struct rec_engine *e, struct inferior *inf, struct task *t, struct tev *tev)
@@ -369,17 +458,21 @@ int rpl_search_hit(struct rec_engine *e, struct inferior *inf, struct task *t, s
 		return 0;
 	const struct trace_ev *ev;
 	const struct trace_pos *p = due(e, t, &ev);
-	if (p && pos_matches(t, p)) {
-		bool hw = rt->search == SRCH_HW;
-		rpl_search_cancel(e, t, rt);
-		int r = arrive(e, inf, t, ev);
+	bool other_slots = rt->search == SRCH_HW && (tev->msg & ~(1u << rt->search_slot));
+	if (p && pos_matches(t, p))
+		return found(e, inf, t, ev, rt->search == SRCH_HW, other_slots);
+	if (p && rt->search == SRCH_HW && !other_slots && rep_string_at(t)) {
+		int r = rep_search(inf, t, p);
 		if (r < 0)
-			return r;
-		if (!hw || (tev->msg & ~(1u << rt->search_slot)))
-			return 0;   /* the run loop steps off the int3 / sees other slots */
+			return 0;
 		if (r > 0)
-			return 1;   /* t is held: another thread runs */
-		return rec_run(e, inf, t, rec_task_of(e, t)->want) < 0 ? 0 : 1;
+			return found(e, inf, t, ev, true, false);
+		if (t->state == TS_STOPPED && task_pc(t) != rt->search_pc) {
+			/* Past the instruction, armed still: go on. */
+			enum resume_mode m = rt->want == RESUME_STEP ? RESUME_STEP : RESUME_CONT;
+			return target_resume(&inf->tg, t, m) < 0 ? 0 : 1;
+		}
+		return 0;
 	}
 	pr_trace(LM_REPLAY, "tid %d: hit %#" PRIx64 " is not the position (gpr %016" PRIx64
 		 " want %016" PRIx64 ")", t->tid, task_pc(t), pos_gprhash(t), p ? p->gprhash : 0);

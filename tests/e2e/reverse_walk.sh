@@ -66,4 +66,25 @@ for w in $(seq 1 "$walks"); do
   if [ -z "$bad" ]; then ok "walk $w (${fwd[*]}): back to the same states"
   else fail "walk $w (${fwd[*]}): $bad" "$out"; fi
 done
+# Inside a repeated string instruction (tests/progs/rev_rep: rep stosb over 4096 bytes,
+# twice): a step stops after each iteration, rcx counting down, so rcx says exactly
+# where the program is. Positions there are iteration counts a breakpoint at the
+# instruction does not see.
+rep=$PROGS/rev_rep
+addr=$(rw_shell -ex 'break main' -ex run -ex 'x/16i fill' "$rep" |
+       sed -n 's/^ *\(0x[0-9a-f]*\) <fill+[0-9]*>:[[:space:]]*rep stos.*/\1/p' | head -1)
+if [ -z "$addr" ]; then
+  fail "rev_rep: the rep stosb in fill is found" "$(rw_shell -ex 'break main' -ex run -ex 'x/16i fill' "$rep")"
+else
+  out=$(rw_shell -ex "break *$addr" -ex run -ex 'stepi 100' -ex 'p $rcx' -ex 'stepi 7' \
+    -ex 'reverse-stepi 7' -ex 'p $rcx' -ex 'reverse-stepi 60' -ex 'p $rcx' -ex 'stepi 60' \
+    -ex 'p $rcx' -ex continue -ex 'p $rcx' -ex 'stepi 5' -ex 'reverse-stepi 3' -ex 'p $rcx' \
+    -ex 'delete' -ex "tbreak *$addr if c == 33" -ex continue -ex 'p c' -ex 'stepi 10' -ex 'reverse-stepi 4' -ex 'p $rcx' -ex 'p c' "$rep")
+  vals=$(printf '%s\n' "$out" | sed -n 's/^\$[0-9]* = //p' | tr '\n' ' ')
+  # 4096-100; back 7 after 7; back 60; forward 60; continue: one iteration, the
+  # breakpoint again (as gdb: it steps over the one it stands on); 5 on, 3 back;
+  # the second call (c=33): 10 in, 4 back.
+  expect_eq "rev_rep: reverse-stepi inside rep stosb lands on the right iteration" "$vals" \
+    "3996 3996 4056 3996 3995 3993 33 4090 33 "
+fi
 exit $T_FAILED
