@@ -100,6 +100,18 @@ static void default_file(struct inferior *inf, struct symtab *st, const char **f
 	}
 }
 
+/* A location given as a line of the current file: "17", "+3", "-2". */
+static bool bare_line(const char *spec)
+{
+	const char *q = spec + (*spec == '+' || *spec == '-');
+	if (!*q)
+		return false;
+	for (; *q; q++)
+		if (*q < '0' || *q > '9')
+			return false;
+	return true;
+}
+
 static int resolve(struct inferior *inf, struct proc *p, struct breakpoint *b, struct sbuf *err)
 {
 	struct symtab *st = infsym_symtab(inf, p);
@@ -124,6 +136,14 @@ static int resolve(struct inferior *inf, struct proc *p, struct breakpoint *b, s
 	free(msg);
 	for (size_t i = 0; i < l.n; i++)
 		bp_add_loc(b, p ? p->pid : 0, l.v[i].addr, l.v[i].func, l.v[i].file, l.v[i].line);
+	if (l.n && l.v[0].file && bare_line(b->spec)) {
+		/* "17", "+3": lines of the file that was current when it was set, as in gdb
+		 * (re-resolved at run, the current file would be the dynamic loader's). */
+		struct sbuf canon = { 0 };
+		sbuf_printf(&canon, "%s:%d", l.v[0].file, l.v[0].line);
+		free(b->spec);
+		b->spec = sbuf_steal(&canon);
+	}
 	sym_loc_list_free(&l);
 	return 0;
 }

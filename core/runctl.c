@@ -236,6 +236,30 @@ void run_drop_internal(struct inferior *inf, enum bp_internal kind)
 
 /* ---- event handling ---- */
 
+/* A user breakpoint or watchpoint that triggered in t: whether it stops, by its
+ * condition (an error in it stops, as in gdb) and ignore count (counted as a hit). */
+static bool user_stop_wanted(struct inferior *inf, struct task *t, struct breakpoint *b)
+{
+	if (b->cond && inf->sym && inf->sym->eval_cond) {
+		struct sbuf err = { 0 };
+		int c = inf->sym->eval_cond(inf, t, b->cond, &err);
+		if (c < 0) {
+			inf_notice(inf, "Error in testing condition for breakpoint %d:\n%s",
+				   b->id, sbuf_str(&err));
+			c = 1;
+		}
+		sbuf_free(&err);
+		if (!c)
+			return false;
+	}
+	if (b->ignore_count) {
+		b->ignore_count--;
+		b->hits++;
+		return false;
+	}
+	return true;
+}
+
 static enum ev_result on_breakpoint(struct inferior *inf, struct run *r, struct tev *ev,
 				    struct stop *st)
 {
@@ -271,24 +295,8 @@ static enum ev_result on_breakpoint(struct inferior *inf, struct run *r, struct 
 			continue;
 		if (b->thread && b->thread != t->num)
 			continue;
-		if (b->cond && inf->sym && inf->sym->eval_cond) {
-			struct sbuf err = { 0 };
-			int c = inf->sym->eval_cond(inf, t, b->cond, &err);
-			if (c < 0) {
-				inf_notice(inf, "Error in testing condition for breakpoint %d:\n%s",
-					   b->id, sbuf_str(&err));
-				sbuf_free(&err);
-				c = 1;   /* gdb stops on an error in the condition */
-			}
-			sbuf_free(&err);
-			if (!c)
-				continue;
-		}
-		if (b->ignore_count) {
-			b->ignore_count--;
-			b->hits++;
+		if (!user_stop_wanted(inf, t, b))
 			continue;
-		}
 		b->hits++;
 		if (!stop_bp)
 			stop_bp = b;
@@ -327,7 +335,11 @@ static enum ev_result on_hw(struct inferior *inf, struct run *r, struct tev *ev,
 		struct breakpoint *b = bp_by_slot(&inf->bps, t->proc->pid, slot);
 		if (!b || !b->enabled || stop_bp)
 			continue;
+		if (b->thread && b->thread != t->num)
+			continue;
 		if (b->kind == BPK_HBREAK) {
+			if (!user_stop_wanted(inf, t, b))
+				continue;
 			stop_bp = b;
 			break;
 		}
@@ -346,6 +358,8 @@ static enum ev_result on_hw(struct inferior *inf, struct run *r, struct tev *ev,
 			memcpy(b->old, now, b->wlen);
 			b->old_valid = true;
 		}
+		if (!user_stop_wanted(inf, t, b))
+			continue;   /* the old value moves on all the same, as in gdb */
 		stop_bp = b;
 	}
 	if (!stop_bp) {

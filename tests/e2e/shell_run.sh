@@ -71,3 +71,18 @@ expect "break *FUNC is the function's entry" "$out" '^Breakpoint 1 at 0x[0-9a-f]
 expect "break *FUNC+N" "$out" '^Breakpoint 2 at 0x[0-9a-f]+: file .*loop\.c, line 7\.$'
 expect "break *NOSUCH names it" "$out" '^No symbol "nosuch" in current context\.$'
 expect_order "both stop where they say" "$out" '^Breakpoint 1, bump \(by=0\)' '^\$1 = 1$' '^Breakpoint 2, ' '^\$2 = 1$'
+
+# ---- break LINE before the program runs: a line of the program's file, not of the
+# file current at run (the dynamic loader's) ----
+out=$(rw_shell -ex 'break 17' -ex run -ex 'info breakpoints' "$loop")
+expect "break LINE before run stops at that line of the program" "$out" \
+  '^Breakpoint 1, main \(\) at .*loop\.c:17$'
+
+# ---- watch EXPR if COND: the condition decides, forwards and backwards ----
+out=$(rw_shell -ex 'break loop.c:17' -ex run -ex 'watch counter if counter == 3' -ex reverse-continue \
+  -ex 'p counter' -ex reverse-continue -ex 'delete' -ex 'watch counter if counter == 6' -ex continue \
+  -ex 'p counter' "$loop")
+expect_order "watch if COND backwards: the write that made it true (old and new swapped)" "$out" \
+  '^Old value = 3$' '^New value = 1$' '^\$1 = 1$' '^No more reverse-execution history\.$'
+expect_order "watch if COND forwards: the write that makes it true" "$out" \
+  '^Old value = 3$' '^New value = 6$' '^\$2 = 6$'
