@@ -35,7 +35,7 @@ void run_stop_all(struct inferior *inf, struct stop *st, struct task *t);
  * ended there, a signal came): resumed from there it steps over it, as gdb does when
  * the pc is the stop's, rather than report a hit that did not move (inside a rep
  * string instruction each resume starts it again). */
-void run_stopped_at(struct task *t);
+void run_stopped_at(struct inferior *inf, struct task *t);
 /* Execute exactly one instruction of t with every other task stopped, stepping off
  * a breakpoint if one sits at pc. Returns ER_STEP_DONE or ER_STOP (st filled). */
 enum ev_result run_single_step(struct inferior *inf, struct task *t, struct stop *st);

@@ -203,15 +203,23 @@ void run_stop_all(struct inferior *inf, struct stop *st, struct task *t)
 	inf->tg.queue.n = j;
 	if (t && t->state != TS_DEAD && followed(inf, t->proc))
 		inf->cur = t;
-	run_stopped_at(t);
+	run_stopped_at(inf, t);
 	if (st)
 		stop_fill_thread(st, t);
 }
 
-void run_stopped_at(struct task *t)
+void run_stopped_at(struct inferior *inf, struct task *t)
 {
-	if (t && t->state == TS_STOPPED && proc_bp_find(t->proc, task_pc(t)))
-		t->stepover = true;
+	if (!t || t->state != TS_STOPPED || !proc_bp_find(t->proc, task_pc(t)))
+		return;
+	/* The user's breakpoints only: the engine's own (step, finish, reverse sites)
+	 * are hits it takes at the pc it stands at. */
+	struct breakpoint *bs[16];
+	size_t n = bp_at(&inf->bps, t->proc->pid, task_pc(t), bs, 16);
+	for (size_t i = 0; i < n && i < 16; i++)
+		if (bs[i]->internal == BPI_NONE && bs[i]->enabled &&
+		    (bs[i]->kind == BPK_BREAK || bs[i]->kind == BPK_HBREAK))
+			t->stepover = true;
 }
 
 struct breakpoint *run_internal_bp(struct inferior *inf, struct task *t, enum bp_internal kind,
@@ -742,7 +750,7 @@ int inf_stepi(struct inferior *inf, bool over_calls, struct stop *st)
 		return 0;
 	memset(st, 0, sizeof *st);
 	st->reason = SR_STEPPED;
-	run_stopped_at(t);
+	run_stopped_at(inf, t);
 	stop_fill_thread(st, t);
 	inf->cur = t;
 	return 0;

@@ -221,7 +221,7 @@ done:
 	memset(st, 0, sizeof *st);
 	st->reason = SR_STEPPED;
 	st->print = frame_changed ? SP_SRC_AND_LOC : SP_SRC_LINE;
-	run_stopped_at(t);
+	run_stopped_at(inf, t);
 	stop_fill_thread(st, t);
 	inf->cur = t;
 	return 0;

@@ -65,6 +65,7 @@ void rec_drop_tasks(struct rec_engine *e)
 		free_task(e->tasks.v[i]);
 	e->tasks.n = 0;
 	e->ff_tid = 0;
+	e->waiters = 0;
 }
 
 uint64_t rec_task_cpu(struct rec_task *rt, struct task *t)
@@ -616,6 +617,8 @@ static void forget_task(struct rec_engine *e, pid_t tid)
 {
 	for (size_t i = 0; i < e->tasks.n; i++)
 		if (e->tasks.v[i]->tid == tid) {
+			if (e->tasks.v[i]->ev_wait != EW_NONE && e->waiters)
+				e->waiters--;
 			free_task(e->tasks.v[i]);
 			e->tasks.v[i] = e->tasks.v[--e->tasks.n];
 			return;
@@ -728,8 +731,8 @@ static int resume_hook(void *ctx, struct inferior *inf, struct task *t, enum res
 			return 0;
 		return target_resume(&inf->tg, t, RESUME_SYSCALL);
 	}
-	if (rt->sstate == SS_ENTRY)
-		return 0;   /* replay: waits at a call's entry for its result */
+	if (rt->sstate == SS_ENTRY || rt->ev_wait != EW_NONE)
+		return 0;   /* replay: waits at a call's entry for its result, or for its event */
 	if (e->mode == REC_RECORDING && sched_rec_resume(e, inf, t))
 		return 0;   /* not its turn */
 	if (e->mode == REC_REPLAYING) {
@@ -816,8 +819,23 @@ static int on_exec(struct rec_engine *e, struct inferior *inf, struct task *t)
 		rt->pend = RP_NONE;   /* the execve is complete; its exit stop needs nothing */
 		return 0;
 	}
+	int x = rpl_exec_event(e, inf, t);
+	return x < 0 ? x : 0;   /* waiting (1): held at the resume (resume_hook) */
+}
+
+int rpl_exec_event(struct rec_engine *e, struct inferior *inf, struct task *t)
+{
+	struct rec_task *rt = rec_task_of(e, t);
 	/* Replaying: the recorded exec event must be next. */
 	const struct trace_ev *ev = rpl_peek(e);
+	if (ev && rpl_live_tid(e, ev->tid) != t->tid && sched_rpl_in_flight(e, inf, ev)) {
+		/* The vfork parent this exec released came back first, recorded. */
+		if (rt->ev_wait == EW_NONE) {
+			rt->ev_wait = EW_EXEC;
+			e->waiters++;
+		}
+		return 1;
+	}
 	if (!ev || ev->type != TR_TASK || ev->task.kind != TRT_EXEC)
 		return rpl_diverge(e, inf, t, "the program executed a new program; the recording "
 				   "has %s here", ev ? trace_type_name(ev->type) : "nothing");
@@ -842,6 +860,9 @@ static int on_event(void *ctx, struct inferior *inf, struct tev *ev)
 {
 	struct rec_engine *e = ctx;
 	int r = on_event_of(e, inf, ev);
+	if (r >= 0 && e->waiters && e->mode == REC_REPLAYING && !e->have_stop &&
+	    sched_rpl_drive(e, inf) < 0)
+		r = -1;   /* a divergence (the stop is pending) */
 	if (r >= 0 && e->halt_event && e->cursor >= e->halt_event && !e->halted &&
 	    e->mode == REC_REPLAYING && !e->have_stop) {
 		e->halted = true;

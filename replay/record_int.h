@@ -43,6 +43,11 @@ struct rec_task {
 	 * going on, logged once at its real end. A signal stop first logs it after all. */
 	bool rs_pend;
 	int64_t rs_ret;
+	/* replay: stopped at an rdtsc fault, or at an exec's stop, while the log's next
+	 * event is the result of another task's call still in the kernel (the vfork
+	 * parent this task's exec released): its own event is taken when it comes up
+	 * (sched_rpl_drive) */
+	enum { EW_NONE, EW_RDTSC, EW_EXEC } ev_wait;
 	bool fix_orig;              /* ... where orig_rax must say the call again (replay) */
 	/* scheduling (sched_tasks.h) */
 	bool held;                  /* wants to run; not its turn */
@@ -62,6 +67,11 @@ struct rec_task {
 	int search_slot;            /* debug-register slot */
 	uint64_t search_pc;
 	int delivering;             /* replay: the recorded signal injected, not yet stopped */
+	/* replay: delivered at the exit of a call with a mask of its own (pselect6,
+	 * ppoll, epoll_pwait, rt_sigsuspend), which the replay skipped: the call's mask
+	 * is in force until the delivery stop, then this one (the frame saves it) */
+	bool mask_swapped;
+	uint64_t mask_restore;
 	bool passing;               /* replay: at the delivery stop of that signal */
 	siginfo_t deliver_info;
 	/* CPU time (ns) the task had at its previous event (/proc/.../schedstat) */
@@ -160,6 +170,7 @@ struct rec_engine {
 	 * (0: never); a scan with a loose end knows it is past its end then */
 	uint64_t halt_event;
 	bool halted;
+	unsigned waiters;           /* replay: tasks with an ev_wait */
 	int emit_fd;                /* replay: re-emit recorded program output here, -1 */
 	bool warned[SC_TABLE_SIZE]; /* "replay may differ" notices, once per syscall */
 	bool ptrace_refused;        /* record: the program's first ptrace call stopped it */
@@ -231,6 +242,12 @@ int rec_sys_exit(struct rec_engine *e, struct inferior *inf, struct task *t);
 /* A faulting rdtsc/rdtscp at t's pc (SIGSEGV, si_code SI_KERNEL): 1 if it was one
  * and has been emulated (recorded or replayed), 0 if not an rdtsc, <0 error. */
 int rec_tsc_fault(struct rec_engine *e, struct inferior *inf, struct task *t);
+/* Replay: t stopped at its exec: take the recorded exec event (the stored copy's
+ * stack). Returns 0, 1 (waits for results logged first: ev_wait) or <0. */
+int rpl_exec_event(struct rec_engine *e, struct inferior *inf, struct task *t);
+/* Replay: t's own next event, past results of calls other tasks have in flight; NULL
+ * if something else comes first. */
+const struct trace_ev *rpl_peek_own(struct rec_engine *e, struct inferior *inf, struct task *t);
 
 /* ---- recording_disk.c ---- */
 /* Keep t's stack (from rsp to the top of its mapping) as the image of the exec

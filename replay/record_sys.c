@@ -231,15 +231,23 @@ static bool signal_pending(struct task *t)
 	return ((pnd | shd) & ~blk) != 0;
 }
 
+/* With what the call wrote all the same (ppoll's remaining time). */
 static void log_interrupted(struct rec_engine *e, struct inferior *inf, struct task *t,
 			    struct rec_task *rt, int64_t ret)
 {
+	struct pieces pieces = { 0 };
+	collect_pieces(e, inf, t, rt, ret, &pieces);
 	struct trace_ev ev = { .type = TR_SYSCALL, .tid = t->tid };
 	ev.sys.nr = rt->nr;
 	memcpy(ev.sys.args, rt->args, sizeof rt->args);
 	ev.sys.ret = ret;
 	ev.sys.flags = TRS_INTERRUPTED;
+	ev.sys.pieces = pieces.v;
+	ev.sys.npieces = pieces.n;
 	rec_log(e, inf, &ev);
+	for (size_t i = 0; i < pieces.n; i++)
+		free((void *)pieces.v[i].data);
+	vec_free(&pieces);
 }
 
 void rec_restart_flush(struct rec_engine *e, struct inferior *inf, struct task *t)
@@ -358,6 +366,14 @@ int rec_tsc_fault(struct rec_engine *e, struct inferior *inf, struct task *t)
 		if (!ev) {
 			rec_go_live(e, inf, "[replay reached the end of the recording; the program "
 				    "now runs live]");
+		} else if (rpl_live_tid(e, ev->tid) != t->tid && sched_rpl_in_flight(e, inf, ev)) {
+			/* Recorded, that task's call ended first: wait here for it. */
+			struct rec_task *rt = rec_task_of(e, t);
+			if (rt->ev_wait == EW_NONE) {
+				rt->ev_wait = EW_RDTSC;
+				e->waiters++;
+			}
+			return 1;
 		} else if (ev->type != TR_RDTSC || ev->tsc.pc != r->rip || ev->tsc.rdtscp != p) {
 			return rpl_diverge(e, inf, t, "%s at %#llx, but the recording has %s",
 					   p ? "rdtscp" : "rdtsc", (unsigned long long)r->rip,

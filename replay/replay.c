@@ -57,6 +57,20 @@ void rpl_consume(struct rec_engine *e)
 	e->cursor++;
 }
 
+const struct trace_ev *rpl_peek_own(struct rec_engine *e, struct inferior *inf, struct task *t)
+{
+	const struct trace_ev *ev = rpl_peek(e);
+	for (uint64_t i = e->cursor; ev; ev = rec_branch_get(e->branch, ++i)) {
+		if (ev->type == TR_META || ev->type == TR_CHECKPOINT)
+			continue;
+		if (rpl_live_tid(e, ev->tid) == t->tid)
+			return ev;
+		if (!sched_rpl_in_flight(e, inf, ev))
+			return NULL;
+	}
+	return NULL;
+}
+
 const struct trace_ev *rpl_peek(struct rec_engine *e)
 {
 	for (;;) {
@@ -390,6 +404,7 @@ int rpl_apply_entry(struct rec_engine *e, struct inferior *inf, struct task *t, 
 		r->orig_rax = (uint64_t)-1;
 		r->rax = (uint64_t)sys->ret;
 		t->regs_dirty = true;
+		write_pieces(t, sys);   /* what it wrote all the same (ppoll's time left) */
 		rt->pend = RP_REPLAY;
 		rt->restart_fix = true;
 		res = target_resume(&inf->tg, t, RESUME_SYSCALL) < 0 ? 0 : 1;
@@ -463,6 +478,16 @@ int rpl_sys_entry(struct rec_engine *e, struct inferior *inf, struct task *t, in
 		rec_go_live(e, inf, "[replay reached the end of the recording; the program now "
 			    "runs live]");
 		return rec_sys_entry(e, inf, t, nr);
+	}
+	if (rpl_live_tid(e, ev->tid) != t->tid && (nr == 59 || nr == 322) &&
+	    sched_rpl_in_flight(e, inf, ev)) {
+		/* An exec the log has after a vfork parent's result: that result only
+		 * comes once the exec is done. It runs; its event is taken at its stop. */
+		const struct trace_ev *own = rpl_peek_own(e, inf, t);
+		if (own && own->type == TR_TASK && own->task.kind == TRT_EXEC) {
+			rt->sstate = SS_READY;
+			return rpl_apply_entry(e, inf, t, nr, args, own);
+		}
 	}
 	if (rpl_live_tid(e, ev->tid) != t->tid) {
 		if (rt->sstate == SS_ENTRY)
@@ -541,8 +566,17 @@ static void fix_clone_tids(struct task *t, struct rec_task *rt, int64_t rec_tid)
 static bool signal_here(struct rec_engine *e, struct task *t)
 {
 	const struct trace_ev *n = rpl_peek(e);
-	return n && n->type == TR_SIGNAL && rpl_live_tid(e, n->tid) == t->tid &&
-	       n->sig.pos.k == rec_thread_events(e, n->tid) && pos_matches(t, &n->sig.pos);
+	bool here = n && n->type == TR_SIGNAL && rpl_live_tid(e, n->tid) == t->tid &&
+		    n->sig.pos.k == rec_thread_events(e, n->tid) && pos_matches(t, &n->sig.pos);
+	if (!here && n && n->type == TR_SIGNAL && rpl_live_tid(e, n->tid) == t->tid && log_on(LM_REPLAY, LOG_TRACE)) {
+		struct user_regs_struct *r;
+		if (task_get_regs(t, &r) == 0)
+			pr_trace(LM_REPLAY, "tid %d: signal not here: k %" PRIu64 "/%" PRIu64 " pc %#llx/%#" PRIx64
+				 " gpr %016" PRIx64 "/%016" PRIx64 " rax %#llx rcx %#llx r11 %#llx rdi %#llx rsi %#llx rdx %#llx r10 %#llx r8 %#llx eflags %#llx",
+				 t->tid, n->sig.pos.k, rec_thread_events(e, n->tid), r->rip, n->sig.pos.pc,
+				 pos_gprhash(t), n->sig.pos.gprhash, r->rax, r->rcx, r->r11, r->rdi, r->rsi, r->rdx, r->r10, r->r8, r->eflags);
+	}
+	return here;
 }
 
 int rpl_apply_exit(struct rec_engine *e, struct inferior *inf, struct task *t)

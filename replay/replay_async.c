@@ -83,7 +83,112 @@ static bool swapped_mask(struct task *t)
 	return masked && (ret == -4 || (ret <= -512 && ret >= -516));
 }
 
+/* The mask call nr installs while it waits (pselect6, ppoll, epoll_pwait/2,
+ * rt_sigsuspend): false if it has none. */
+static bool call_mask(struct task *t, long nr, const uint64_t args[6], uint64_t *mask)
+{
+	uint64_t ptr;
+	switch (nr) {
+	case 270: {   /* pselect6: {const sigset_t *ss; size_t len} */
+		uint64_t pair[2];
+		if (!args[5] || proc_read(t->proc, RADDR(args[5]), pair, sizeof pair) < 0)
+			return false;
+		ptr = pair[0];
+		break;
+	}
+	case 271: ptr = args[3]; break;
+	case 281: case 441: ptr = args[4]; break;
+	case 130: ptr = args[0]; break;
+	default: return false;
+	}
+	return ptr && proc_read(t->proc, RADDR(ptr), mask, sizeof *mask) == 0;
+}
+
+/* t stands at the delivery stop of sig with a call's mask in force (swap_in_call_mask):
+ * deliver it by a step into the handler, then make the frame save `saved`, the mask
+ * the kernel would have saved (the call's own mask is only for its wait). Returns 0
+ * (t at the handler's first instruction) or <0 (delivered by the run loop instead). */
+static int enter_with_saved_mask(struct inferior *inf, struct task *t, int sig, uint64_t saved)
+{
+	struct user_regs_struct *r;
+	if (task_get_regs(t, &r) < 0)
+		return -ESRCH;
+	uint64_t pc = r->rip;
+	t->pending_sig = sig;
+	struct tev ev;
+	int e = task_resume(t, RESUME_STEP);
+	if (e == 0)
+		e = target_wait_task(&inf->tg, t, &ev);
+	if (e < 0)
+		return e;
+	if (ev.kind != TEV_STEP) {
+		target_queue_push(&inf->tg, &ev);
+		return -EAGAIN;
+	}
+	/* rt_sigframe at rsp: pretcode, then the ucontext: its mcontext's rip at +48+128,
+	 * its sigmask at +8+296. */
+	uint64_t rsp = task_get_regs(t, &r) == 0 ? r->rsp : 0, frame_rip = 0;
+	if (!rsp || proc_read(t->proc, RADDR(rsp + 176), &frame_rip, 8) < 0 || frame_rip != pc) {
+		pr_warn(LM_REPLAY, "tid %d: signal %d: no frame of %#" PRIx64 " at the handler's "
+			"entry; the handler returns with the call's mask", t->tid, sig, pc);
+		return 0;
+	}
+	proc_write(t->proc, RADDR(rsp + 304), &saved, sizeof saved);
+	return 0;
+}
+
 /* ---- recording ---- */
+
+/* The mask of the call t stands at the exit of (swapped_mask). */
+static bool call_mask_here(struct task *t, uint64_t *mask)
+{
+	struct user_regs_struct *r;
+	if (task_get_regs(t, &r) < 0)
+		return false;
+	uint64_t args[6];
+	rec_regs_args(r, args);
+	return call_mask(t, (long)r->orig_rax, args, mask);
+}
+
+static void note_sig(struct rec_engine *e, struct task *t, struct rec_task *rt, int sig,
+		     const siginfo_t *si)
+{
+	rt->sig_seen = true;
+	rt->sig_signo = sig;
+	rt->sig_info = *si;
+	pos_capture(t, rec_thread_events(e, t->tid), &rt->sig_pos);
+	uint64_t cpu = rec_task_cpu(rt, t);
+	rt->sig_pos.run_ns = cpu > rt->last_cpu && rt->last_cpu ? cpu - rt->last_cpu : 0;
+}
+
+/* Deliver at the exit of a call that swapped the mask without the trapno injection
+ * (the user stops at this signal and may change it). */
+static int rec_sig_stop_plain(struct rec_engine *e, struct task *t, int sig, const siginfo_t *si)
+{
+	note_sig(e, t, rec_task_of(e, t), sig, si);
+	return 0;
+}
+
+/* At the exit of a call that swapped the mask, after the trapno injection: its exit
+ * put the program's mask back, so the signal would be blocked again; deliver it now
+ * with the call's mask in force and the program's saved in the frame, as the kernel
+ * does and as the replay will (rpl_sig_stop). The signal is logged first. */
+static int deliver_swapped(struct rec_engine *e, struct inferior *inf, struct task *t, int sig,
+			   const siginfo_t *si, uint64_t tmp)
+{
+	struct rec_task *rt = rec_task_of(e, t);
+	uint64_t saved;
+	note_sig(e, t, rt, sig, si);
+	if (task_get_sigmask(t, &saved) < 0 || task_set_sigmask(t, tmp) < 0)
+		return 0;   /* the run loop delivers it as it can */
+	rec_sig_resume(e, inf, t);   /* logs it (pending_sig is still sig) */
+	if (enter_with_saved_mask(inf, t, sig, saved) < 0) {
+		task_set_sigmask(t, saved);
+		return 0;
+	}
+	t->pending_sig = 0;
+	return rec_resume_want(e, inf, t) < 0 ? 0 : 1;
+}
 
 int rec_sig_stop(struct rec_engine *e, struct inferior *inf, struct task *t)
 {
@@ -107,17 +212,17 @@ int rec_sig_stop(struct rec_engine *e, struct inferior *inf, struct task *t)
 	 * program's mask back before the handler runs, the signal (blocked again) is
 	 * queued anew, the call restarts and takes it: deliveries without end. */
 	int64_t x;
-	if (!swapped_mask(t))
-		inject_syscall6(&inf->tg, t, 39, &x, 0, 0, 0, 0, 0, 0);
+	uint64_t tmp = 0;
+	bool swapped = swapped_mask(t);
+	if (swapped && (sig <= 0 || sig >= NSIG || inf->sigs[sig].stop || !call_mask_here(t, &tmp)))
+		return rec_sig_stop_plain(e, t, sig, &si);   /* the user sees it: as before */
+	inject_syscall6(&inf->tg, t, 39, &x, 0, 0, 0, 0, 0, 0);
 	/* The injection's single step replaced the stop's siginfo: put it back, or
 	 * the kernel would deliver the signal as one sent by the debugger. */
 	task_set_siginfo(t, &si);
-	rt->sig_seen = true;
-	rt->sig_signo = sig;
-	rt->sig_info = si;
-	pos_capture(t, rec_thread_events(e, t->tid), &rt->sig_pos);
-	uint64_t cpu = rec_task_cpu(rt, t);
-	rt->sig_pos.run_ns = cpu > rt->last_cpu && rt->last_cpu ? cpu - rt->last_cpu : 0;
+	if (swapped)
+		return deliver_swapped(e, inf, t, sig, &si, tmp);
+	note_sig(e, t, rt, sig, &si);
 	return 0;
 }
 
@@ -147,11 +252,27 @@ void rec_sig_resume(struct rec_engine *e, struct inferior *inf, struct task *t)
 
 /* ---- replaying ---- */
 
+/* A signal recorded at the exit of a call with a mask of its own came while that
+ * mask was in force; the replay skipped the call, so put the mask in place for the
+ * delivery (rpl_sig_stop puts the program's back before the frame saves it). */
+static void swap_in_call_mask(struct task *t, struct rec_task *rt, int signo)
+{
+	uint64_t cur = 0, tmp = 0, bit = 1ull << (signo - 1);
+	if (task_get_sigmask(t, &cur) < 0 || !(cur & bit) || !call_mask(t, rt->nr, rt->args, &tmp) ||
+	    (tmp & bit))
+		return;
+	if (task_set_sigmask(t, tmp) < 0)
+		return;
+	rt->mask_swapped = true;
+	rt->mask_restore = cur;
+}
+
 /* Queue the recorded signal in t (stopped outside a syscall) with its siginfo. */
 static int deliver(struct rec_engine *e, struct inferior *inf, struct task *t,
 		   const struct trace_signal *s)
 {
 	struct rec_task *rt = rec_task_of(e, t);
+	swap_in_call_mask(t, rt, s->signo);
 	struct user_regs_struct *r;
 	int err = task_get_regs(t, &r);
 	if (err < 0)
@@ -169,6 +290,10 @@ static int deliver(struct rec_engine *e, struct inferior *inf, struct task *t,
 		err = (int)x;
 	if (err < 0) {
 		pr_warn(LM_REPLAY, "tid %d: signal %d not queued: %s", t->tid, s->signo, strerror(-err));
+		if (rt->mask_swapped) {
+			task_set_sigmask(t, rt->mask_restore);
+			rt->mask_swapped = false;
+		}
 		return err;
 	}
 	rt->delivering = s->signo;
@@ -553,6 +678,13 @@ int rpl_sig_stop(struct rec_engine *e, struct inferior *inf, struct task *t)
 		task_set_siginfo(t, &rt->deliver_info);
 		xstate_all_in_use(t);
 		rt->delivering = 0;
+		if (rt->mask_swapped) {
+			rt->mask_swapped = false;
+			if (enter_with_saved_mask(inf, t, sig, rt->mask_restore) == 0) {
+				rt->passing = true;
+				return rec_run(e, inf, t, rt->want) < 0 ? 0 : 1;
+			}
+		}
 		rt->passing = true;
 		return 0;
 	}

@@ -313,6 +313,12 @@ bool sched_rpl_result_due(struct rec_engine *e, struct inferior *inf, const stru
 	return ort->sstate == SS_ENTRY && !ort->parked;
 }
 
+bool sched_rpl_in_flight(struct rec_engine *e, struct inferior *inf, const struct trace_ev *ev)
+{
+	struct task *o = ev ? live_task(inf, rpl_live_tid(e, ev->tid)) : NULL;
+	return o && rec_task_of(e, o)->pend == RP_REPLAY;
+}
+
 int sched_rpl_resume(struct rec_engine *e, struct inferior *inf, struct task *t)
 {
 	struct rec_task *rt = rec_task_of(e, t);
@@ -418,6 +424,23 @@ static int drive(struct rec_engine *e, struct inferior *inf, bool *moved)
 			return 0;
 		if (e->have_target && e->cursor >= e->target.event)
 			return 0;   /* the target point comes before this event */
+		if (e->waiters && (ev->type == TR_RDTSC || ev->type == TR_TASK)) {
+			/* An rdtsc or an exec that waited for results logged before it. */
+			struct task *o = live_task(inf, rpl_live_tid(e, ev->tid));
+			struct rec_task *ort = o ? rec_task_of(e, o) : NULL;
+			bool tsc = ev->type == TR_RDTSC;
+			if (ort && ort->ev_wait == (tsc ? EW_RDTSC : EW_EXEC) && o->state == TS_STOPPED) {
+				ort->ev_wait = EW_NONE;
+				e->waiters--;
+				int r = tsc ? rec_tsc_fault(e, inf, o) : rpl_exec_event(e, inf, o);
+				if (r < 0)
+					return r;
+				if (!tsc && rec_resume_want(e, inf, o) < 0)
+					return 0;
+				*moved = true;
+				continue;
+			}
+		}
 		struct task *owner = live_task(inf, rpl_live_tid(e, ev->tid));
 		if (ev->type == TR_SCHED && !owner) {
 			/* The task that gave way is gone (EXIT): the next one runs. */

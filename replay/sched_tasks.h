@@ -74,6 +74,9 @@ int sched_rpl_drive(struct rec_engine *e, struct inferior *inf);
 /* ev is the logged result of a call its task waits in (restored inside it from a
  * checkpoint, or gave way there): no other task may run past it. */
 bool sched_rpl_result_due(struct rec_engine *e, struct inferior *inf, const struct trace_ev *ev);
+/* ev belongs to a task inside a call whose result is logged at its exit (run for
+ * real: fork, vfork, clone, exec): it is coming, ahead of anything else. */
+bool sched_rpl_in_flight(struct rec_engine *e, struct inferior *inf, const struct trace_ev *ev);
 /* The current task is gone: apply what is due and let the next one run (a held
  * task whose turn it now is). Returns 0 or <0 (a divergence stop). */
 int sched_rpl_kick(struct rec_engine *e, struct inferior *inf);

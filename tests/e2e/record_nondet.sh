@@ -45,7 +45,7 @@ record() {
   timeout -k 5 30 "$REWIND" record -o "$TMP/$name" "$@" </dev/null >"$TMP/$name.out" 2>"$TMP/$name.err"
 }
 
-for mode in pipe tcp udp unix tty urandom time ids poll epoll fdsignal alarm sigchld threads mmap exec; do
+for mode in pipe tcp udp unix tty urandom time ids poll epoll fdsignal alarm sigchld maskwait threads mmap exec; do
   if record "$mode" "$prog" "$mode"; then
     check "$mode" "$TMP/$mode"
   else

@@ -3,7 +3,7 @@
  * output and the memory checksum at exit).
  *   rr_nondet MODE [ARG]
  * Modes: pipe tcp udp unix tty file urandom time ids poll epoll fdsignal alarm
- *        sigchld kill stopped threads flaky mmap exec */
+ *        sigchld kill stopped threads flaky mmap exec maskwait */
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -417,6 +417,54 @@ static int m_sigchld(void)
 	return 0;
 }
 
+/* SIGCHLD blocked except while waiting in pselect6, ppoll or sigsuspend (the calls
+ * that swap masks, as make and shells do): the signal arrives at the call's exit. */
+static volatile int chld_seen;
+
+static void on_chld_count(int s)
+{
+	(void)s;
+	chld_seen++;
+}
+
+static int m_maskwait(void)
+{
+	struct sigaction sa = { .sa_handler = on_chld_count };
+	sigaction(SIGCHLD, &sa, NULL);
+	sigset_t block, during;
+	sigemptyset(&block);
+	sigaddset(&block, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &block, &during);
+	sigdelset(&during, SIGCHLD);
+	int reaped = 0, eintr = 0;
+	for (int round = 0; round < 3; round++) {
+		pid_t c = fork();
+		if (c == 0) {
+			usleep(1000);
+			_exit(round);
+		}
+		int r;
+		if (round == 0) {
+			r = pselect(0, NULL, NULL, NULL, NULL, &during);
+		} else if (round == 1) {
+			struct timespec ts = { 5, 0 };
+			r = ppoll(NULL, 0, &ts, &during);
+		} else {
+			r = sigsuspend(&during);
+		}
+		eintr += r < 0 && errno == EINTR;
+		int st;
+		while (waitpid(-1, &st, WNOHANG) > 0)
+			reaped++;
+		sigset_t now;
+		sigprocmask(SIG_BLOCK, NULL, &now);
+		printf("round %d: handler runs %d, SIGCHLD %s after the wait\n", round, chld_seen,
+		       sigismember(&now, SIGCHLD) ? "blocked" : "NOT blocked");
+	}
+	printf("%d reaped, %d EINTR\n", reaped, eintr);
+	return 0;
+}
+
 static volatile int got_usr1;
 
 static void on_usr1(int s)
@@ -546,7 +594,8 @@ int main(int argc, char **argv)
 		!strcmp(m, "alarm") ? m_alarm() : !strcmp(m, "sigchld") ? m_sigchld() :
 		!strcmp(m, "kill") ? m_kill() : !strcmp(m, "stopped") ? m_stopped() :
 		!strcmp(m, "threads") ? m_threads() : !strcmp(m, "flaky") ? m_flaky() :
-		!strcmp(m, "mmap") ? m_mmap(arg) : !strcmp(m, "exec") ? m_exec() : 2;
+		!strcmp(m, "mmap") ? m_mmap(arg) : !strcmp(m, "exec") ? m_exec() :
+		!strcmp(m, "maskwait") ? m_maskwait() : 2;
 	fflush(stdout);
 	return r;
 }
