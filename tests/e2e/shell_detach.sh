@@ -56,6 +56,8 @@ else
   for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
   wait "$shell"
   expect "a signal from outside is delivered" "$(cat "$tmp/out")" '^SIGUSR1 after some work$'
+  # It leaves when its last tracee's exit has been reaped: give it a moment.
+  for _ in $(seq 40); do { [ -z "$sitter" ] || ! kill -0 "$sitter" 2>/dev/null; } && break; sleep 0.05; done
   if [ -n "$sitter" ] && kill -0 "$sitter" 2>/dev/null; then
     fail "the babysitter ends with the program" "process $sitter still there"
   else
