@@ -24,15 +24,17 @@ fail() {
   return 0
 }
 
-# expect NAME OUTPUT ERE: OUTPUT has a line matching the extended regex.
+# expect NAME OUTPUT ERE: OUTPUT has a line matching the extended regex. (A here-string,
+# not printf | grep -q: under pipefail grep's early exit on a match could fail printf
+# with SIGPIPE, and the check with it.)
 expect() {
-  if printf '%s\n' "$2" | grep -qE -- "$3"; then ok "$1"; else
+  if grep -qE -- "$3" <<<"$2"; then ok "$1"; else
     fail "$1" "expected /$3/ in:
 $2"; fi
 }
 # expect_not NAME OUTPUT ERE: no line matches.
 expect_not() {
-  if printf '%s\n' "$2" | grep -qE -- "$3"; then
+  if grep -qE -- "$3" <<<"$2"; then
     fail "$1" "did not expect /$3/ in:
 $2"; else ok "$1"; fi
 }

@@ -4,12 +4,6 @@
 # single-threaded and multithreaded inferiors, changed state undone by the restore,
 # debugging going on afterwards, one checkpoint restored five times.
 . "$(dirname "$0")/lib.sh"
-# lib.sh's expect pipes into `grep -q` under pipefail: when grep stops reading at an
-# early match, printf's SIGPIPE fails the check. Here-strings have no such race.
-expect() { if grep -qE -- "$3" <<<"$2"; then ok "$1"; else fail "$1" "expected /$3/ in:
-$2"; fi; }
-expect_not() { if grep -qE -- "$3" <<<"$2"; then fail "$1" "did not expect /$3/ in:
-$2"; else ok "$1"; fi; }
 need gdb
 PLUGIN=$REWIND_SRC/gdbplug/rewind.py
 # gdb in batch mode under rewind run, commands from a file.
