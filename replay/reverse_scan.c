@@ -494,6 +494,17 @@ int rv_scan_run(struct rv *r, struct tl_node *from, const struct pos_point *end,
 		if (until && st->reason == SR_INTERRUPTED && tl_disarm(r->s)) {
 			tl_drain_interrupt(r->s);
 			if (!arm_until(r, until, traps)) {
+				if (en->cursor < end->event) {
+					/* The CPU clock ran ahead of the recording's (threads):
+					 * the window's hits past here are unseen. Say so rather
+					 * than stop at an earlier hit. */
+					scan_fail(st, -EIO, "The replay lost track of the end of a "
+						  "window (event %" PRIu64 " of %" PRIu64 " by CPU time; "
+						  "multithreaded recordings): no stop is reported rather "
+						  "than a wrong one.", en->cursor, end->event);
+					e = -EIO;
+					break;
+				}
 				sc->reached = true;   /* past end, short of the limit */
 				break;
 			}
