@@ -81,6 +81,7 @@ struct rec_task {
 	bool ff;
 	bool ff_stopping;           /* interrupted at the end of the run */
 	uint64_t ff_until;
+	uint64_t ff_pos_cpu;        /* the CPU time the recording reached the position at */
 	uint64_t ff_event;          /* 1 + the event it was done for (once per event) */
 };
 

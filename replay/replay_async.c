@@ -503,6 +503,7 @@ int rpl_prepare(struct rec_engine *e, struct inferior *inf, struct task *t)
 			rt->ff = true;
 			rt->ff_event = e->cursor + 1;
 			rt->ff_until = rt->last_cpu + (uint64_t)(p->run_ns * FF_PART) - FF_SLACK_NS;
+			rt->ff_pos_cpu = rt->last_cpu + p->run_ns;
 			pr_debug(LM_REPLAY, "tid %d: position %#" PRIx64 " is %" PRIu64 " ns away; "
 				 "running untrapped to cpu %" PRIu64 " (now %" PRIu64 ")", t->tid,
 				 p->pc, p->run_ns, rt->ff_until, rec_task_cpu(rt, t));
@@ -653,8 +654,17 @@ int rpl_ff_interrupted(struct rec_engine *e, struct inferior *inf, struct task *
 	rt->ff_stopping = false;
 	rt->ff = false;
 	e->ff_tid = 0;
+	uint64_t cpu = rec_task_cpu(rt, t);
 	pr_debug(LM_REPLAY, "tid %d: untrapped run ends at cpu %" PRIu64 " (wanted %" PRIu64 ")",
-		 t->tid, rec_task_cpu(rt, t), rt->ff_until);
+		 t->tid, cpu, rt->ff_until);
+	uint64_t run = rt->ff_pos_cpu > rt->last_cpu ? rt->ff_pos_cpu - rt->last_cpu : 0;
+	if (run && cpu > rt->ff_pos_cpu + MAX(run / 4, 2000000u))
+		/* rewind was late to stop it (a loaded machine): it is past the point it
+		 * must stop at and would run on for ever looking for it. */
+		return rpl_diverge(e, inf, t, "the replay ran past a recorded position: its "
+				   "untrapped run was stopped late (%.1f ms of CPU where the recording "
+				   "reached it after %.1f ms)", (double)(cpu - rt->last_cpu) / 1e6,
+				   (double)run / 1e6);
 	/* Close to the position now: compare every hit from here. */
 	return rec_run(e, inf, t, rt->want) < 0 ? 0 : 1;
 }
