@@ -56,6 +56,23 @@ static enum insn_kind kind_of(const cs_insn *ci)
 	return IK_OTHER;
 }
 
+/* movs, stos, lods, cmps, scas, ins, outs in every width. */
+static bool is_string_op(unsigned id)
+{
+	switch (id) {
+	case X86_INS_MOVSB: case X86_INS_MOVSW: case X86_INS_MOVSD: case X86_INS_MOVSQ:
+	case X86_INS_STOSB: case X86_INS_STOSW: case X86_INS_STOSD: case X86_INS_STOSQ:
+	case X86_INS_LODSB: case X86_INS_LODSW: case X86_INS_LODSD: case X86_INS_LODSQ:
+	case X86_INS_CMPSB: case X86_INS_CMPSW: case X86_INS_CMPSD: case X86_INS_CMPSQ:
+	case X86_INS_SCASB: case X86_INS_SCASW: case X86_INS_SCASD: case X86_INS_SCASQ:
+	case X86_INS_INSB: case X86_INS_INSW: case X86_INS_INSD:
+	case X86_INS_OUTSB: case X86_INS_OUTSW: case X86_INS_OUTSD:
+		return true;
+	default:
+		return false;
+	}
+}
+
 int disasm_one(const uint8_t *code, size_t len, uint64_t addr, struct insn *out)
 {
 	if (init() < 0)
@@ -72,6 +89,8 @@ int disasm_one(const uint8_t *code, size_t len, uint64_t addr, struct insn *out)
 	snprintf(out->mnemonic, sizeof out->mnemonic, "%s", ci->mnemonic);
 	snprintf(out->operands, sizeof out->operands, "%s", ci->op_str);
 	const cs_x86 *x = &ci->detail->x86;
+	out->rep_string = (x->prefix[0] == X86_PREFIX_REP || x->prefix[0] == X86_PREFIX_REPNE) &&
+			  is_string_op(ci->id);
 	for (uint8_t i = 0; i < x->op_count; i++) {
 		if (x->operands[i].type == X86_OP_MEM && x->operands[i].mem.base == X86_REG_RIP) {
 			out->rip_relative = true;

@@ -73,7 +73,7 @@ static enum ev_result step_over_call(struct inferior *inf, struct task *t, uint6
 }
 
 /* When stepping reached code without line info through a return or jump (main's
- * caller, a PLT stub): run until back in code with lines. Returns ER_STEP_DONE,
+ * caller, a PLT entry): run until back in code with lines. Returns ER_STEP_DONE,
  * ER_STOP, or ER_RESUMED when there is nowhere to return to. */
 static enum ev_result leave_lineless(struct inferior *inf, struct task *t, struct stop *st)
 {
@@ -165,7 +165,7 @@ static int step_line(struct inferior *inf, bool over_calls, bool until, struct s
 				frame_changed = true;
 				goto done;
 			}
-			/* No line info (PLT stub, libc): come back out to the return address. */
+			/* No line info (PLT entries, libc): come back out to the return address. */
 			uint64_t ret;
 			struct user_regs_struct *r2;
 			if (task_get_regs(t, &r2) == 0 &&

@@ -69,8 +69,8 @@ static void restore_incalls(struct rec_engine *e, struct inferior *inf, const st
 {
 	for (size_t i = 0; i < k->incalls.n; i++) {
 		const struct rec_incall *ic = &k->incalls.v[i];
-		struct task *t = target_find_task(&inf->tg, ic->tid);
-		if (!t || t->state == TS_DEAD || t->proc->snapshot)
+		struct task *t = sched_live_task(inf, ic->tid);
+		if (!t)
 			continue;
 		struct rec_task *rt = rec_task_of(e, t);
 		rt->sstate = SS_ENTRY;
@@ -78,8 +78,8 @@ static void restore_incalls(struct rec_engine *e, struct inferior *inf, const st
 		rt->nr = ic->nr;
 		memcpy(rt->args, ic->args, sizeof rt->args);
 	}
-	struct task *cur = k->turn ? target_find_task(&inf->tg, k->turn) : NULL;
-	e->sched_cur = cur && cur->state != TS_DEAD && !cur->proc->snapshot ? cur->tid : 0;
+	struct task *cur = sched_live_task(inf, k->turn);
+	e->sched_cur = cur ? cur->tid : 0;
 }
 
 int64_t rec_checkpoint_event(const struct rec_engine *e, int id)

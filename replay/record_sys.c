@@ -231,17 +231,20 @@ static bool signal_pending(struct task *t)
 	return ((pnd | shd) & ~blk) != 0;
 }
 
-/* With what the call wrote all the same (ppoll's remaining time). */
-static void log_interrupted(struct rec_engine *e, struct inferior *inf, struct task *t,
-			    struct rec_task *rt, int64_t ret)
+/* Log the call rt ended with ret, with what it wrote (an interrupted one too:
+ * ppoll's time left; shmat: the attached segment). */
+static void log_call(struct rec_engine *e, struct inferior *inf, struct task *t,
+		     struct rec_task *rt, int64_t ret, uint32_t flags)
 {
 	struct pieces pieces = { 0 };
 	collect_pieces(e, inf, t, rt, ret, &pieces);
+	if (rt->nr == 30 && ret >= 0)
+		shmat_piece(inf, t, rt, (uint64_t)ret, &pieces);
 	struct trace_ev ev = { .type = TR_SYSCALL, .tid = t->tid };
 	ev.sys.nr = rt->nr;
 	memcpy(ev.sys.args, rt->args, sizeof rt->args);
 	ev.sys.ret = ret;
-	ev.sys.flags = TRS_INTERRUPTED;
+	ev.sys.flags = flags;
 	ev.sys.pieces = pieces.v;
 	ev.sys.npieces = pieces.n;
 	rec_log(e, inf, &ev);
@@ -256,7 +259,7 @@ void rec_restart_flush(struct rec_engine *e, struct inferior *inf, struct task *
 	if (!rt->rs_pend)
 		return;
 	rt->rs_pend = false;
-	log_interrupted(e, inf, t, rt, rt->rs_ret);
+	log_call(e, inf, t, rt, rt->rs_ret, TRS_INTERRUPTED);
 	rt->sstate = SS_READY;
 }
 
@@ -299,7 +302,7 @@ int rec_sys_exit(struct rec_engine *e, struct inferior *inf, struct task *t)
 	if (is_restart(ret)) {
 		/* Interrupted before it completed: the kernel restarts it, or a handler
 		 * runs and the program sees EINTR. Replay reproduces the restart code. */
-		log_interrupted(e, inf, t, rt, ret);
+		log_call(e, inf, t, rt, ret, TRS_INTERRUPTED);
 		if (sched_rec_back(e, inf, t))
 			return 1;
 		return rec_resume_want(e, inf, t) < 0 ? 0 : 1;
@@ -319,20 +322,7 @@ int rec_sys_exit(struct rec_engine *e, struct inferior *inf, struct task *t)
 			return 1;
 		return rec_resume_want(e, inf, t) < 0 ? 0 : 1;
 	}
-	struct pieces pieces = { 0 };
-	collect_pieces(e, inf, t, rt, ret, &pieces);
-	if (rt->nr == 30 && ret >= 0)
-		shmat_piece(inf, t, rt, (uint64_t)ret, &pieces);
-	struct trace_ev ev = { .type = TR_SYSCALL, .tid = t->tid };
-	ev.sys.nr = rt->nr;
-	memcpy(ev.sys.args, rt->args, sizeof rt->args);
-	ev.sys.ret = ret;
-	ev.sys.pieces = pieces.v;
-	ev.sys.npieces = pieces.n;
-	rec_log(e, inf, &ev);
-	for (size_t i = 0; i < pieces.n; i++)
-		free((void *)pieces.v[i].data);
-	vec_free(&pieces);
+	log_call(e, inf, t, rt, ret, 0);
 	if (sched_rec_back(e, inf, t))
 		return 1;   /* another task has the turn: this one waits at its exit */
 	return rec_resume_want(e, inf, t) < 0 ? 0 : 1;

@@ -568,14 +568,11 @@ static bool signal_here(struct rec_engine *e, struct task *t)
 	const struct trace_ev *n = rpl_peek(e);
 	bool here = n && n->type == TR_SIGNAL && rpl_live_tid(e, n->tid) == t->tid &&
 		    n->sig.pos.k == rec_thread_events(e, n->tid) && pos_matches(t, &n->sig.pos);
-	if (!here && n && n->type == TR_SIGNAL && rpl_live_tid(e, n->tid) == t->tid && log_on(LM_REPLAY, LOG_TRACE)) {
-		struct user_regs_struct *r;
-		if (task_get_regs(t, &r) == 0)
-			pr_trace(LM_REPLAY, "tid %d: signal not here: k %" PRIu64 "/%" PRIu64 " pc %#llx/%#" PRIx64
-				 " gpr %016" PRIx64 "/%016" PRIx64 " rax %#llx rcx %#llx r11 %#llx rdi %#llx rsi %#llx rdx %#llx r10 %#llx r8 %#llx eflags %#llx",
-				 t->tid, n->sig.pos.k, rec_thread_events(e, n->tid), r->rip, n->sig.pos.pc,
-				 pos_gprhash(t), n->sig.pos.gprhash, r->rax, r->rcx, r->r11, r->rdi, r->rsi, r->rdx, r->r10, r->r8, r->eflags);
-	}
+	if (!here && n && n->type == TR_SIGNAL && rpl_live_tid(e, n->tid) == t->tid)
+		pr_trace(LM_REPLAY, "tid %d: signal not here: k %" PRIu64 "/%" PRIu64 " pc %#" PRIx64
+			 "/%#" PRIx64 " gpr %016" PRIx64 "/%016" PRIx64, t->tid, n->sig.pos.k,
+			 rec_thread_events(e, n->tid), task_pc(t), n->sig.pos.pc, pos_gprhash(t),
+			 n->sig.pos.gprhash);
 	return here;
 }
 

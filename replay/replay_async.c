@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "core/inject.h"
+#include "core/disasm.h"
 #include "core/log.h"
 
 /* Positions more than FF_MIN_NS of CPU time after the thread's previous event are
@@ -104,6 +105,23 @@ static bool call_mask(struct task *t, long nr, const uint64_t args[6], uint64_t 
 	return ptr && proc_read(t->proc, RADDR(ptr), mask, sizeof *mask) == 0;
 }
 
+/* One single step of t, waited for here. Returns 1 (stepped: a step stop, or a
+ * debug-register hit when hw_ok), 0 (another event came: queued for the run loop),
+ * <0 (t is gone). */
+static int step_here(struct inferior *inf, struct task *t, bool hw_ok)
+{
+	struct tev ev;
+	int e = task_resume(t, RESUME_STEP);
+	if (e == 0)
+		e = target_wait_task(&inf->tg, t, &ev);
+	if (e < 0)
+		return e;
+	if (ev.kind == TEV_STEP || (hw_ok && ev.kind == TEV_HWBP))
+		return 1;
+	target_queue_push(&inf->tg, &ev);
+	return 0;
+}
+
 /* t stands at the delivery stop of sig with a call's mask in force (swap_in_call_mask):
  * deliver it by a step into the handler, then make the frame save `saved`, the mask
  * the kernel would have saved (the call's own mask is only for its wait). Returns 0
@@ -115,16 +133,9 @@ static int enter_with_saved_mask(struct inferior *inf, struct task *t, int sig, 
 		return -ESRCH;
 	uint64_t pc = r->rip;
 	t->pending_sig = sig;
-	struct tev ev;
-	int e = task_resume(t, RESUME_STEP);
-	if (e == 0)
-		e = target_wait_task(&inf->tg, t, &ev);
-	if (e < 0)
-		return e;
-	if (ev.kind != TEV_STEP) {
-		target_queue_push(&inf->tg, &ev);
-		return -EAGAIN;
-	}
+	int e = step_here(inf, t, false);
+	if (e <= 0)
+		return e < 0 ? e : -EAGAIN;
 	/* rt_sigframe at rsp: pretcode, then the ucontext: its mcontext's rip at +48+128,
 	 * its sigmask at +8+296. */
 	uint64_t rsp = task_get_regs(t, &r) == 0 ? r->rsp : 0, frame_rip = 0;
@@ -406,25 +417,10 @@ static int arrive(struct rec_engine *e, struct inferior *inf, struct task *t,
  * breakpoint at the pc meets only before the first (a step stops after each). */
 static bool rep_string_at(struct task *t)
 {
-	uint8_t b[15];
-	if (proc_read(t->proc, RADDR(task_pc(t)), b, sizeof b) < 0)
-		return false;
-	bool rep = false;
-	size_t i = 0;
-	for (; i < sizeof b; i++) {
-		uint8_t c = b[i];
-		if (c == 0xf2 || c == 0xf3)
-			rep = true;
-		else if (c != 0x66 && c != 0x67 && c != 0x2e && c != 0x36 && c != 0x3e &&
-			 c != 0x26 && c != 0x64 && c != 0x65)
-			break;
-	}
-	if (i < sizeof b && (b[i] & 0xf0) == 0x40)
-		i++;   /* REX */
-	if (!rep || i >= sizeof b)
-		return false;
-	uint8_t op = b[i];
-	return (op >= 0xa4 && op <= 0xa7) || (op >= 0xaa && op <= 0xaf) || (op >= 0x6c && op <= 0x6f);
+	uint8_t code[16];
+	struct insn in;
+	return proc_read(t->proc, RADDR(task_pc(t)), code, sizeof code) == 0 &&
+	       disasm_one(code, sizeof code, task_pc(t), &in) == 0 && in.rep_string;
 }
 
 /* Step t through the iterations of the string instruction it stands at, looking for
@@ -439,16 +435,9 @@ static int rep_search(struct inferior *inf, struct task *t, const struct trace_p
 			return -ESRCH;
 		r->eflags |= 0x10000;   /* RF: not the breakpoint at pc again */
 		t->regs_dirty = true;
-		struct tev ev;
-		int e = task_resume(t, RESUME_STEP);
-		if (e == 0)
-			e = target_wait_task(&inf->tg, t, &ev);
-		if (e < 0)
+		int e = step_here(inf, t, true);
+		if (e <= 0)
 			return e;
-		if (ev.kind != TEV_STEP && ev.kind != TEV_HWBP) {
-			target_queue_push(&inf->tg, &ev);
-			return 0;
-		}
 		if (task_pc(t) != pc)
 			return 0;
 		if (pos_matches(t, p))

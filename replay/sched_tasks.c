@@ -46,7 +46,7 @@ unsigned sched_live_tasks(struct inferior *inf)
 	return n;
 }
 
-static struct task *live_task(struct inferior *inf, pid_t tid)
+struct task *sched_live_task(struct inferior *inf, pid_t tid)
 {
 	if (!tid)
 		return NULL;
@@ -83,7 +83,7 @@ static struct task *pick(struct rec_engine *e, struct inferior *inf, pid_t excep
 		struct rec_task *rt = e->tasks.v[i];
 		if (!rt->held || rt->tid == except || rt->sstate != SS_READY)
 			continue;
-		struct task *t = live_task(inf, rt->tid);
+		struct task *t = sched_live_task(inf, rt->tid);
 		if (!t || t->state != TS_STOPPED || t->exiting)
 			continue;
 		n++;
@@ -130,7 +130,7 @@ static void log_sched(struct rec_engine *e, struct inferior *inf, struct task *f
 int sched_rec_resume(struct rec_engine *e, struct inferior *inf, struct task *t)
 {
 	struct rec_task *rt = rec_task_of(e, t);
-	struct task *cur = live_task(inf, e->sched_cur);
+	struct task *cur = sched_live_task(inf, e->sched_cur);
 	if (!cur || cur == t || sched_live_tasks(inf) <= 1) {
 		if (cur != t)
 			new_slice(e);
@@ -154,7 +154,7 @@ int sched_rec_back(struct rec_engine *e, struct inferior *inf, struct task *t)
 {
 	struct rec_task *rt = rec_task_of(e, t);
 	rt->sstate = SS_READY;
-	struct task *cur = live_task(inf, e->sched_cur);
+	struct task *cur = sched_live_task(inf, e->sched_cur);
 	if (!cur || cur == t) {
 		if (cur != t)
 			new_slice(e);
@@ -249,7 +249,7 @@ void sched_on_timeout(struct rec_engine *e, struct inferior *inf)
 	if (e->mode != REC_RECORDING)
 		return;
 	uint64_t now = now_ms();
-	struct task *cur = live_task(inf, e->sched_cur);
+	struct task *cur = sched_live_task(inf, e->sched_cur);
 	if (!cur) {
 		e->slice_end = e->block_end = 0;
 		return;
@@ -286,13 +286,13 @@ void sched_on_timeout(struct rec_engine *e, struct inferior *inf)
  * the next event belongs to. */
 static struct task *turn(struct rec_engine *e, struct inferior *inf)
 {
-	struct task *cur = live_task(inf, e->sched_cur);
+	struct task *cur = sched_live_task(inf, e->sched_cur);
 	if (cur)
 		return cur;
 	const struct trace_ev *ev = rpl_peek(e);
 	if (!ev || !ev->tid)
 		return NULL;
-	cur = live_task(inf, rpl_live_tid(e, ev->tid));
+	cur = sched_live_task(inf, rpl_live_tid(e, ev->tid));
 	if (cur)
 		e->sched_cur = cur->tid;
 	return cur;
@@ -306,7 +306,7 @@ bool sched_rpl_result_due(struct rec_engine *e, struct inferior *inf, const stru
 		return false;
 	if (e->have_target && e->cursor >= e->target.event)
 		return false;   /* the target point comes first */
-	struct task *o = live_task(inf, rpl_live_tid(e, ev->tid));
+	struct task *o = sched_live_task(inf, rpl_live_tid(e, ev->tid));
 	if (!o)
 		return false;
 	const struct rec_task *ort = rec_task_of(e, o);
@@ -315,26 +315,31 @@ bool sched_rpl_result_due(struct rec_engine *e, struct inferior *inf, const stru
 
 bool sched_rpl_in_flight(struct rec_engine *e, struct inferior *inf, const struct trace_ev *ev)
 {
-	struct task *o = ev ? live_task(inf, rpl_live_tid(e, ev->tid)) : NULL;
+	struct task *o = ev ? sched_live_task(inf, rpl_live_tid(e, ev->tid)) : NULL;
 	return o && rec_task_of(e, o)->pend == RP_REPLAY;
+}
+
+/* The event at the cursor is another task's logged result that t must not pass. */
+static bool behind_result(struct rec_engine *e, struct inferior *inf, struct task *t)
+{
+	const struct trace_ev *next = rpl_peek(e);
+	return next && rpl_live_tid(e, next->tid) != t->tid && sched_rpl_result_due(e, inf, next) &&
+	       sched_live_tasks(inf) > 1;
 }
 
 int sched_rpl_resume(struct rec_engine *e, struct inferior *inf, struct task *t)
 {
 	struct rec_task *rt = rec_task_of(e, t);
-	const struct trace_ev *next = rpl_peek(e);
-	if (next && rpl_live_tid(e, next->tid) != t->tid && sched_rpl_result_due(e, inf, next) &&
-	    sched_live_tasks(inf) > 1) {
+	if (behind_result(e, inf, t)) {
 		/* Recorded, that result came before anything t did next: apply it if its
 		 * task stands at the call, else hold t until it does (run_turn). */
 		rt->held = false;
 		bool moved = false;
 		if (drive(e, inf, &moved) < 0)
 			return 1;
-		next = rpl_peek(e);
 	}
-	if (next && rpl_live_tid(e, next->tid) != t->tid && sched_rpl_result_due(e, inf, next) &&
-	    sched_live_tasks(inf) > 1) {
+	if (behind_result(e, inf, t)) {
+		const struct trace_ev *next = rpl_peek(e);
 		rt->held = true;
 		pr_trace(LM_REPLAY, "tid %d held (event %" PRIu64 " is %d's result)", t->tid,
 			 e->cursor, next->tid);
@@ -357,7 +362,7 @@ int sched_replay_switch(struct rec_engine *e, struct inferior *inf, struct task 
 			const struct trace_ev *ev)
 {
 	pid_t to = rpl_live_tid(e, ev->sched.to);
-	struct task *u = live_task(inf, to);
+	struct task *u = sched_live_task(inf, to);
 	if (!u)
 		return rpl_diverge(e, inf, t, "the recording switches to thread %d, which does not "
 				   "exist in the replay", ev->sched.to);
@@ -426,7 +431,7 @@ static int drive(struct rec_engine *e, struct inferior *inf, bool *moved)
 			return 0;   /* the target point comes before this event */
 		if (e->waiters && (ev->type == TR_RDTSC || ev->type == TR_TASK)) {
 			/* An rdtsc or an exec that waited for results logged before it. */
-			struct task *o = live_task(inf, rpl_live_tid(e, ev->tid));
+			struct task *o = sched_live_task(inf, rpl_live_tid(e, ev->tid));
 			struct rec_task *ort = o ? rec_task_of(e, o) : NULL;
 			bool tsc = ev->type == TR_RDTSC;
 			if (ort && ort->ev_wait == (tsc ? EW_RDTSC : EW_EXEC) && o->state == TS_STOPPED) {
@@ -441,10 +446,10 @@ static int drive(struct rec_engine *e, struct inferior *inf, bool *moved)
 				continue;
 			}
 		}
-		struct task *owner = live_task(inf, rpl_live_tid(e, ev->tid));
+		struct task *owner = sched_live_task(inf, rpl_live_tid(e, ev->tid));
 		if (ev->type == TR_SCHED && !owner) {
 			/* The task that gave way is gone (EXIT): the next one runs. */
-			struct task *u = live_task(inf, rpl_live_tid(e, ev->sched.to));
+			struct task *u = sched_live_task(inf, rpl_live_tid(e, ev->sched.to));
 			if (!u)
 				return 0;
 			rpl_consume(e);
@@ -507,7 +512,7 @@ static int drive(struct rec_engine *e, struct inferior *inf, bool *moved)
 		    ort->event == UINT64_MAX) {
 			/* It gave way inside a call executed for real whose result is logged at
 			 * its end (vfork: the parent waits for the child's exec). */
-			struct task *u = live_task(inf, rpl_live_tid(e, ev->sched.to));
+			struct task *u = sched_live_task(inf, rpl_live_tid(e, ev->sched.to));
 			if (!u)
 				return rpl_diverge(e, inf, owner, "the recording switches to thread %d, "
 						   "which does not exist in the replay", ev->sched.to);

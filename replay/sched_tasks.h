@@ -84,5 +84,7 @@ int sched_rpl_kick(struct rec_engine *e, struct inferior *inf);
 void sched_reset(struct rec_engine *e, struct task *t);
 /* Live tasks the engine schedules (not snapshots). */
 unsigned sched_live_tasks(struct inferior *inf);
+/* Task tid if it lives (not dead, not a snapshot's), else NULL. */
+struct task *sched_live_task(struct inferior *inf, pid_t tid);
 
 #endif

@@ -19,7 +19,7 @@ extern RWAGENT_EXPORT struct rwagent_info rwagent_info;
  * Called by rwagent_call_entry (agent_call.c) with the thread's own stack. */
 void rwagent_call(struct rwagent_call *d);
 
-/* The entry stub and its trap, defined in assembly in agent_call.c. */
+/* The entry trampoline and its trap, defined in assembly in agent_call.c. */
 extern RWAGENT_EXPORT char rwagent_call_entry[], rwagent_call_trap[];
 
 #endif

@@ -29,42 +29,6 @@
 
 #ifndef PROGS_DIR
 #define PROGS_DIR "tests/progs"
-/* ---- a private directory for file tests ---- */
-
-static char tmpdir[128];
-
-static inline const char *make_tmpdir(void)
-{
-	snprintf(tmpdir, sizeof tmpdir, "/tmp/rewind-snapdir-XXXXXX");
-	cr_assert_not_null(mkdtemp(tmpdir));
-	return tmpdir;
-}
-
-static inline void remove_tmpdir(void)
-{
-	char cmd[160];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-	cr_assert_eq(system(cmd), 0);
-}
-
-static inline struct proc *launch_in_dir(const char *name, const char *dir, const char *extra)
-{
-	static char path[256];
-	snprintf(path, sizeof path, "%s/%s", PROGS_DIR, name);
-	char *argv[] = { path, (char *)dir, (char *)extra, NULL };
-	return launch_args(argv);
-}
-
-static inline char *file_text(const char *dir, const char *name)
-{
-	char path[256], *text = NULL;
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	cr_assert_eq(read_file(path, &text, NULL), 0, "read %s", path);
-	return text;
-}
-
-/* ---- 5. file offsets and, with files, contents ---- */
-
 #endif
 
 static struct target tg;
@@ -290,9 +254,9 @@ static inline struct task *leader(pid_t pid)
 	return t;
 }
 
-
 /* ---- a private directory for file tests ---- */
 
+/* A scratch directory for a test program (argv[1]), removed at the end. */
 static char tmpdir[128];
 
 static inline const char *make_tmpdir(void)
@@ -325,6 +289,18 @@ static inline char *file_text(const char *dir, const char *name)
 	return text;
 }
 
-/* ---- 5. file offsets and, with files, contents ---- */
+/* After restore(s) of snap_signals (tests/progs/snap_signals.c, run in make_tmpdir's
+ * directory): it runs to its end and everything it checks holds. */
+static inline void snap_signals_finish(pid_t pid, struct snapshot *s)
+{
+	run_to_trap();
+	run_to_exit(pid, 0);
+	char *t = output();
+	cr_assert_str_eq(t, "start\npending ok\nitimer ok\ntimers ok\ncwd ok\numask ok\nrlimit ok\n"
+			 "delivered ok\nfired ok\ndone\n");
+	free(t);
+	snap_drop(&tg, s);
+	remove_tmpdir();
+}
 
 #endif
