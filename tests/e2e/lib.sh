@@ -84,9 +84,11 @@ gdb_compare() {
   local name=$1 prog=$2; shift 2
   local g r
   # Same environment for both (stack addresses then match): rewind preloads its
-  # agent and gdb adds LINES/COLUMNS; make gdb's inferior see what rewind's sees.
+  # agent, gdb adds LINES/COLUMNS, and the shell gdb starts programs with may drop
+  # or add variables (dash drops exported bash functions); rewind execs directly.
   local agent=$REWIND_BUILD/core/agent/librewind-agent.so
-  g=$(env _=/rewind-e2e timeout 120 gdb -nx -batch -ex 'unset environment LINES' \
+  g=$(env _=/rewind-e2e timeout 120 gdb -nx -batch -ex 'set startup-with-shell off' \
+        -ex 'unset environment LINES' \
         -ex 'unset environment COLUMNS' -ex "set environment LD_PRELOAD=$agent" \
         "$@" "$prog" 2>&1 | normalize)
   r=$(env _=/rewind-e2e timeout -k 5 "${RW_TIMEOUT:-120}" "$REWIND" shell --batch "$@" "$prog" 2>&1 | normalize)
