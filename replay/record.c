@@ -55,6 +55,7 @@ static void free_task(struct rec_task *rt)
 {
 	if (rt->statfd > 0)
 		close(rt->statfd);
+	cpu_alarm_disarm(&rt->ff_alarm);
 	free(rt->mmap_file);
 	free(rt);
 }
@@ -82,7 +83,7 @@ uint64_t rec_task_cpu(struct rec_task *rt, struct task *t)
 	if (n <= 0)
 		return 0;
 	buf[n] = 0;
-	return strtoull(buf, NULL, 10);
+	return strtoull(buf, NULL, 10) + rt->cpu_bias;
 }
 
 void rec_task_mark(struct rec_engine *e, struct inferior *inf, pid_t live_tid)
@@ -609,6 +610,7 @@ struct rec_task *rec_task_of(struct rec_engine *e, struct task *t)
 	rt->tid = t->tid;
 	rt->want = RESUME_CONT;
 	rt->placeholder = -1;
+	rt->ff_alarm.fd = -1;
 	vec_push(&e->tasks, rt);
 	return rt;
 }
@@ -883,6 +885,11 @@ static int on_event_of(struct rec_engine *e, struct inferior *inf, struct tev *e
 	if (e->mode == REC_OFF)   /* rdtsc may still fault: emulate it, log nothing */
 		return ev->kind == TEV_SIGNAL && t->pending_sig == SIGSEGV ?
 		       rec_tsc_fault(e, inf, t) : 0;
+	if (e->mode == REC_REPLAYING && ev->kind == TEV_SIGNAL) {
+		int r = rpl_ff_alarm(e, inf, t);
+		if (r != -2)
+			return r;
+	}
 	if (e->mode == REC_REPLAYING && ev->kind != TEV_INTERRUPT)
 		rpl_ff_cancel(e, t);   /* any other stop ends its untrapped run */
 	switch (ev->kind) {

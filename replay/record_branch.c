@@ -40,6 +40,7 @@ void rec_checkpoint_taken(struct rec_engine *e, struct ckpt_list *l, const struc
 		if (!ckpt_by_id(l, k->id) || k->id == c->id) {
 			rec_branch_unref(k->branch);
 			vec_free(&k->incalls);
+			vec_free(&k->since);
 			continue;
 		}
 		e->ckpts.v[j++] = *k;
@@ -50,7 +51,13 @@ void rec_checkpoint_taken(struct rec_engine *e, struct ckpt_list *l, const struc
 	struct rec_ckpt k = { .id = c->id, .branch = rec_branch_ref(e->branch), .event = e->cursor,
 			      .turn = e->sched_cur };
 	for (size_t i = 0; i < e->tasks.n; i++) {
-		const struct rec_task *rt = e->tasks.v[i];
+		struct rec_task *rt = e->tasks.v[i];
+		struct task *t = sched_live_task(e->inf, rt->tid);
+		uint64_t cpu = t && rt->last_cpu ? rec_task_cpu(rt, t) : 0;
+		if (cpu >= rt->last_cpu && rt->last_cpu && cpu) {
+			struct rec_since s = { .tid = rt->tid, .ns = cpu - rt->last_cpu };
+			vec_push(&k.since, s);
+		}
 		bool in_call = e->mode == REC_RECORDING ?
 			       (rt->pend == RP_RECORD || rt->rs_pend) && rt->sstate == SS_KERNEL :
 			       rt->sstate == SS_ENTRY;
@@ -80,6 +87,24 @@ static void restore_incalls(struct rec_engine *e, struct inferior *inf, const st
 	}
 	struct task *cur = sched_live_task(inf, k->turn);
 	e->sched_cur = cur ? cur->tid : 0;
+}
+
+/* Restored tasks' CPU clocks continue from the checkpoint's distance to their
+ * previous events (the untrapped runs towards positions measure from there). */
+static void restore_since(struct rec_engine *e, struct inferior *inf, const struct rec_ckpt *k)
+{
+	const uint64_t base = 1ull << 40;   /* any nonzero coordinate */
+	for (size_t i = 0; i < k->since.n; i++) {
+		struct task *t = sched_live_task(inf, k->since.v[i].tid);
+		if (!t)
+			continue;
+		struct rec_task *rt = rec_task_of(e, t);
+		uint64_t raw = rec_task_cpu(rt, t);
+		if (!raw)
+			continue;
+		rt->cpu_bias = base + k->since.v[i].ns - raw;
+		rt->last_cpu = base;
+	}
 }
 
 int64_t rec_checkpoint_event(const struct rec_engine *e, int id)
@@ -116,6 +141,7 @@ void rec_checkpoint_restored(struct rec_engine *e, struct inferior *inf, const s
 	e->mode = e->cursor < rec_branch_len(e->branch) ? REC_REPLAYING : REC_RECORDING;
 	if (e->mode == REC_REPLAYING)
 		restore_incalls(e, inf, k);
+	restore_since(e, inf, k);
 	if (e->mode == REC_RECORDING && !e->enabled)
 		e->mode = REC_OFF;
 	inf->policy = &e->policy;

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/cpu_alarm.h"
 #include "core/inferior.h"
 #include "replay/record.h"
 #include "replay/position.h"
@@ -74,15 +75,26 @@ struct rec_task {
 	uint64_t mask_restore;
 	bool passing;               /* replay: at the delivery stop of that signal */
 	siginfo_t deliver_info;
-	/* CPU time (ns) the task had at its previous event (/proc/.../schedstat) */
+	/* CPU time (ns) the task had at its previous event (/proc/.../schedstat, plus
+	 * cpu_bias: a restored task's clock starts again from zero, the bias continues
+	 * the checkpoint's) */
 	int statfd;
 	uint64_t last_cpu;
+	uint64_t cpu_bias;
 	/* replay: running untrapped towards a position until this much CPU time */
 	bool ff;
 	bool ff_stopping;           /* interrupted at the end of the run */
 	uint64_t ff_until;
 	uint64_t ff_pos_cpu;        /* the CPU time the recording reached the position at */
 	uint64_t ff_event;          /* 1 + the event it was done for (once per event) */
+	struct cpu_alarm ff_alarm;  /* stops the untrapped run on time (polling is the backup) */
+};
+
+/* The CPU time a task had run since its previous event when a checkpoint was
+ * taken: positions count from that event (pos_point.run_ns). */
+struct rec_since {
+	pid_t tid;
+	uint64_t ns;
 };
 
 /* Events per recorded thread (the k of positions). */
@@ -108,6 +120,7 @@ struct rec_ckpt {
 	uint64_t event;
 	pid_t turn;                 /* the task whose turn it was */
 	VEC(struct rec_incall) incalls;
+	VEC(struct rec_since) since;
 };
 
 /* A descriptor whose kernel offset lags behind the replayed one. */
@@ -232,6 +245,9 @@ int rpl_ff_timeout_ms(struct rec_engine *e);
 void rpl_ff_on_timeout(struct rec_engine *e, struct inferior *inf);
 /* t stopped at an interrupt: 1 if it was the end of its fast-forward (handled). */
 int rpl_ff_interrupted(struct rec_engine *e, struct inferior *inf, struct task *t);
+/* A signal stop of t that is a CPU alarm of the untrapped runs: ends t's run (or is
+ * dropped, stale). Returns -2 when the stop is not one. */
+int rpl_ff_alarm(struct rec_engine *e, struct inferior *inf, struct task *t);
 /* t had another stop before reaching the end of its run. */
 void rpl_ff_cancel(struct rec_engine *e, struct task *t);
 /* Drop t's search (its breakpoint). */

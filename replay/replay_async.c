@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/cpu_alarm.h"
 #include "core/inject.h"
 #include "core/disasm.h"
 #include "core/log.h"
@@ -386,6 +387,12 @@ static bool stops_process(struct task *t, int sig)
 static int arrive(struct rec_engine *e, struct inferior *inf, struct task *t,
 		  const struct trace_ev *ev)
 {
+	struct rec_task *rt = rec_task_of(e, t);
+	if (rt->ff_event == e->cursor + 1 && rt->ff_pos_cpu > rt->last_cpu)
+		pr_debug(LM_REPLAY, "tid %d: position found at cpu %" PRIu64 ", recorded at %" PRIu64
+			 " (%+.2f%% of the way)", t->tid, rec_task_cpu(rt, t), rt->ff_pos_cpu,
+			 100.0 * ((double)rec_task_cpu(rt, t) - (double)rt->ff_pos_cpu) /
+			 (double)(rt->ff_pos_cpu - rt->last_cpu));
 	if (!ev) {
 		e->have_target = false;
 		struct stop st = { .reason = SR_LOCATION, .print = SP_SRC_AND_LOC };
@@ -486,18 +493,27 @@ int rpl_prepare(struct rec_engine *e, struct inferior *inf, struct task *t)
 			 ", %" PRIu64 " events so far; gpr %016" PRIx64 " want %016" PRIx64 ")", t->tid,
 			 task_pc(t), p->pc, p->k, rec_thread_events(e, rpl_rec_tid(e, t->tid)),
 			 pos_gprhash(t), p->gprhash);
+		bool again = rt->ff_event == e->cursor + 1;
+		uint64_t cpu = rec_task_cpu(rt, t);
 		if (!rt->ff && p->run_ns >= FF_MIN_NS && rt->last_cpu && ev &&
-		    rt->ff_event != e->cursor + 1 && !getenv("REWIND_REPLAY_EXACT")) {
-			/* Far away: run untrapped most of the recorded way first. */
+		    (!again || (cpu && cpu + FF_SLACK_NS < rt->ff_until)) &&
+		    !getenv("REWIND_REPLAY_EXACT")) {
+			/* Far away: run untrapped most of the recorded way first (again
+			 * after another stop cut that run short). */
 			rt->ff = true;
-			rt->ff_event = e->cursor + 1;
-			rt->ff_until = rt->last_cpu + (uint64_t)(p->run_ns * FF_PART) - FF_SLACK_NS;
-			rt->ff_pos_cpu = rt->last_cpu + p->run_ns;
+			if (!again) {
+				rt->ff_event = e->cursor + 1;
+				rt->ff_until = rt->last_cpu + (uint64_t)(p->run_ns * FF_PART) -
+					       FF_SLACK_NS;
+				rt->ff_pos_cpu = rt->last_cpu + p->run_ns;
+			}
 			pr_debug(LM_REPLAY, "tid %d: position %#" PRIx64 " is %" PRIu64 " ns away; "
-				 "running untrapped to cpu %" PRIu64 " (now %" PRIu64 ")", t->tid,
-				 p->pc, p->run_ns, rt->ff_until, rec_task_cpu(rt, t));
+				 "running untrapped to cpu %" PRIu64 " (now %" PRIu64 ")%s", t->tid,
+				 p->pc, p->run_ns, rt->ff_until, cpu, again ? ", again" : "");
 			e->ff_tid = t->tid;
 			e->ff_check = now_ns() / 1000000u + 1;
+			if (cpu && cpu < rt->ff_until)
+				cpu_alarm_arm(&rt->ff_alarm, t->proc->pid, t->tid, rt->ff_until - cpu);
 			if (rt->search != SRCH_NONE)
 				rpl_search_cancel(e, t, rt);
 			return 0;
@@ -626,13 +642,34 @@ void rpl_ff_on_timeout(struct rec_engine *e, struct inferior *inf)
 		return;
 	}
 	uint64_t cpu = rec_task_cpu(rt, t);
-	if (cpu && cpu + 1000000u < rt->ff_until) {
+	/* With the CPU alarm armed this is its backup (the program may block the
+	 * alarm's signal after all): it waits for it a little longer. */
+	uint64_t due = rt->ff_until + (rt->ff_alarm.fd >= 0 ? FF_SLACK_NS : 0);
+	if (cpu && cpu + 1000000u < due) {
 		/* Wake up early rather than late: deadlines round up to milliseconds. */
-		e->ff_check = now_ns() / 1000000u + MAX((rt->ff_until - cpu) / 1000000u - 1, 1);
+		e->ff_check = now_ns() / 1000000u + MAX((due - cpu) / 1000000u - 1, 1);
 		return;
 	}
 	rt->ff_stopping = true;
+	cpu_alarm_disarm(&rt->ff_alarm);   /* one stop: a queued alarm is dropped as stale */
 	task_interrupt(t);
+}
+
+int rpl_ff_alarm(struct rec_engine *e, struct inferior *inf, struct task *t)
+{
+	siginfo_t si;
+	if (t->pending_sig != CPU_ALARM_SIG || task_get_siginfo(t, &si) < 0 ||
+	    !cpu_alarm_sent(NULL, &si))
+		return -2;
+	t->pending_sig = 0;
+	struct rec_task *rt = rec_task_of(e, t);
+	if (rt->ff && !rt->ff_stopping && cpu_alarm_sent(&rt->ff_alarm, &si)) {
+		pr_debug(LM_REPLAY, "tid %d: stopped by its CPU alarm", t->tid);
+		rt->ff_stopping = true;
+		return rpl_ff_interrupted(e, inf, t);
+	}
+	pr_debug(LM_REPLAY, "tid %d: a stale CPU alarm dropped", t->tid);
+	return rec_run(e, inf, t, rt->want) < 0 ? 0 : 1;
 }
 
 int rpl_ff_interrupted(struct rec_engine *e, struct inferior *inf, struct task *t)
@@ -642,6 +679,7 @@ int rpl_ff_interrupted(struct rec_engine *e, struct inferior *inf, struct task *
 		return 0;
 	rt->ff_stopping = false;
 	rt->ff = false;
+	cpu_alarm_disarm(&rt->ff_alarm);
 	e->ff_tid = 0;
 	uint64_t cpu = rec_task_cpu(rt, t);
 	pr_debug(LM_REPLAY, "tid %d: untrapped run ends at cpu %" PRIu64 " (wanted %" PRIu64 ")",
@@ -663,6 +701,7 @@ void rpl_ff_cancel(struct rec_engine *e, struct task *t)
 	struct rec_task *rt = rec_task_of(e, t);
 	if (rt->ff && !rt->ff_stopping) {
 		rt->ff = false;
+		cpu_alarm_disarm(&rt->ff_alarm);
 		if (e->ff_tid == t->tid)
 			e->ff_tid = 0;
 	}
