@@ -15,7 +15,7 @@ int main(int argc, char **argv)
 			return 2;
 		pid_t p = fork();
 		if (p == 0) {
-			char buf[16];
+			char buf[32];
 			snprintf(buf, sizeof buf, "round %d", r);
 			execl("/bin/echo", "echo", buf, (char *)NULL);
 			_exit(127);

@@ -2,7 +2,9 @@
  * a transcript free of pids and addresses: natively and under `rewind run` (where all
  * of it is emulated) the transcripts must be identical (tests/e2e/nest_ptrace.sh).
  * The exit status is the number of failed checks. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/elf.h>
