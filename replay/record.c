@@ -115,6 +115,7 @@ void rec_free(struct rec_engine *e, struct inferior *inf)
 	for (size_t i = 0; i < e->ckpts.n; i++) {
 		rec_branch_unref(e->ckpts.v[i].branch);
 		vec_free(&e->ckpts.v[i].incalls);
+		vec_free(&e->ckpts.v[i].since);
 	}
 	vec_free(&e->ckpts);
 	vec_free(&e->fdoffs);
