@@ -185,12 +185,7 @@ static bool has_line_info(struct inferior *inf, struct task *t, uint64_t pc)
 static int func_range(struct inferior *inf, struct task *t, uint64_t pc, uint64_t *lo, uint64_t *hi)
 {
 	struct symtab *st = st_of_task(inf, t);
-	struct sym_addr_info ai;
-	if (!st || symtab_describe(st, pc, &ai) < 0 || !ai.func_hi)
-		return -ENOENT;
-	*lo = ai.func_lo;
-	*hi = ai.func_hi;
-	return 0;
+	return st ? symtab_func_range(st, pc, lo, hi) : -ENOENT;
 }
 
 static uint64_t func_body(struct inferior *inf, struct task *t, uint64_t lo)

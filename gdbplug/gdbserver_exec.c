@@ -340,7 +340,7 @@ static void execute(struct gdbserver *g, const struct req *r)
 		s->ckpts.auto_on = false;
 		inf_select(inf, r->step->num);
 	}
-	struct sess_args a = { .sig = -1 };
+	struct sess_args a = { .sig = -1, .no_print = true };
 	bool armed = !r->step || r->range || may_block(r->step);
 	if (armed)
 		arm(g);

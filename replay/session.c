@@ -196,7 +196,7 @@ int session_exec(struct session *s, enum sess_cmd cmd, const struct sess_args *a
 	int e = -EINVAL;
 	pid_t stepped = cmd == SC_STEPI && inf->cur ? inf->cur->tid : 0;
 	uint64_t func0 = 0, cfa0 = 0;
-	if (cmd == SC_STEPI || cmd == SC_NEXTI)
+	if ((cmd == SC_STEPI || cmd == SC_NEXTI) && !a->no_print)
 		frame_key(inf, &func0, &cfa0);
 	tl_before_resume(s, true);        /* reverse execution: where the command starts */
 	rec_before_resume(s->rec, inf);   /* record/replay: a state change forks history */
@@ -214,7 +214,8 @@ int session_exec(struct session *s, enum sess_cmd cmd, const struct sess_args *a
 	case SC_UNTIL: e = inf_until_next(inf, st); break;
 	case SC_RUN_TO: e = inf_run_to(inf, a->addr, a->until_frame, st); break;
 	}
-	if ((cmd == SC_STEPI || cmd == SC_NEXTI) && st->reason == SR_STEPPED && st->task == inf->cur) {
+	if ((cmd == SC_STEPI || cmd == SC_NEXTI) && st->reason == SR_STEPPED && st->task == inf->cur &&
+	    !a->no_print) {
 		uint64_t func1, cfa1;
 		frame_key(inf, &func1, &cfa1);
 		st->print = func1 == func0 && cfa1 == cfa0 ? SP_SRC_LINE : SP_SRC_AND_LOC;

@@ -36,6 +36,8 @@ struct sess_args {
 	uint64_t func;
 	bool inner;            /* one step of a repeated command (stepi N) short of the
 	                          last: not a stop the user sees, so no auto-checkpoint */
+	bool no_print;         /* the caller prints no stop (gdbserver: gdb does):
+	                          st->print is not worked out */
 };
 
 struct rec_engine;

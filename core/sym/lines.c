@@ -306,6 +306,39 @@ int symtab_describe(struct symtab *st, uint64_t addr, struct sym_addr_info *out)
 	return 0;
 }
 
+int symtab_func_range(struct symtab *st, uint64_t addr, uint64_t *lo, uint64_t *hi)
+{
+	if (st->fr_valid && st->fr_gen == st->gen && addr >= st->fr_lo && addr < st->fr_hi) {
+		*lo = st->fr_lo;
+		*hi = st->fr_hi;
+		return 0;
+	}
+	struct sym_mod *m = sym_mod_at(st, addr);
+	if (!m)
+		return -ENOENT;
+	const struct sym_func *f = sym_mod_dwarf(m) ? func_primary(m, sym_func_at(m, addr - m->bias))
+						    : NULL;
+	const char *en;
+	uint64_t es, esz;
+	if (f) {
+		*lo = f->entry + m->bias;
+		*hi = f->hi + m->bias;
+	} else if (sym_elf_at(m, addr, &en, &es, &esz) && esz) {
+		*lo = es;
+		*hi = es + esz;
+	} else {
+		return -ENOENT;
+	}
+	if (!*hi)
+		return -ENOENT;
+	/* Cached only when addr is inside (an entry past a cold part's start is not). */
+	st->fr_valid = addr >= *lo && addr < *hi;
+	st->fr_gen = st->gen;
+	st->fr_lo = *lo;
+	st->fr_hi = *hi;
+	return 0;
+}
+
 int symtab_addr_symbol(struct symtab *st, uint64_t addr, const char **name, uint64_t *off)
 {
 	struct sym_mod *m = sym_mod_at(st, addr);

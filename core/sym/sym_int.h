@@ -150,6 +150,11 @@ struct symtab {
 	VEC(struct sym_source *) sources;
 	VEC(char *) refused;            /* "path@start" the path callback left out */
 	unsigned gen;                   /* bumped when modules change */
+	/* symtab_func_range's last answer (stepping asks for the same function
+	 * at every instruction), valid while gen is fr_gen */
+	bool fr_valid;
+	unsigned fr_gen;
+	uint64_t fr_lo, fr_hi;
 	void *unwind;                   /* unwind.c: state attached to this Dwfl */
 	void (*unwind_free)(struct symtab *st);
 };

@@ -100,6 +100,10 @@ struct sym_addr_info {
 /* Describe addr. Returns 0 (fields not known are NULL/0), -ENOENT if addr is in no
  * module. */
 int symtab_describe(struct symtab *st, uint64_t addr, struct sym_addr_info *out);
+/* The function containing addr, [lo, hi): as symtab_describe's func_lo/func_hi
+ * (DWARF, else the ELF symbol), without the line and name lookups. -ENOENT if
+ * none or its size is unknown. */
+int symtab_func_range(struct symtab *st, uint64_t addr, uint64_t *lo, uint64_t *hi);
 /* The symbol gdb prints in "<sym+off>": the ELF symbol containing addr (data or
  * code), demangled with parameters. Returns 0 or -ENOENT. */
 int symtab_addr_symbol(struct symtab *st, uint64_t addr, const char **name,
