@@ -3,7 +3,9 @@
 # Usage: scripts/bench/gdb_stepi.sh BUILDDIR [--steps N] [--runs N]
 # Each run starts gdb in batch mode, stops at compute() in tests/progs/gdb_prog, and
 # times `stepi N` from inside gdb (startup excluded); the medians of the runs and their
-# ratio are printed. Both sides run the way a user would start them (no pinning).
+# ratio are printed. Both sides run the way a user would start them (rewind gdb pins
+# gdb, its server and the program to one CPU itself); gdb alone pinned to one CPU is
+# printed for reference.
 set -euo pipefail
 build=$(cd "${1:?usage: scripts/bench/gdb_stepi.sh BUILDDIR [--steps N] [--runs N]}" && pwd)
 shift
@@ -35,6 +37,8 @@ one_run() {
   local out
   if [ "$1" = native ]; then
     out=$(timeout 300 gdb -nx -batch -iex 'set debuginfod enabled off' -x "$tmp/stepi.py" --args "$prog" 2>&1 </dev/null)
+  elif [ "$1" = native1 ]; then   # reference: gdb and the program on one CPU, as rewind gdb runs
+    out=$(timeout 300 taskset -c 0 gdb -nx -batch -iex 'set debuginfod enabled off' -x "$tmp/stepi.py" --args "$prog" 2>&1 </dev/null)
   else
     out=$(timeout 300 "$build/rewind" gdb -nx -batch -x "$tmp/stepi.py" -- "$prog" 2>&1 </dev/null)
   fi
@@ -44,13 +48,18 @@ median() { sort -n | awk '{a[NR]=$1} END {m = (NR % 2) ? a[(NR+1)/2] : (a[NR/2] 
 echo "# gdb stepi through rewind vs native gdb ($steps steps, median of $runs runs)"
 conditions
 echo "load average at the start: $(cut -d" " -f1-3 /proc/loadavg)"
-nat=() rw=()
+nat=() rw=() one=()
 for ((i = 0; i < runs; i++)); do   # interleaved, so load changes hit both sides
   nat+=("$(one_run native)")
   rw+=("$(one_run rewind)")
+  one+=("$(one_run native1)")
 done
 n=$(printf '%s\n' "${nat[@]}" | median)
 r=$(printf '%s\n' "${rw[@]}" | median)
+o=$(printf '%s\n' "${one[@]}" | median)
+echo "native runs: ${nat[*]}"
+echo "rewind runs: ${rw[*]}"
 printf 'native gdb:  %s s  (%s us per stepi)\n' "$n" "$(awk -v t="$n" -v s="$steps" 'BEGIN { printf "%.0f", t / s * 1e6 }')"
 printf 'rewind gdb:  %s s  (%s us per stepi)\n' "$r" "$(awk -v t="$r" -v s="$steps" 'BEGIN { printf "%.0f", t / s * 1e6 }')"
 printf 'ratio rewind/native: %s (target <= 2)\n' "$(ratio "$r" "$n")"
+printf 'reference, gdb alone pinned to one CPU (taskset -c 0): %s s; rewind/that: %s\n' "$o" "$(ratio "$r" "$o")"
