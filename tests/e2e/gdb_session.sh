@@ -147,6 +147,9 @@ g=$!
 wait_until 60 test -s "$pidf" || true
 pid=$(cat "$pidf" 2>/dev/null)
 sleep 1
+# Running: the recorder stops it briefly now and then (time slices, timeline
+# snapshots), so a single look may catch it stopped (t); within 2 s it must be seen R.
+wait_until 2 test "$(gone_or "$pid")" = R || true
 st=$(gone_or "$pid")
 if [ "$st" = R ]; then ok "the program spins under gdb"; else fail "the program spins under gdb" "state: $st"; fi
 pkill -KILL -P "$g" -x gdb
