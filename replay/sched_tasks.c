@@ -41,7 +41,10 @@ unsigned sched_live_tasks(struct inferior *inf)
 		if (p->dead || p->snapshot)
 			continue;
 		for (struct task *t = p->tasks; t; t = t->next)
-			n += t->state != TS_DEAD && !t->exiting;
+			/* A thread at its exit stop still counts until it is reaped: the
+			 * kernel clears its tid word (what pthread_join waits on) after
+			 * that stop. A leader is reaped only with its group: it doesn't. */
+			n += t->state != TS_DEAD && (!t->exiting || t->tid != p->pid);
 	}
 	return n;
 }

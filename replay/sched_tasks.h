@@ -82,7 +82,8 @@ bool sched_rpl_in_flight(struct rec_engine *e, struct inferior *inf, const struc
 int sched_rpl_kick(struct rec_engine *e, struct inferior *inf);
 /* Start of a history (launch, restore): t is current. */
 void sched_reset(struct rec_engine *e, struct task *t);
-/* Live tasks the engine schedules (not snapshots). */
+/* Live tasks the engine schedules (not snapshots; threads at their exit stop count
+ * until reaped, leaders excepted). */
 unsigned sched_live_tasks(struct inferior *inf);
 /* Task tid if it lives (not dead, not a snapshot's), else NULL. */
 struct task *sched_live_task(struct inferior *inf, pid_t tid);
