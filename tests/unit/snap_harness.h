@@ -289,16 +289,22 @@ static inline char *file_text(const char *dir, const char *name)
 	return text;
 }
 
-/* After restore(s) of snap_signals (tests/progs/snap_signals.c, run in make_tmpdir's
- * directory): it runs to its end and everything it checks holds. */
-static inline void snap_signals_finish(pid_t pid, struct snapshot *s)
+/* The restored program runs from its trap to a clean exit and prints exactly want. */
+static inline void finish_expect(pid_t pid, const char *want)
 {
 	run_to_trap();
 	run_to_exit(pid, 0);
 	char *t = output();
-	cr_assert_str_eq(t, "start\npending ok\nitimer ok\ntimers ok\ncwd ok\numask ok\nrlimit ok\n"
-			 "delivered ok\nfired ok\ndone\n");
+	cr_assert_str_eq(t, want);
 	free(t);
+}
+
+/* After restore(s) of snap_signals (tests/progs/snap_signals.c, run in make_tmpdir's
+ * directory): it runs to its end and everything it checks holds. */
+static inline void snap_signals_finish(pid_t pid, struct snapshot *s)
+{
+	finish_expect(pid, "start\npending ok\nitimer ok\ntimers ok\ncwd ok\numask ok\nrlimit ok\n"
+		      "delivered ok\nfired ok\ndone\n");
 	snap_drop(&tg, s);
 	remove_tmpdir();
 }

@@ -270,12 +270,7 @@ Test(snapshot, pids_and_tids_kept, .init = setup, .fini = teardown)
 	cr_assert_not_null(p);
 	cr_assert_not_null(proc_task(p, tids[0]));
 	cr_assert_not_null(proc_task(p, tids[1]));
-	run_to_trap();
-	run_to_exit(pid, 0);
-	char *text = output();
-	cr_assert_str_eq(text, "start\nids ok\nthread ids ok\nkill ok\nraise ok\npthread_kill ok\n"
-			 "done\n");
-	free(text);
+	finish_expect(pid, "start\nids ok\nthread ids ok\nkill ok\nraise ok\npthread_kill ok\ndone\n");
 	snap_drop(&tg, s);
 }
 
@@ -377,11 +372,7 @@ Test(snapshot, shared_memory, .init = setup, .fini = teardown)
 	cr_assert_geq(held, 10 * 4096ull, "%lu", (unsigned long)held);
 	run_to_trap();
 	restore(s);
-	run_to_trap();
-	run_to_exit(pid, 0);
-	char *t = output();
-	cr_assert_str_eq(t, "start\nanon ok\nfile ok\nmemfd ok\nsysv ok\ndone\n");
-	free(t);
+	finish_expect(pid, "start\nanon ok\nfile ok\nmemfd ok\nsysv ok\ndone\n");
 	snap_drop(&tg, s);
 	remove_tmpdir();
 }
