@@ -54,7 +54,7 @@ void rec_checkpoint_taken(struct rec_engine *e, struct ckpt_list *l, const struc
 		struct rec_task *rt = e->tasks.v[i];
 		struct task *t = sched_live_task(e->inf, rt->tid);
 		uint64_t cpu = t && rt->last_cpu ? rec_task_cpu(rt, t) : 0;
-		if (cpu >= rt->last_cpu && rt->last_cpu && cpu) {
+		if (cpu && cpu >= rt->last_cpu) {
 			struct rec_since s = { .tid = rt->tid, .ns = cpu - rt->last_cpu };
 			vec_push(&k.since, s);
 		}

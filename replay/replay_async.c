@@ -494,10 +494,10 @@ int rpl_prepare(struct rec_engine *e, struct inferior *inf, struct task *t)
 			 task_pc(t), p->pc, p->k, rec_thread_events(e, rpl_rec_tid(e, t->tid)),
 			 pos_gprhash(t), p->gprhash);
 		bool again = rt->ff_event == e->cursor + 1;
-		uint64_t cpu = rec_task_cpu(rt, t);
-		if (!rt->ff && p->run_ns >= FF_MIN_NS && rt->last_cpu && ev &&
-		    (!again || (cpu && cpu + FF_SLACK_NS < rt->ff_until)) &&
-		    !getenv("REWIND_REPLAY_EXACT")) {
+		bool far = !rt->ff && p->run_ns >= FF_MIN_NS && rt->last_cpu && ev &&
+			   !getenv("REWIND_REPLAY_EXACT");
+		uint64_t cpu = far ? rec_task_cpu(rt, t) : 0;   /* a /proc read: only then */
+		if (far && (!again || (cpu && cpu + FF_SLACK_NS < rt->ff_until))) {
 			/* Far away: run untrapped most of the recorded way first (again
 			 * after another stop cut that run short). */
 			rt->ff = true;
