@@ -620,13 +620,14 @@ static int fresh_pipe(const struct snap_pipe *pp, int ends[2])
 	return e;
 }
 
-static int put_offsets(struct snap_proc *sp)
+static int put_offsets(const struct snapshot *s, size_t pi)
 {
+	const struct snap_proc *sp = &s->procs.v[pi];
 	for (size_t i = 0; i < sp->fds.n; i++) {
 		const struct snap_fd *f = &sp->fds.v[i];
 		if (f->kind != SFD_SEEK)
 			continue;
-		int d = snap_pidfd_getfd(sp->ckpt_pidfd, f->fd);
+		int d = snap_pidfd_getfd(snap_src(s, pi)->ckpt_pidfd, f->fd);
 		if (d < 0)
 			return d;
 		off_t o = lseek(d, f->off, SEEK_SET);
@@ -643,7 +644,7 @@ static int put_offsets(struct snap_proc *sp)
 
 static int put_file(struct snapshot *s, const struct snap_file *f)
 {
-	int d = snap_pidfd_getfd(s->procs.v[f->proc].ckpt_pidfd, f->fd);
+	int d = snap_pidfd_getfd(snap_src(s, (size_t)f->proc)->ckpt_pidfd, f->fd);
 	if (d < 0)
 		return d;
 	int w = reopen(d, O_WRONLY);
@@ -659,7 +660,7 @@ int snap_fds_restore(struct target *tg, struct snapshot *s, struct sbuf *problem
 {
 	int e = 0;
 	for (size_t i = 0; i < s->procs.n && !e; i++)
-		if ((e = put_offsets(&s->procs.v[i])) < 0)
+		if ((e = put_offsets(s, i)) < 0)
 			sbuf_printf(problems, "pid %d: file offsets could not be put back: %s\n",
 				    s->procs.v[i].pid, strerror(-e));
 	for (size_t i = 0; i < s->files.n && !e; i++)

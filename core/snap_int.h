@@ -119,6 +119,18 @@ struct snap_ptimer {
 	struct itimerspec its;          /* remaining time and interval */
 };
 
+/* Pages of a compacted checkpoint's process (snap_delta.c): where it differs from the
+ * snapshot it is based on. */
+typedef VEC(uint64_t) snap_pagevec;
+
+struct snap_delta {
+	snap_pagevec pages;             /* page addresses, ascending */
+	uint8_t *data;                  /* their contents, pages.n * 4096 bytes (mmap) */
+	size_t cap;
+	snap_pagevec holes;             /* pages absent from the process (zero, or the
+	                                   file's contents): dropped at restore */
+};
+
 /* One process of the tree. */
 struct snap_proc {
 	pid_t pid;                      /* as it was */
@@ -131,7 +143,7 @@ struct snap_proc {
 	uint64_t vm_kb;                 /* VmSize before the checkpoint was made */
 	struct proc *live;              /* during snap_take only */
 	struct proc *rest;              /* during snap_restore only: the restored proc */
-	struct proc *ckpt;              /* the checkpoint process */
+	struct proc *ckpt;              /* the checkpoint process; NULL once compacted */
 	int ckpt_pidfd;
 	bool tid_off_ok;                /* the glibc tid field was found in every thread */
 	VEC(struct snap_thread) threads;/* [0] is the thread-group leader */
@@ -143,6 +155,7 @@ struct snap_proc {
 	VEC(struct snap_ptimer) timers;
 	VEC(struct snap_fd) fds;
 	VEC(struct snap_shm) shm;
+	struct snap_delta delta;        /* compacted: the pages that differ from base's */
 };
 
 struct snapshot {
@@ -152,7 +165,34 @@ struct snapshot {
 	char *marks;                    /* non-NULL: taken with force over these problems */
 	VEC(struct proc *) holders;     /* address-space holders of the last restore */
 	uint64_t copied_bytes;          /* bytes rewind holds for it (shm, files, xstate) */
+	struct snapshot *base;          /* compacted: its processes are base's plus the deltas */
+	VEC(struct snapshot *) deps;    /* compacted snapshots based on this one */
+	unsigned depth;                 /* longest chain of compacted snapshots ending here */
+	bool dropped;                   /* snap_drop'ed while others were based on it */
+	uint64_t delta_bytes;           /* sum of its procs' delta pages */
 };
+
+/* ---- snap_delta.c ---- */
+
+/* The forked snapshot s's processes come from (s itself when not compacted), and its
+ * i-th proc (same pid as s's i-th): the checkpoint process to fork at restore. */
+const struct snapshot *snap_chain_end(const struct snapshot *s);
+const struct snap_proc *snap_src(const struct snapshot *s, size_t i);
+/* Write the pages of s's chain of deltas for proc i into the restored process r (its
+ * leader stopped: holes are dropped by an injected madvise). */
+int snap_delta_apply(struct target *tg, const struct snapshot *s, size_t i, struct proc *r);
+/* Free s's pages (not the chain). */
+void snap_delta_free(struct target *tg, struct snapshot *s);
+/* s is going: hand it over to the snapshots based on it. A compacted s gives each of
+ * them the pages it lacks and its base; they are then based on s's base. Returns false
+ * if s must stay (a forked snapshot others are based on): it is marked dropped and
+ * goes with the last of them. Unlinks s from its base's dependents when it goes. */
+bool snap_delta_release(struct target *tg, struct snapshot *s);
+
+/* ---- snapshot.c ---- */
+
+/* Kill and forget sp's checkpoint process (sp->ckpt becomes NULL). */
+void snap_kill_ckpt(struct target *tg, struct snap_proc *sp);
 
 /* ---- snap_scratch.c: tracee memory for syscall arguments, injection helpers ---- */
 

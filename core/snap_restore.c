@@ -34,7 +34,7 @@ static bool ckpt_gone(const struct snap_proc *sp)
 bool snap_alive(const struct snapshot *s)
 {
 	for (size_t i = 0; i < s->procs.n; i++)
-		if (ckpt_gone(&s->procs.v[i]))
+		if (ckpt_gone(snap_src(s, i)))
 			return false;
 	return true;
 }
@@ -154,11 +154,11 @@ static bool zombie_elsewhere(pid_t pid)
 	return state == 'Z' && ppid != getpid();
 }
 
-/* clone3 in the checkpoint: the new process, with pid sp->pid when set_tid. */
-static int fork_ckpt(struct target *tg, struct snap_proc *sp, bool set_tid, struct task **out,
-		     int64_t *ret)
+/* clone3 in the checkpoint process ckpt: the new process, with pid sp->pid when set_tid. */
+static int fork_ckpt(struct target *tg, struct proc *ckpt, struct snap_proc *sp, bool set_tid,
+		     struct task **out, int64_t *ret)
 {
-	struct task *ct = proc_main_task(sp->ckpt);
+	struct task *ct = proc_main_task(ckpt);
 	const struct snap_thread *lead = &sp->threads.v[0];
 	struct clone_args ca;
 	struct scratch sc;
@@ -190,16 +190,18 @@ static int fork_ckpt(struct target *tg, struct snap_proc *sp, bool set_tid, stru
 	return e ? e : e2;
 }
 
-static int restore_proc(struct target *tg, struct snap_proc *sp, struct sbuf *problems)
+static int restore_proc(struct target *tg, struct snapshot *s, size_t i, struct sbuf *problems)
 {
+	struct snap_proc *sp = &s->procs.v[i];
+	struct proc *ckpt = snap_src(s, i)->ckpt;
 	struct task *t = NULL;
 	int64_t ret = 0;
-	int e = fork_ckpt(tg, sp, true, &t, &ret);
+	int e = fork_ckpt(tg, ckpt, sp, true, &t, &ret);
 	/* The killed incarnation of a process whose parent is not rewind (an attached one)
 	 * stays that parent's zombie, holding the pid, until the parent waits for it. */
-	for (int i = 0; i < 200 && !e && ret == -EEXIST && zombie_elsewhere(sp->pid); i++) {
+	for (int k = 0; k < 200 && !e && ret == -EEXIST && zombie_elsewhere(sp->pid); k++) {
 		usleep(1000);
-		e = fork_ckpt(tg, sp, true, &t, &ret);
+		e = fork_ckpt(tg, ckpt, sp, true, &t, &ret);
 	}
 	if (!e && (ret == -EPERM || ret == -EEXIST)) {
 		struct sbuf why = { 0 };
@@ -209,7 +211,7 @@ static int restore_proc(struct target *tg, struct snap_proc *sp, struct sbuf *pr
 		} else {
 			sbuf_puts(&why, "choosing a pid needs CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE");
 		}
-		e = fork_ckpt(tg, sp, false, &t, &ret);
+		e = fork_ckpt(tg, ckpt, sp, false, &t, &ret);
 		if (!e && ret > 0)
 			sbuf_printf(problems, "pid %d: %s; restored as pid %d (the program may notice)"
 				    "\n", sp->pid, sbuf_str(&why), (int)ret);
@@ -218,20 +220,25 @@ static int restore_proc(struct target *tg, struct snap_proc *sp, struct sbuf *pr
 	if (!e && ret < 0)
 		e = (int)ret;
 	if (e < 0) {
-		pr_err(LM_SNAP, "pid %d: cannot fork checkpoint %d: %s", sp->pid,
-		       sp->ckpt ? sp->ckpt->pid : 0, strerror(-e));
+		pr_err(LM_SNAP, "pid %d: cannot fork checkpoint %d: %s", sp->pid, ckpt->pid,
+		       strerror(-e));
 		sbuf_printf(problems, "pid %d: its checkpoint could not be forked: %s\n", sp->pid,
 			    strerror(-e));
 		return e;
 	}
 	struct proc *r = t->proc;
 	sp->rest = r;
+	if ((e = snap_delta_apply(tg, s, i, r)) < 0) {
+		sbuf_printf(problems, "pid %d: the pages of the compacted checkpoint could not be "
+			    "written back: %s\n", sp->pid, strerror(-e));
+		return e;
+	}
 	r->num = sp->num;
 	r->parent_pid = sp->parent_pid;
 	r->attached = sp->attached;
 	proc_bp_forget_all(r);
-	for (size_t i = 0; i < sp->sites.n; i++)
-		vec_push(&r->sites, sp->sites.v[i]);
+	for (size_t k = 0; k < sp->sites.n; k++)
+		vec_push(&r->sites, sp->sites.v[k]);
 	memcpy(r->hw, sp->hw, sizeof r->hw);
 	r->hw_gen++;
 	r->syscall_insn = sp->syscall_insn;
@@ -248,7 +255,7 @@ int snap_restore(struct target *tg, struct snapshot *s, struct sbuf *problems)
 {
 	int e = 0;
 	for (size_t i = 0; i < s->procs.n; i++) {
-		const struct snap_proc *sp = &s->procs.v[i];
+		const struct snap_proc *sp = snap_src(s, i);
 		if (!ckpt_gone(sp))
 			continue;
 		sbuf_printf(problems, "the checkpoint process of pid %d (pid %d) is gone (killed "
@@ -262,12 +269,12 @@ int snap_restore(struct target *tg, struct snapshot *s, struct sbuf *problems)
 	struct snap_pin pn;
 	snap_pin_begin(&pn);
 	for (size_t i = 0; i < s->procs.n; i++)
-		snap_pin_task(&pn, s->procs.v[i].ckpt->pid);
+		snap_pin_task(&pn, snap_src(s, i)->ckpt->pid);
 	snap_reap_holders(tg, s, false);     /* an earlier restore's may still be tearing down */
 	kill_current(tg, s, &pn);
 	uint64_t t1 = now_ns();
 	for (size_t i = 0; i < s->procs.n && !e; i++)
-		e = restore_proc(tg, &s->procs.v[i], problems);
+		e = restore_proc(tg, s, i, problems);
 	if (!e)
 		snap_groups_restore(tg, s, problems);
 	if (!e)

@@ -27,7 +27,7 @@
 
 /* ---- freeing ---- */
 
-static void kill_ckpt(struct target *tg, struct snap_proc *sp)
+void snap_kill_ckpt(struct target *tg, struct snap_proc *sp)
 {
 	struct proc *c = sp->ckpt;
 	if (!c)
@@ -52,7 +52,7 @@ static void kill_ckpt(struct target *tg, struct snap_proc *sp)
 
 static void free_proc(struct target *tg, struct snap_proc *sp)
 {
-	kill_ckpt(tg, sp);
+	snap_kill_ckpt(tg, sp);
 	if (sp->ckpt_pidfd >= 0)
 		close(sp->ckpt_pidfd);
 	for (size_t i = 0; i < sp->threads.n; i++)
@@ -66,6 +66,11 @@ static void free_proc(struct target *tg, struct snap_proc *sp)
 
 static void free_snapshot(struct target *tg, struct snapshot *s)
 {
+	/* Compacted snapshots are based on it: it goes with the last of them. */
+	if (!snap_delta_release(tg, s))
+		return;
+	struct snapshot *base = s->base;
+	snap_delta_free(tg, s);
 	snap_reap_holders(tg, s, true);
 	vec_free(&s->holders);
 	snap_fds_free(s);
@@ -74,6 +79,8 @@ static void free_snapshot(struct target *tg, struct snapshot *s)
 	vec_free(&s->procs);
 	free(s->marks);
 	free(s);
+	if (base && !base->deps.n && base->dropped)
+		free_snapshot(tg, base);
 }
 
 void snap_drop(struct target *tg, struct snapshot *s)
@@ -381,13 +388,20 @@ static uint64_t proc_field(pid_t pid, const char *file, const char *field)
 	return r;
 }
 
-uint64_t snap_private_bytes(const struct snapshot *s)
+uint64_t snap_copied_bytes(const struct snapshot *s)
 {
 	uint64_t total = s->copied_bytes;
+	for (size_t i = 0; i < s->procs.n; i++)
+		for (size_t k = 0; k < s->procs.v[i].threads.n; k++)
+			total += s->procs.v[i].threads.v[k].xstate_len;
+	return total;
+}
+
+uint64_t snap_private_bytes(const struct snapshot *s)
+{
+	uint64_t total = snap_copied_bytes(s) + s->delta_bytes;
 	for (size_t i = 0; i < s->procs.n; i++) {
 		const struct snap_proc *sp = &s->procs.v[i];
-		for (size_t k = 0; k < sp->threads.n; k++)
-			total += sp->threads.v[k].xstate_len;
 		/* Pages only this checkpoint maps (the program changed them since; pages
 		 * several checkpoints share count in none), and its page tables. */
 		if (sp->ckpt && !sp->ckpt->dead)
@@ -410,7 +424,7 @@ uint64_t snap_held_bytes(struct target *tg)
 		else
 			live += proc_field(p->pid, "smaps_rollup", "\nAnonymous:");
 	}
-	return (pss > live ? pss - live : 0) + tables;
+	return (pss > live ? pss - live : 0) + tables + tg->snap_delta_bytes;
 }
 
 const char *snap_marks(const struct snapshot *s)

@@ -58,16 +58,38 @@ void snap_drop(struct target *tg, struct snapshot *s);
 /* Memory dropping s would free: the private dirty pages of its checkpoint processes
  * (pages the program has changed since, and that no other checkpoint shares), their
  * page tables, and the copies rewind keeps (shared memory, files, pipes, extended
- * state). Reads /proc: call it on demand, not per stop. */
+ * state, a compacted snapshot's pages). Reads /proc: call it on demand, not per stop. */
 uint64_t snap_private_bytes(const struct snapshot *s);
+
+/* Bytes rewind itself keeps for s outside the processes (shared memory, files, pipes,
+ * extended state; not a compacted snapshot's pages, which snap_held_bytes counts). No
+ * /proc reads. */
+uint64_t snap_copied_bytes(const struct snapshot *s);
 
 /* Memory all the checkpoints of tg hold together: the anonymous pages only checkpoint
  * processes map (a page several checkpoints share, which snap_private_bytes counts for
  * none of them, counts once) and their page tables; rewind's own copies are not
  * included. Computed as the anonymous Pss of every process of tg minus the anonymous
- * memory of the live ones; it walks every page table (milliseconds per GiB): on
- * demand only. */
+ * memory of the live ones, plus the pages compacted snapshots hold; it walks every
+ * page table (milliseconds per GiB): on demand only. */
 uint64_t snap_held_bytes(struct target *tg);
+
+/* Compact older: keep it as the pages in which it differs from newer instead of as
+ * forked processes (their page tables cost 2 MiB per GiB mapped however little
+ * changed). Both must be forked (not compacted) snapshots of the same processes that
+ * agree on everything a process holds outside its memory and the saved state:
+ * mappings, open file descriptions and fd flags, signal dispositions, credentials,
+ * seccomp, limits, cwd, root, executable. The differing pages are found by page frame
+ * (needs CAP_SYS_ADMIN) and copied into rewind; older's processes are killed. Unless
+ * always, it is done only if that frees memory. Restoring a compacted snapshot forks
+ * the chain's forked end and writes the pages back; newer must stay (snap_drop of it
+ * is deferred while snapshots are based on it). Returns 0, or -errno with the reason
+ * in why: -EXDEV (they differ), -E2BIG (it would not save memory), -EPERM (frames
+ * hidden), -ELOOP (the chain would be too long); older is unchanged then. */
+int snap_compact(struct target *tg, struct snapshot *older, struct snapshot *newer, bool always,
+		 struct sbuf *why);
+/* s was compacted (it holds pages, no process of its own). */
+bool snap_compacted(const struct snapshot *s);
 
 /* False if one of s's checkpoint processes is gone (killed from outside). */
 bool snap_alive(const struct snapshot *s);

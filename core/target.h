@@ -67,6 +67,7 @@ struct target {
 	int wake_fd;                 /* eventfd: poke to make target_wait return -EINTR */
 	bool interrupted;            /* SIGINT arrived while waiting */
 	bool wake_pending;           /* a wake arrived together with an event: report it next */
+	uint64_t snap_delta_bytes;   /* pages compacted snapshots hold (core/snap_delta.c) */
 };
 
 int target_init(struct target *tg);

@@ -114,7 +114,7 @@ static void mon_bookmark(struct gdbserver *g, char *args, struct sbuf *out)
 static void mon_info_checkpoints(struct gdbserver *g, char *args, struct sbuf *out)
 {
 	(void)args;
-	ckpt_format_list(&g->s->ckpts, out);
+	ckpt_format_list(&g->s->ckpts, &g->s->inf, out);
 }
 
 static void mon_restart(struct gdbserver *g, char *args, struct sbuf *out)

@@ -15,6 +15,7 @@ void ckpt_init(struct ckpt_list *l)
 	l->next_hidden = -1;   /* timeline snapshots (reverse execution) */
 	l->auto_on = true;
 	l->budget = 1ull << 30;   /* 1 GiB of checkpoint memory by default */
+	l->compact = CC_AUTO;
 }
 
 static void ckpt_free(struct inferior *inf, struct checkpoint *c)
@@ -55,6 +56,30 @@ struct checkpoint *ckpt_find(struct ckpt_list *l, const char *s)
 	return NULL;
 }
 
+/* Compact c onto the checkpoint taken after it. Returns true if it was. */
+static bool compact_onto_next(struct inferior *inf, struct checkpoint *c, bool always)
+{
+	struct sbuf why = { 0 };
+	int e = snap_compact(&inf->tg, c->snap, c->next->snap, always, &why);
+	if (e < 0) {
+		c->no_compact = true;
+		pr_debug(LM_SNAP, "checkpoint %d stays a process: %s", c->id,
+			 why.len ? sbuf_str(&why) : strerror(-e));
+	}
+	sbuf_free(&why);
+	return e == 0;
+}
+
+/* set checkpoint-compact always: the automatic checkpoint before c goes onto c. */
+static void compact_previous(struct ckpt_list *l, struct inferior *inf, struct checkpoint *c)
+{
+	struct checkpoint *prev = NULL;
+	for (struct checkpoint *p = l->head; p && p != c; p = p->next)
+		prev = p;
+	if (prev && prev->automatic && !prev->no_compact && !snap_compacted(prev->snap))
+		compact_onto_next(inf, prev, true);
+}
+
 int ckpt_take(struct ckpt_list *l, struct inferior *inf, const char *name, bool automatic,
 	      bool force, const char *where, struct checkpoint **out, struct sbuf *msg)
 {
@@ -87,6 +112,8 @@ int ckpt_take(struct ckpt_list *l, struct inferior *inf, const char *name, bool 
 	l->current = c->id;
 	if (automatic)
 		l->since_measure++;
+	if (c->automatic && l->compact == CC_ALWAYS)
+		compact_previous(l, inf, c);
 	*out = c;
 	return 0;
 }
@@ -201,12 +228,12 @@ int ckpt_restore(struct ckpt_list *l, struct inferior *inf, struct checkpoint *c
 	return inf->main ? 0 : -ESRCH;
 }
 
-uint64_t ckpt_measure(struct ckpt_list *l)
+uint64_t ckpt_measure(struct ckpt_list *l, struct inferior *inf)
 {
-	uint64_t total = 0;
+	uint64_t total = l->head ? snap_held_bytes(&inf->tg) : 0;
 	for (struct checkpoint *c = l->head; c; c = c->next) {
 		c->mem = snap_private_bytes(c->snap);
-		total += c->mem;
+		total += snap_copied_bytes(c->snap);
 	}
 	l->since_measure = 0;
 	return total;
@@ -218,8 +245,26 @@ void ckpt_enforce_budget(struct ckpt_list *l, struct inferior *inf, bool measure
 		return;
 	if (!measure && l->since_measure < 8)
 		return;
-	uint64_t total = ckpt_measure(l);
+	uint64_t total = ckpt_measure(l, inf);
 	uint64_t now = now_ns();
+	/* Compaction first: the oldest automatic checkpoints that are still processes,
+	 * each onto the next one (the two newest stay processes). */
+	bool compacted = false;
+	for (struct checkpoint *c = l->head; c && c->next && c->next->next &&
+	     total > l->budget && l->compact != CC_OFF; c = c->next) {
+		if (!c->automatic || c->no_compact || snap_compacted(c->snap) ||
+		    snap_compacted(c->next->snap))
+			continue;
+		uint64_t before = c->mem;
+		if (!compact_onto_next(inf, c, false))
+			continue;
+		/* Roughly what it freed (its page tables); measured again below. */
+		c->mem = snap_private_bytes(c->snap);
+		total -= before > c->mem && before - c->mem < total ? before - c->mem : 0;
+		compacted = true;
+	}
+	if (compacted)
+		total = ckpt_measure(l, inf);
 	while (total > l->budget) {
 		/* Candidates: automatic, not the current one, not the two newest. */
 		struct checkpoint *v[4096];
@@ -282,7 +327,7 @@ static void human_age(uint64_t ns, char *buf, size_t n)
 		snprintf(buf, n, "%dh%02dm", (int)s / 3600, ((int)s / 60) % 60);
 }
 
-void ckpt_format_list(struct ckpt_list *l, struct sbuf *out)
+void ckpt_format_list(struct ckpt_list *l, struct inferior *inf, struct sbuf *out)
 {
 	bool any = false;
 	for (struct checkpoint *c = l->head; c && !any; c = c->next)
@@ -291,7 +336,7 @@ void ckpt_format_list(struct ckpt_list *l, struct sbuf *out)
 		sbuf_puts(out, "No checkpoints.\n");
 		return;
 	}
-	uint64_t total = ckpt_measure(l), now = now_ns();
+	uint64_t total = ckpt_measure(l, inf), now = now_ns();
 	sbuf_puts(out, "  Id   Name             Where                                Age      Memory\n");
 	for (struct checkpoint *c = l->head; c; c = c->next) {
 		if (c->hidden)
@@ -300,9 +345,10 @@ void ckpt_format_list(struct ckpt_list *l, struct sbuf *out)
 		human_age(now - c->taken_ns, age, sizeof age);
 		human_size(c->mem, mem, sizeof mem);
 		const char *marks = snap_marks(c->snap);
-		sbuf_printf(out, "%c %-4d %-16s %-36s %-8s %s%s%s%s\n", c->id == l->current ? '*' : ' ',
+		sbuf_printf(out, "%c %-4d %-16s %-36s %-8s %s%s%s%s%s\n", c->id == l->current ? '*' : ' ',
 			    c->id, c->name ? c->name : (c->automatic ? "(auto)" : "-"), c->where, age,
-			    mem, snap_alive(c->snap) ? "" : "  [gone: its process was killed]",
+			    mem, snap_compacted(c->snap) ? "  (compacted)" : "",
+			    snap_alive(c->snap) ? "" : "  [gone: its process was killed]",
 			    marks ? "  [forced: " : "", marks ? "not all resources restorable]" : "");
 	}
 	char t[32], b[32];

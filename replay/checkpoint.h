@@ -20,10 +20,19 @@ struct checkpoint {
 	unsigned thread;          /* selected thread then */
 	char *where;              /* "bump (loop.c:8)" */
 	uint64_t mem;             /* last measured private bytes */
+	bool no_compact;          /* compaction was refused: not tried again */
 	uint64_t serial;          /* order of creation (for the timeline) */
 	bool hidden;              /* a timeline snapshot (replay/timeline.h): negative id,
 	                             not listed, never `current` (added for reverse execution) */
 	struct checkpoint *next;  /* creation order */
+};
+
+/* set checkpoint-compact: when automatic checkpoints become compacted ones (pages
+ * instead of processes, core/snapshot.h snap_compact). */
+enum ckpt_compact {
+	CC_OFF,
+	CC_AUTO,                  /* over the memory budget, where it frees memory */
+	CC_ALWAYS,                /* each onto the next as soon as that one is taken */
 };
 
 struct ckpt_list {
@@ -33,6 +42,7 @@ struct ckpt_list {
 	bool auto_on;             /* set auto-checkpoint */
 	uint64_t budget;          /* set checkpoint-memory, bytes; 0 = unlimited */
 	bool files;               /* set checkpoint-files */
+	enum ckpt_compact compact;
 	unsigned since_measure;   /* automatic checkpoints since memory was last measured */
 	int current;              /* id of the checkpoint the program sits at, 0 = none */
 	int next_hidden;          /* next id of a hidden checkpoint (-1, -2, ...) */
@@ -56,16 +66,21 @@ struct checkpoint *ckpt_by_id(struct ckpt_list *l, int id);
  * force now are re-inserted). Fills the inferior's main/cur. */
 int ckpt_restore(struct ckpt_list *l, struct inferior *inf, struct checkpoint *c, struct sbuf *msg);
 int ckpt_delete(struct ckpt_list *l, struct inferior *inf, struct checkpoint *c);
-/* Drop automatic checkpoints beyond the budget, oldest first where they are densest.
- * Measures memory (reads /proc) when asked or every few checkpoints. */
+/* Bring the memory of the checkpoints within the budget: first compact automatic
+ * checkpoints (oldest first, each onto the next) where that frees memory, then drop
+ * automatic ones, oldest first where they are densest. Measures memory (reads /proc)
+ * when asked or every few checkpoints. */
 void ckpt_enforce_budget(struct ckpt_list *l, struct inferior *inf, bool measure);
 /* "Checkpoint 3 \"name\" at bump (loop.c:8)\n": what front ends print when one is taken. */
 void ckpt_format_taken(const struct checkpoint *c, struct sbuf *out);
 /* The `info checkpoints` table (measures memory now), in the words every front end
  * uses; timeline snapshots (hidden) are left out. */
-void ckpt_format_list(struct ckpt_list *l, struct sbuf *out);
+void ckpt_format_list(struct ckpt_list *l, struct inferior *inf, struct sbuf *out);
 
-/* Total memory held (measuring every checkpoint now). */
-uint64_t ckpt_measure(struct ckpt_list *l);
+/* Total memory the checkpoints hold (measuring every checkpoint now): pages only
+ * checkpoints map, counted once however many share them (snap_held_bytes), their page
+ * tables, and what rewind keeps for them. Also updates each one's mem (what dropping
+ * it alone would free). */
+uint64_t ckpt_measure(struct ckpt_list *l, struct inferior *inf);
 
 #endif

@@ -71,7 +71,7 @@ int cmd_info_checkpoints(struct shell *sh, char *args)
 {
 	(void)args;
 	struct sbuf out = { 0 };
-	ckpt_format_list(&sh->sess.ckpts, &out);
+	ckpt_format_list(&sh->sess.ckpts, sh_inf(sh), &out);
 	sh_out(sh, "%s", sbuf_str(&out));
 	sbuf_free(&out);
 	return 0;
@@ -148,6 +148,17 @@ int set_checkpoint_memory(struct shell *sh, char *args)
 	sh->sess.ckpts.budget = v;
 	ckpt_enforce_budget(&sh->sess.ckpts, sh_inf(sh), true);
 	return 0;
+}
+
+int set_checkpoint_compact(struct shell *sh, char *args)
+{
+	static const char *const names[] = { "off", "auto", "always" };
+	for (int i = 0; i < 3; i++)
+		if (!strcmp(args, names[i])) {
+			sh->sess.ckpts.compact = (enum ckpt_compact)i;
+			return 0;
+		}
+	return sh_error(sh, "\"off\", \"auto\" or \"always\" expected.");
 }
 
 int set_checkpoint_files(struct shell *sh, char *args)

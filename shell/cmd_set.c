@@ -161,6 +161,7 @@ const struct sh_cmd sh_set_cmds[] = {
 	{ "auto-checkpoint", NULL, set_auto_checkpoint, "set auto-checkpoint on|off: a checkpoint at every stop (on by default)." },
 	{ "checkpoint-memory", NULL, set_checkpoint_memory, "set checkpoint-memory SIZE|unlimited: memory budget for checkpoints (1G by default).\nThe oldest automatic checkpoints are thinned first; named ones are kept." },
 	{ "record", NULL, set_record, "set record on|off: record the program's inputs so that restoring a checkpoint\nreplays them (on by default; off takes effect now and for the next run)." },
+	{ "checkpoint-compact", NULL, set_checkpoint_compact, "set checkpoint-compact off|auto|always: keep automatic checkpoints as the pages in which\nthey differ from the next one instead of as processes (whose page tables cost\n2 MiB per GiB mapped). auto (default): when over the checkpoint-memory budget,\nwhere it frees memory, before any is dropped; always: each one as soon as the next\nis taken. Needs CAP_SYS_ADMIN (page frame numbers); restoring a compacted\ncheckpoint writes its pages back." },
 	{ "checkpoint-files", NULL, set_checkpoint_files, "set checkpoint-files on|off: also save the contents of files open for writing." },
 	{ NULL, NULL, NULL, NULL },
 };

@@ -64,6 +64,7 @@ int cmd_restart(struct shell *sh, char *args);
 int set_auto_checkpoint(struct shell *sh, char *args);
 int set_checkpoint_memory(struct shell *sh, char *args);
 int set_checkpoint_files(struct shell *sh, char *args);
+int set_checkpoint_compact(struct shell *sh, char *args);
 
 /* cmd_record.c */
 int set_record(struct shell *sh, char *args);

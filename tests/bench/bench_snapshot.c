@@ -274,19 +274,34 @@ static uint64_t pid_kb(pid_t pid, const char *file, const char *field)
 	return proc_kb(path, field);
 }
 
-/* Memory held by n checkpoints of a debuggee of mib MiB dirtying 10 MiB between them. */
-static void memory(unsigned mib, int n, bool thp)
+/* Memory held by n checkpoints of a debuggee of mib MiB dirtying 10 MiB between them.
+ * With compact, each checkpoint is compacted onto the next as soon as that one is
+ * taken (what a session does once the memory budget is reached, oldest first), and a
+ * few are restored at the end to check that the program's memory comes back. */
+static void memory(unsigned mib, int n, bool thp, bool compact)
 {
 	struct dbg d;
 	char line[64];
 	launch(&d, mib, 1, thp);
 	uint64_t pss0 = pid_kb(d.pid, "smaps_rollup", "\nPss:");
 	uint64_t avail0 = proc_kb("/proc/meminfo", "MemAvailable:");
+	uint64_t self0 = proc_kb("/proc/self/status", "\nRssAnon:");
 	struct snapshot **s = calloc((size_t)n, sizeof *s);
-	double ms, total_ms = 0;
+	char (*sum)[32] = calloc((size_t)n, sizeof *sum);
+	double ms, total_ms = 0, compact_ms = 0;
+	int compacted = 0;
 	for (int i = 0; i < n; i++) {
+		if (compact)
+			command(&d, 'c', sum[i], sizeof sum[i]);
 		s[i] = timed_take(&ms);
 		total_ms += ms;
+		if (compact && i > 0) {
+			struct sbuf why = { 0 };
+			uint64_t t0 = now_ns();
+			compacted += snap_compact(&tg, s[i - 1], s[i], false, &why) == 0;
+			compact_ms += (double)(now_ns() - t0) / 1e6;
+			sbuf_free(&why);
+		}
 		command(&d, 'd', line, sizeof line);
 	}
 	target_stop_all(&tg);
@@ -302,17 +317,37 @@ static void memory(unsigned mib, int n, bool thp)
 		priv += snap_private_bytes(s[i]) / 1024;
 	uint64_t held = snap_held_bytes(&tg) / 1024;
 	uint64_t avail1 = proc_kb("/proc/meminfo", "MemAvailable:");
+	uint64_t self1 = proc_kb("/proc/self/status", "\nRssAnon:");
+	double pages = (double)tg.snap_delta_bytes / (1 << 20);
 	double data = (double)(pss - pss0) / 1024, tables = (double)pte / 1024;
-	printf("| %u MiB%s, %d checkpoints, 10 MiB dirtied between | %.0f MiB | %.0f MiB | "
-	       "%.0f MiB (%s 1.1 GiB) | %.0f MiB | %.0f MiB | %.0f MiB | %.2f ms |\n", mib,
-	       thp ? " (THP)" : "", n, data, tables, data + tables,
-	       data + tables <= 1.1 * 1024 ? "<=" : ">", (double)held / 1024,
-	       (double)priv / 1024, (double)((int64_t)avail0 - (int64_t)avail1) / 1024,
-	       total_ms / n);
+	double total = data + tables + pages;
+	printf("| %u MiB%s, %d checkpoints%s | %.0f MiB | %.0f MiB | %.0f MiB | %.0f MiB (%s 1.1 "
+	       "GiB) | %.0f MiB | %.0f MiB | %.0f MiB | %.0f MiB | %.2f ms | %s |\n", mib,
+	       thp ? " (THP)" : "", n, compact ? ", compacted" : "", data, tables, pages, total,
+	       total <= 1.1 * 1024 ? "<=" : ">", (double)held / 1024, (double)priv / 1024,
+	       (double)((int64_t)avail0 - (int64_t)avail1) / 1024,
+	       (double)((int64_t)self1 - (int64_t)self0) / 1024, total_ms / n,
+	       compact ? "" : "-");
+	if (compact) {
+		/* Oldest (the longest chain), middle, newest compacted. */
+		int pick[3] = { 0, n / 2, n - 2 }, same = 0;
+		double rms[3];
+		for (int k = 0; k < 3; k++) {
+			timed_restore(&d, s[pick[k]], &rms[k]);
+			command(&d, 'c', line, sizeof line);
+			same += !strcmp(line, sum[pick[k]]);
+			target_stop_all(&tg);
+		}
+		printf("|  | %d of %d compacted in %.2f ms each (mean); restoring checkpoints %d, %d and "
+		       "%d: %.1f, %.1f, %.1f ms, memory as taken in %d of 3 |\n", compacted, n - 1,
+		       compact_ms / (n > 1 ? n - 1 : 1), pick[0] + 1, pick[1] + 1, pick[2] + 1,
+		       rms[0], rms[1], rms[2], same);
+	}
 	fflush(stdout);
 	for (int i = 0; i < n; i++)
 		snap_drop(&tg, s[i]);
 	free(s);
+	free(sum);
 	target_resume_all(&tg, NULL);
 	finish(&d);
 }
@@ -375,13 +410,15 @@ int main(int argc, char **argv)
 		printf("\nMemory held by checkpoints (data: Pss of debuggee and checkpoints minus the "
 		       "debuggee's own before; tables: VmPTE of the checkpoints; snap_held_bytes: the "
 		       "engine's own total; sum of snap_private_bytes: Private_Dirty + tables per "
-		       "checkpoint, pages shared by several checkpoints in none; MemAvailable: "
-		       "system-wide drop, noisy).\n\n");
-		printf("| case | data | page tables | total | snap_held_bytes | sum of "
-		       "snap_private_bytes | MemAvailable drop | checkpoint (mean) |\n"
-		       "|---|---|---|---|---|---|---|---|\n");
-		memory(1024, 100, false);
-		memory(1024, 100, true);
+		       "checkpoint, pages shared by several checkpoints in none; compacted pages: "
+		       "what compacted checkpoints keep in rewind; MemAvailable: system-wide drop, "
+		       "noisy).\n\n");
+		printf("| case | data | page tables | compacted pages | total | snap_held_bytes | sum "
+		       "of snap_private_bytes | MemAvailable drop | rewind RssAnon growth | "
+		       "checkpoint (mean) | |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
+		memory(1024, 100, false, false);
+		memory(1024, 100, true, false);
+		memory(1024, 100, false, true);
 	}
 	target_fini(&tg);
 	return 0;

@@ -4,6 +4,7 @@
  *      not see it; the child exits at once) and print the nanoseconds the clone took
  *   d  dirty the next 10 MiB of the memory (rotating) and print "ok"
  *   p  print "ok"
+ *   c  print a checksum of the memory (its first byte of every page, which d changes)
  *   q  exit
  * Usage: bench_snapshot_target SIZE_MIB THREADS [thp] */
 #include <pthread.h>
@@ -85,6 +86,11 @@ int main(int argc, char **argv)
 			printf("ok\n");
 		} else if (c == 'p') {
 			printf("ok\n");
+		} else if (c == 'c') {
+			uint64_t h = 1469598103934665603ull;
+			for (size_t i = 0; i < size; i += 4096)
+				h = (h ^ mem[i]) * 1099511628211ull;
+			printf("%016llx\n", (unsigned long long)h);
 		}
 	}
 }

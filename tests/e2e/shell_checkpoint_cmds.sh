@@ -110,8 +110,9 @@ expect_not "with auto-checkpoint off no more are taken" "$last_list" '^[* ] +[4-
 
 # ---- set checkpoint-memory: old automatic checkpoints thinned, named ones kept ----
 # Twelve stops of loop hold about 40 KiB each; the budget is about half of that.
+# (Compaction off: with it, they would fit; see below.)
 prog=$PROGS/loop
-args=(-ex 'set record off' -ex 'break bump' -ex run -ex 'bookmark first')
+args=(-ex 'set record off' -ex 'set checkpoint-compact off' -ex 'break bump' -ex run -ex 'bookmark first')
 for _ in $(seq 11); do args+=(-ex stepi); done
 args+=(-ex 'info checkpoints' -ex 'set checkpoint-memory 250K' -ex 'info checkpoints'
        -ex 'restart first' -ex 'print by')
@@ -133,6 +134,48 @@ else
   fail "the total is within the budget" "$kept"
 fi
 expect_order "the named one still restores" "$out" '^Switching to checkpoint 1 "first"\.' '^\$1 = 0$'
+
+# ---- the same with compaction (set checkpoint-compact auto, the default): over the
+# budget, old automatic checkpoints become the pages they differ in from the next one
+# (a few KiB) instead of processes (page tables: ~40 KiB), and none has to go ----
+if [ "$(id -u)" != 0 ]; then
+  skip "over the budget, automatic checkpoints are compacted" "needs CAP_SYS_ADMIN (page frame numbers)"
+else
+  # Stops: bump(0) (named), bump(1..4), then six stepi.
+  args=(-ex 'set record off' -ex 'break bump' -ex run -ex 'bookmark first')
+  for _ in 1 2 3 4; do args+=(-ex continue); done
+  for _ in $(seq 6); do args+=(-ex stepi); done
+  args+=(-ex 'info checkpoints' -ex 'set checkpoint-memory 300K' -ex 'info checkpoints'
+         -ex 'restart 4' -ex 'print by' -ex 'print counter' -ex 'info registers rip'
+         -ex 'restart 2' -ex 'print by' -ex 'print counter' -ex 'delete' -ex 'continue')
+  out=$(rw_shell "${args[@]}" "$prog")
+  before=$(printf '%s
+' "$out" | awk '/^  Id   Name/ {n++} n==1' | grep -cE '^[* ] +[0-9]+ ')
+  kept=$(printf '%s
+' "$out" | awk '/^  Id   Name/ {n++} n==2')
+  after=$(printf '%s
+' "$kept" | grep -cE '^[* ] +[0-9]+ ')
+  compacted=$(printf '%s
+' "$kept" | grep -cE '^[* ] +[0-9]+ +\(auto\).*\(compacted\)$')
+  if [ "$before" -ge 10 ] && [ "$after" = "$before" ] && [ "$compacted" -ge 4 ]; then
+    ok "over the budget, automatic checkpoints are compacted, none dropped ($after kept, $compacted compacted)"
+  else
+    fail "over the budget, automatic checkpoints are compacted ($before -> $after, $compacted compacted)" "$out"
+  fi
+  expect "the named one and the two newest stay processes" "$kept" '^ +1 +first +bump \(loop\.c:8\) +[0-9.]+s +[0-9.]+ KiB$'
+  total=$(printf '%s\n' "$kept" | grep -oE '^Checkpoint memory: [0-9.]+ KiB of 300\.0 KiB budget' | grep -oE '[0-9.]+' | head -1)
+  if [ -n "$total" ] && awk -v t="$total" 'BEGIN { exit !(t <= 300) }'; then
+    ok "compacted, the total is within the budget ($total KiB)"
+  else
+    fail "compacted, the total is within the budget" "$kept"
+  fi
+  # Checkpoint N (N >= 2) is the stop at bump(N - 1): counter is 0, 1, 3, 6 then.
+  expect "checkpoint 2 is compacted" "$kept" '^ +2 +\(auto\) .*\(compacted\)$'
+  expect "checkpoint 4 is compacted" "$kept" '^ +4 +\(auto\) .*\(compacted\)$'
+  expect_order "compacted checkpoints restore: memory, registers, then the program runs on" "$out" \
+    '^Switching to checkpoint 4\.' '^\$1 = 3$' '^\$2 = 3$' '^rip +0x[0-9a-f]+ +0x[0-9a-f]+ <bump\+[0-9]+>' \
+    '^Switching to checkpoint 2\.' '^\$3 = 1$' '^\$4 = 0$' '^total=20 counter=10$' 'exited normally'
+fi
 
 # ---- branches: continuing after a restore starts a new branch; the old future stays ----
 prog=$PROGS/loop
