@@ -17,6 +17,7 @@
 #include <linux/sched.h>
 #include <poll.h>
 #include <sched.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -411,20 +412,65 @@ uint64_t snap_private_bytes(const struct snapshot *s)
 	return total;
 }
 
-uint64_t snap_held_bytes(struct target *tg)
+/* What the accounting needs of one process: one smaps_rollup walk, one status read. */
+struct proc_mem {
+	const struct proc *p;
+	uint64_t pss_anon, anon, private_dirty, pte;
+};
+
+static void read_proc_mem(const struct proc *p, struct proc_mem *m)
+{
+	static const struct { const char *field; size_t off; } rollup[] = {
+		{ "\nPss_Anon:", offsetof(struct proc_mem, pss_anon) },
+		{ "\nAnonymous:", offsetof(struct proc_mem, anon) },
+		{ "\nPrivate_Dirty:", offsetof(struct proc_mem, private_dirty) },
+	};
+	char path[64], *text, *v;
+	memset(m, 0, sizeof *m);
+	m->p = p;
+	snprintf(path, sizeof path, "/proc/%d/smaps_rollup", p->pid);
+	if (read_file(path, &text, NULL) == 0) {
+		for (size_t k = 0; k < ARRAY_SIZE(rollup); k++)
+			if ((v = strstr(text, rollup[k].field)))
+				*(uint64_t *)((char *)m + rollup[k].off) =
+					strtoull(v + strlen(rollup[k].field), NULL, 10) * 1024;
+		free(text);
+	}
+	if (p->snapshot)
+		m->pte = proc_field(p->pid, "status", "\nVmPTE:");
+}
+
+uint64_t snap_measure(struct target *tg, struct snapshot *const *v, size_t n, uint64_t *each)
 {
 	/* Anonymous memory only: file pages are shared with the rest of the system too. */
 	uint64_t pss = 0, live = 0, tables = 0;
+	VEC(struct proc_mem) mem = { 0 };
 	for (struct proc *p = tg->procs; p; p = p->next) {
 		if (p->dead)
 			continue;
-		pss += proc_field(p->pid, "smaps_rollup", "\nPss_Anon:");
+		struct proc_mem m;
+		read_proc_mem(p, &m);
+		pss += m.pss_anon;
 		if (p->snapshot)
-			tables += proc_field(p->pid, "status", "\nVmPTE:");
+			tables += m.pte;
 		else
-			live += proc_field(p->pid, "smaps_rollup", "\nAnonymous:");
+			live += m.anon;
+		vec_push(&mem, m);
 	}
+	for (size_t i = 0; i < n; i++) {
+		each[i] = snap_copied_bytes(v[i]) + v[i]->delta_bytes;
+		for (size_t k = 0; k < v[i]->procs.n; k++)
+			for (size_t j = 0; j < mem.n; j++)
+				if (mem.v[j].p == v[i]->procs.v[k].ckpt)
+					each[i] += mem.v[j].private_dirty + mem.v[j].pte;
+	}
+	vec_free(&mem);
 	return (pss > live ? pss - live : 0) + tables + tg->snap_delta_bytes;
+}
+
+uint64_t snap_held_bytes(struct target *tg)
+{
+	return snap_measure(tg, NULL, 0, NULL);
 }
 
 const char *snap_marks(const struct snapshot *s)

@@ -73,6 +73,8 @@ uint64_t snap_copied_bytes(const struct snapshot *s);
  * memory of the live ones, plus the pages compacted snapshots hold; it walks every
  * page table (milliseconds per GiB): on demand only. */
 uint64_t snap_held_bytes(struct target *tg);
+/* snap_held_bytes, and each[i] = snap_private_bytes(v[i]), with one walk per process. */
+uint64_t snap_measure(struct target *tg, struct snapshot *const *v, size_t n, uint64_t *each);
 
 /* Compact older: keep it as the pages in which it differs from newer instead of as
  * forked processes (their page tables cost 2 MiB per GiB mapped however little

@@ -18,6 +18,8 @@ void ckpt_init(struct ckpt_list *l)
 	l->compact = CC_AUTO;
 }
 
+static uint64_t live_faults(struct inferior *inf, uint64_t *pte);
+
 static void ckpt_free(struct inferior *inf, struct checkpoint *c)
 {
 	if (c->snap)
@@ -225,30 +227,80 @@ int ckpt_restore(struct ckpt_list *l, struct inferior *inf, struct checkpoint *c
 	}
 	reconcile(inf, main_pid, c->thread);
 	l->current = c->hidden ? 0 : c->id;   /* a timeline snapshot is never `current` */
+	uint64_t pte;
+	l->measured_faults = live_faults(inf, &pte);   /* the restored processes count anew */
 	return inf->main ? 0 : -ESRCH;
+}
+
+/* Page faults of the live processes so far (/proc/PID/stat minflt + majflt, counters):
+ * every page a checkpoint comes to hold alone was copied by such a fault. */
+static uint64_t live_faults(struct inferior *inf, uint64_t *pte)
+{
+	uint64_t faults = 0;
+	*pte = 0;
+	for (struct proc *p = inf->tg.procs; p; p = p->next) {
+		if (p->dead || p->snapshot)
+			continue;
+		char path[64], *text;
+		snprintf(path, sizeof path, "/proc/%d/stat", p->pid);
+		if (read_file(path, &text, NULL) < 0)
+			continue;
+		unsigned long long minflt = 0, cminflt = 0, majflt = 0;
+		char *r = strrchr(text, ')');
+		if (r)
+			sscanf(r + 1, " %*c %*d %*d %*d %*d %*d %*u %llu %llu %llu", &minflt, &cminflt,
+			       &majflt);
+		faults += minflt + majflt;
+		free(text);
+		snprintf(path, sizeof path, "/proc/%d/status", p->pid);
+		if (read_file(path, &text, NULL) == 0) {
+			char *f = strstr(text, "\nVmPTE:");
+			*pte += f ? strtoull(f + 7, NULL, 10) * 1024 : 0;
+			free(text);
+		}
+	}
+	return faults;
 }
 
 uint64_t ckpt_measure(struct ckpt_list *l, struct inferior *inf)
 {
-	uint64_t total = l->head ? snap_held_bytes(&inf->tg) : 0;
+	size_t n = 0;
+	for (struct checkpoint *c = l->head; c; c = c->next)
+		n++;
+	struct snapshot **v = xcalloc(n + 1, sizeof *v);
+	uint64_t *each = xcalloc(n + 1, sizeof *each), total = 0, pte;
+	n = 0;
+	for (struct checkpoint *c = l->head; c; c = c->next)
+		v[n++] = c->snap;
+	if (n)
+		total = snap_measure(&inf->tg, v, n, each);
+	n = 0;
 	for (struct checkpoint *c = l->head; c; c = c->next) {
-		c->mem = snap_private_bytes(c->snap);
+		c->mem = each[n++];
 		total += snap_copied_bytes(c->snap);
 	}
+	free(v);
+	free(each);
 	l->since_measure = 0;
+	l->measured = total;
+	l->measured_faults = live_faults(inf, &pte);
 	return total;
 }
 
-void ckpt_enforce_budget(struct ckpt_list *l, struct inferior *inf, bool measure)
+/* At most what the checkpoints hold now: the last measure, plus a page per fault of
+ * the live processes since and a copy of their page tables per checkpoint since. No
+ * page-table walk. */
+static uint64_t estimate(struct ckpt_list *l, struct inferior *inf)
 {
-	if (!l->budget)
-		return;
-	if (!measure && l->since_measure < 8)
-		return;
-	uint64_t total = ckpt_measure(l, inf);
-	uint64_t now = now_ns();
-	/* Compaction first: the oldest automatic checkpoints that are still processes,
-	 * each onto the next one (the two newest stay processes). */
+	uint64_t pte, faults = live_faults(inf, &pte);
+	uint64_t more = faults > l->measured_faults ? faults - l->measured_faults : 0;
+	return l->measured + more * 4096 + l->since_measure * pte;
+}
+
+/* Compact the oldest automatic checkpoints that are still processes, each onto the
+ * next one (the two newest stay processes), until the estimate fits. True if any was. */
+static bool compact_pass(struct ckpt_list *l, struct inferior *inf, uint64_t total)
+{
 	bool compacted = false;
 	for (struct checkpoint *c = l->head; c && c->next && c->next->next &&
 	     total > l->budget && l->compact != CC_OFF; c = c->next) {
@@ -258,15 +310,21 @@ void ckpt_enforce_budget(struct ckpt_list *l, struct inferior *inf, bool measure
 		uint64_t before = c->mem;
 		if (!compact_onto_next(inf, c, false))
 			continue;
-		/* Roughly what it freed (its page tables); measured again below. */
+		/* Roughly what it freed (its page tables); the caller measures again. */
 		c->mem = snap_private_bytes(c->snap);
 		total -= before > c->mem && before - c->mem < total ? before - c->mem : 0;
 		compacted = true;
 	}
-	if (compacted)
-		total = ckpt_measure(l, inf);
+	return compacted;
+}
+
+/* Drop automatic checkpoints (not the current one, not the two newest), the most
+ * crowded for their age first, until the estimate fits. True if any was. */
+static bool drop_pass(struct ckpt_list *l, struct inferior *inf, uint64_t total)
+{
+	uint64_t now = now_ns();
+	bool dropped = false;
 	while (total > l->budget) {
-		/* Candidates: automatic, not the current one, not the two newest. */
 		struct checkpoint *v[4096];
 		size_t n = 0;
 		for (struct checkpoint *c = l->head; c && n < ARRAY_SIZE(v); c = c->next)
@@ -293,6 +351,29 @@ void ckpt_enforce_budget(struct ckpt_list *l, struct inferior *inf, bool measure
 			 (unsigned long long)victim->mem);
 		total -= victim->mem < total ? victim->mem : total;
 		ckpt_delete(l, inf, victim);
+		dropped = true;
+	}
+	return dropped;
+}
+
+void ckpt_enforce_budget(struct ckpt_list *l, struct inferior *inf, bool measure)
+{
+	if (!l->budget)
+		return;
+	/* Walking every checkpoint's page tables costs ~10 ms per GiB mapped: not while
+	 * the estimate says the budget holds. */
+	if (!measure && (l->since_measure < 8 || estimate(l, inf) <= l->budget))
+		return;
+	uint64_t total = ckpt_measure(l, inf);
+	/* What one checkpoint frees is only estimated (pages several share count for none
+	 * of them): measure again after each pass, a few rounds at most. */
+	for (int round = 0; round < 4 && total > l->budget; round++) {
+		if (compact_pass(l, inf, total))
+			total = ckpt_measure(l, inf);
+		if (total > l->budget && drop_pass(l, inf, total))
+			total = ckpt_measure(l, inf);
+		else
+			break;
 	}
 }
 

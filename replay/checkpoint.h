@@ -44,6 +44,8 @@ struct ckpt_list {
 	bool files;               /* set checkpoint-files */
 	enum ckpt_compact compact;
 	unsigned since_measure;   /* automatic checkpoints since memory was last measured */
+	uint64_t measured;        /* the total then */
+	uint64_t measured_faults; /* page faults of the live processes then */
 	int current;              /* id of the checkpoint the program sits at, 0 = none */
 	int next_hidden;          /* next id of a hidden checkpoint (-1, -2, ...) */
 };
