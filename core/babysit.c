@@ -222,14 +222,21 @@ pid_t babysit_spawn(const pid_t *pids, size_t n)
 	if (m > 0) {
 		close(pfd[1]);
 		pid_t b = -ECHILD;
-		if (read(pfd[0], &b, sizeof b) != (ssize_t)sizeof b)
-			b = -ECHILD;
-		waitpid(m, NULL, __WALL);
+		ssize_t k;
+		while ((k = read(pfd[0], &b, sizeof b)) < 0 && errno == EINTR)
+			;   /* a signal of rewind's own (a timer) */
+		if (k != (ssize_t)sizeof b)
+			b = k < 0 ? -errno : -EPIPE;   /* EPIPE: it ended without a word */
+		while (waitpid(m, NULL, __WALL) < 0 && errno == EINTR)
+			;
 		/* Wait (up to 5 s) for the babysitter's word that the program runs again
 		 * (a byte), or its end (EOF). */
 		struct pollfd pf = { .fd = pfd[0], .events = POLLIN };
 		char ok;
-		if (b > 0 && (poll(&pf, 1, 5000) <= 0 || read(pfd[0], &ok, 1) != 1))
+		int pr;
+		while ((pr = poll(&pf, 1, 5000)) < 0 && errno == EINTR)
+			;
+		if (b > 0 && (pr <= 0 || read(pfd[0], &ok, 1) != 1))
 			pr_warn(LM_CORE, "babysitter %d did not report the handover", b);
 		close(pfd[0]);
 		return b;

@@ -97,6 +97,8 @@ bool pos_matches(struct task *t, const struct trace_pos *p)
 {
 	if (task_pc(t) != p->pc)
 		return false;
+	if (!p->reghash && !p->gprhash)
+		return true;   /* a target with no hash: the first time pc is reached */
 	if (p->gprhash && pos_gprhash(t) != p->gprhash)
 		return false;   /* the cheap test, enough for most hits */
 	return pos_reghash(t) == p->reghash;

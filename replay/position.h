@@ -38,7 +38,7 @@ uint64_t pos_reghash(struct task *t);
 uint64_t pos_gprhash(struct task *t);
 /* t's position now: pc, k = thread_events, reghash. Returns 0 or -errno. */
 int pos_capture(struct task *t, uint64_t thread_events, struct trace_pos *out);
-/* Whether t stands at p (pc and hash equal). */
+/* Whether t stands at p (pc and hash equal; a p without hashes: pc alone). */
 bool pos_matches(struct task *t, const struct trace_pos *p);
 /* "#12 tid 4242 pc 0x401136 k 7 hash 9f3a..." for messages and `info record`. */
 void pos_format(const struct pos_point *p, struct sbuf *out);

@@ -158,6 +158,8 @@ struct rec_engine {
 	struct stop stop;
 
 	bool live_at_end;           /* at the end of the log: go live (else stop there) */
+	bool stop_at_exit;          /* replaying: stop at the main process's exit_group
+	                               entry instead of making it (reverse from the end) */
 	bool disk;                  /* recording to disk: events not kept in memory */
 	bool offline;               /* replaying a loaded recording */
 	struct rec_branch *loaded;  /* the loaded recording's events */

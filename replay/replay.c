@@ -389,6 +389,17 @@ int rpl_apply_entry(struct rec_engine *e, struct inferior *inf, struct task *t, 
 				  sbuf_str(&want), sbuf_str(&got), which + 1);
 		goto out;
 	}
+	if (nr == 231 && e->stop_at_exit && t->proc == inf->main) {
+		/* A reverse command after the program exited: it stands at its exit call,
+		 * not made yet (the event stays unconsumed). */
+		e->stop_at_exit = false;
+		struct stop st;
+		memset(&st, 0, sizeof st);
+		st.reason = SR_LOCATION;
+		stop_fill_thread(&st, t);
+		res = rec_request_stop(e, &st);
+		goto out;
+	}
 	const struct trace_syscall *sys = &ev->sys;
 	rt->event = e->cursor;
 	rpl_consume(e);

@@ -24,6 +24,11 @@
  * SC_NEXT, SC_FINISH (the session calls it for a->dir == DIR_REVERSE). */
 int rev_exec(struct session *s, enum sess_cmd cmd, const struct sess_args *a, struct stop *st);
 
+/* The program has exited and its recording ends with its exit_group: the reverse
+ * commands (and goto, last, bisect) then start by bringing it back to that call, as
+ * rr lets gdb go back from the end. */
+bool rev_from_exit(struct session *s);
+
 /* Where the program stands in the recording. */
 struct rev_where {
 	struct pos_point pos;        /* the running thread's position (goto's id) */

@@ -11,6 +11,7 @@
 #include "core/disasm.h"
 #include "core/log.h"
 #include "replay/record_int.h"
+#include "replay/reverse.h"
 #include "replay/reverse_int.h"
 
 /* A snapshot during a replay pays for itself when re-reaching the point would take
@@ -52,6 +53,67 @@ static void quiet_notice(void *ctx, const char *msg)
 		vec_push(&r->inf->notices, xstrdup(msg));
 }
 
+/* The program exited normally in a history that is recorded: going back starts from
+ * its exit. The restorable node latest in the recording, or NULL. */
+static struct tl_node *exit_anchor(struct session *s)
+{
+	struct rec_engine *e = s->rec;
+	if (inf_alive(&s->inf) || !e || !e->enabled || !e->branch || e->disk)
+		return NULL;
+	uint64_t len = rec_branch_len(e->branch);
+	const struct trace_ev *last = NULL;
+	while (len > 0 && (last = rec_branch_get(e->branch, len - 1)) && last->type == TR_END)
+		len--;
+	if (!last || last->type != TR_SYSCALL || last->sys.nr != 231)
+		return NULL;   /* it did not end by its exit_group (killed, say) */
+	struct tl_node *best = NULL;
+	for (struct tl_node *n = tl_first(s); n; n = n->next)
+		if (tl_ckpt(s, n) && (!best || n->pos.event >= best->pos.event))
+			best = n;
+	return best;
+}
+
+bool rev_from_exit(struct session *s)
+{
+	return exit_anchor(s) != NULL;
+}
+
+/* Bring the exited program back to its exit call (its exit_group, not made): restore
+ * the latest snapshot and replay to the end of the recording, twice. The first replay
+ * stops at the call's entry, which shows where its syscall instruction is; but there
+ * the instruction has overwritten rcx and r11, so the second replay stops on that
+ * instruction before it runs, with the registers the program had. */
+static int revive_at_exit(struct rv *r, struct tl_node *n, struct stop *st)
+{
+	struct rec_engine *e = r->e;
+	int x = rv_restore(r, n, st);
+	if (x < 0)
+		return x;
+	e->stop_at_exit = true;
+	x = rv_continue(r, NULL, st);
+	e->stop_at_exit = false;
+	if (x < 0)
+		return x;
+	struct task *t = st->task;
+	uint8_t insn[2] = { 0 };
+	if (st->reason != SR_LOCATION || !inf_alive(r->inf) || !t || t->state != TS_STOPPED ||
+	    proc_read(t->proc, RADDR(task_pc(t) - 2), insn, 2) < 0 || insn[0] != 0x0f ||
+	    insn[1] != 0x05)
+		return rv_fail(st, -ESRCH, "The program is not being run (the replay of its "
+			       "recording did not reach its exit).");
+	struct pos_point end = { .event = e->cursor, .tid = rpl_rec_tid(e, t->tid) };
+	end.pos.pc = task_pc(t) - 2;
+	if ((x = rv_restore(r, n, st)) < 0 || (x = rv_continue(r, &end, st)) < 0)
+		return x;
+	if (st->reason != SR_LOCATION)
+		return rv_fail(st, -ESRCH, "The program is not being run (the replay of its "
+			       "recording did not come back to its exit).");
+	if (r->notice_fn)
+		r->notice_fn(r->notice_ctx, "[The program had exited: back at its exit call, the "
+			     "end of the recording.]");
+	return 0;
+}
+
 int rv_begin(struct rv *r, struct session *s, struct stop *st)
 {
 	memset(r, 0, sizeof *r);
@@ -60,17 +122,13 @@ int rv_begin(struct rv *r, struct session *s, struct stop *st)
 	r->e = s->rec;
 	r->t0 = now_ns();
 	struct sbuf err = { 0 };
-	if (!tl_available(s, &err)) {
+	struct tl_node *at_exit = exit_anchor(s);
+	if (!at_exit && !tl_available(s, &err)) {
 		rv_fail(st, -ENOTSUP, "%s", sbuf_str(&err));
 		sbuf_free(&err);
 		return -ENOTSUP;
 	}
 	sbuf_free(&err);
-	r->origin = tl_now(s);
-	if (!r->origin)
-		return rv_fail(st, -ESRCH, "Cannot take the program's position here.");
-	r->tid = r->origin->pos.tid;
-	r->thread = s->inf.cur ? s->inf.cur->num : 0;
 	for (struct breakpoint *b = r->inf->bps.list; b; b = b->next) {
 		if (b->internal != BPI_NONE)
 			continue;
@@ -87,6 +145,17 @@ int rv_begin(struct rv *r, struct session *s, struct stop *st)
 	rv_user(r, false);
 	r->live_saved = r->e->live_at_end;
 	r->e->live_at_end = false;   /* an internal replay never goes live */
+	int e = at_exit ? revive_at_exit(r, at_exit, st) : 0;
+	if (!e && !(r->origin = tl_now(s)))
+		e = rv_fail(st, -ESRCH, "Cannot take the program's position here.");
+	if (e < 0) {
+		struct stop keep = *st;
+		rv_end(r, st);
+		*st = keep;
+		return e;
+	}
+	r->tid = r->origin->pos.tid;
+	r->thread = s->inf.cur ? s->inf.cur->num : 0;
 	return 0;
 }
 

@@ -60,7 +60,9 @@ void tl_free(struct timeline *tl)
 unsigned tl_branch(struct session *s)
 {
 	struct rec_engine *e = s->rec;
-	return e && e->branch && e->mode != REC_OFF ? rec_branch_id(e->branch) : 0;
+	/* After the program exited the engine is off but still enabled: its history
+	 * stays the current one (reverse commands go back from the end). */
+	return e && e->branch && (e->mode != REC_OFF || e->enabled) ? rec_branch_id(e->branch) : 0;
 }
 
 bool tl_available(struct session *s, struct sbuf *err)

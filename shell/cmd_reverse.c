@@ -31,7 +31,7 @@ static int reverse_n(struct shell *sh, enum sess_cmd cmd, char *args)
 			return -1;
 		n = v ? (unsigned)v : 1;
 	}
-	if (!sh_need_process(sh))
+	if (!rev_from_exit(&sh->sess) && !sh_need_process(sh))
 		return -1;
 	struct stop st;
 	for (unsigned i = 0; i < n; i++) {
@@ -55,7 +55,7 @@ int cmd_reverse_next(struct shell *sh, char *args) { return reverse_n(sh, SC_NEX
 int cmd_reverse_continue(struct shell *sh, char *args)
 {
 	(void)args;
-	if (!sh_need_process(sh))
+	if (!rev_from_exit(&sh->sess) && !sh_need_process(sh))
 		return -1;
 	if (!sh->batch)
 		sh_out(sh, "Continuing.\n");
@@ -181,7 +181,7 @@ int cmd_goto(struct shell *sh, char *args)
 				"checkpoint number or name).");
 	if (*w != '#')
 		return cmd_restart(sh, w);
-	if (!sh_need_process(sh))
+	if (!rev_from_exit(&sh->sess) && !sh_need_process(sh))
 		return -1;
 	struct stop st;
 	struct sbuf msg = { 0 };
@@ -235,7 +235,7 @@ int cmd_last(struct shell *sh, char *args)
 {
 	if (!args || !*args)
 		return sh_error(sh, "Argument required (an expression).");
-	if (!sh_need_process(sh))
+	if (!rev_from_exit(&sh->sess) && !sh_need_process(sh))
 		return -1;
 	char *expr = str_trim(args);
 	struct rev_change ch;
@@ -269,7 +269,7 @@ int cmd_bisect(struct shell *sh, char *args)
 {
 	if (!args || !*args)
 		return sh_error(sh, "Argument required (a condition).");
-	if (!sh_need_process(sh))
+	if (!rev_from_exit(&sh->sess) && !sh_need_process(sh))
 		return -1;
 	char *cond = str_trim(args);
 	struct stop st;
