@@ -612,6 +612,7 @@ struct rec_task *rec_task_of(struct rec_engine *e, struct task *t)
 	rt->want = RESUME_CONT;
 	rt->placeholder = -1;
 	rt->ff_alarm.fd = -1;
+	rt->alarm_fd_last = -1;
 	vec_push(&e->tasks, rt);
 	return rt;
 }
@@ -883,14 +884,14 @@ static int on_event_of(struct rec_engine *e, struct inferior *inf, struct tev *e
 	struct task *t = ev->task;
 	if (!t || t->proc->snapshot)
 		return 0;
-	if (e->mode == REC_OFF)   /* rdtsc may still fault: emulate it, log nothing */
-		return ev->kind == TEV_SIGNAL && t->pending_sig == SIGSEGV ?
-		       rec_tsc_fault(e, inf, t) : 0;
-	if (e->mode == REC_REPLAYING && ev->kind == TEV_SIGNAL) {
-		int r = rpl_ff_alarm(e, inf, t);
+	if (ev->kind == TEV_SIGNAL && t->pending_sig == CPU_ALARM_SIG) {
+		int r = rpl_ff_alarm(e, inf, t);   /* ours: dropped in every mode */
 		if (r != -2)
 			return r;
 	}
+	if (e->mode == REC_OFF)   /* rdtsc may still fault: emulate it, log nothing */
+		return ev->kind == TEV_SIGNAL && t->pending_sig == SIGSEGV ?
+		       rec_tsc_fault(e, inf, t) : 0;
 	if (e->mode == REC_REPLAYING && ev->kind != TEV_INTERRUPT)
 		rpl_ff_cancel(e, t);   /* any other stop ends its untrapped run */
 	switch (ev->kind) {

@@ -88,6 +88,7 @@ struct rec_task {
 	uint64_t ff_pos_cpu;        /* the CPU time the recording reached the position at */
 	uint64_t ff_event;          /* 1 + the event it was done for (once per event) */
 	struct cpu_alarm ff_alarm;  /* stops the untrapped run on time (polling is the backup) */
+	int alarm_fd_last;          /* fd of the last alarm armed (stale signals), -1 if none */
 };
 
 /* The CPU time a task had run since its previous event when a checkpoint was

@@ -512,8 +512,9 @@ int rpl_prepare(struct rec_engine *e, struct inferior *inf, struct task *t)
 				 p->pc, p->run_ns, rt->ff_until, cpu, again ? ", again" : "");
 			e->ff_tid = t->tid;
 			e->ff_check = now_ns() / 1000000u + 1;
-			if (cpu && cpu < rt->ff_until)
-				cpu_alarm_arm(&rt->ff_alarm, t->proc->pid, t->tid, rt->ff_until - cpu);
+			if (cpu && cpu < rt->ff_until &&
+			    cpu_alarm_arm(&rt->ff_alarm, t->proc->pid, t->tid, rt->ff_until - cpu) == 0)
+				rt->alarm_fd_last = rt->ff_alarm.fd;
 			if (rt->search != SRCH_NONE)
 				rpl_search_cancel(e, t, rt);
 			return 0;
@@ -661,8 +662,18 @@ int rpl_ff_alarm(struct rec_engine *e, struct inferior *inf, struct task *t)
 	if (t->pending_sig != CPU_ALARM_SIG || task_get_siginfo(t, &si) < 0 ||
 	    !cpu_alarm_sent(NULL, &si))
 		return -2;
-	t->pending_sig = 0;
 	struct rec_task *rt = rec_task_of(e, t);
+	if (e->mode != REC_REPLAYING) {
+		/* Queued before its untrapped run ended another way, and the replay has
+		 * gone live since: still ours (the fd of this thread's last alarm), never
+		 * the program's. */
+		if (si.si_fd != rt->alarm_fd_last)
+			return -2;
+		t->pending_sig = 0;
+		pr_debug(LM_REPLAY, "tid %d: a stale CPU alarm dropped after the replay", t->tid);
+		return rec_resume_want(e, inf, t) < 0 ? 0 : 1;
+	}
+	t->pending_sig = 0;
 	if (rt->ff && !rt->ff_stopping && cpu_alarm_sent(&rt->ff_alarm, &si)) {
 		pr_debug(LM_REPLAY, "tid %d: stopped by its CPU alarm", t->tid);
 		rt->ff_stopping = true;
