@@ -30,6 +30,7 @@ struct rv {
 	VEC(struct rv_bp) saved;
 	bool user_on;                 /* user breakpoints and watchpoints armed */
 	bool live_saved;              /* the engine's live_at_end before the command */
+	int emit_saved;               /* its emit_fd (rewind replay's program output) */
 	struct tl_node *at;           /* the node last restored to */
 	uint64_t t_restore;           /* now_ns() of that restore */
 	uint64_t t0;

@@ -144,6 +144,8 @@ int rv_begin(struct rv *r, struct session *s, struct stop *st)
 	r->user_on = true;
 	rv_user(r, false);
 	r->live_saved = r->e->live_at_end;
+	r->emit_saved = r->e->emit_fd;
+	r->e->emit_fd = -1;   /* its replays print nothing of the program's output again */
 	r->e->live_at_end = false;   /* an internal replay never goes live */
 	int e = at_exit ? revive_at_exit(r, at_exit, st) : 0;
 	if (!e && !(r->origin = tl_now(s)))
@@ -181,6 +183,7 @@ void rv_end(struct rv *r, struct stop *st)
 	run_drop_internal(inf, BPI_UNTIL);
 	r->e->have_target = false;
 	r->e->live_at_end = r->live_saved;
+	r->e->emit_fd = r->emit_saved;
 	struct breakpoint *del = NULL;
 	for (size_t i = 0; i < r->saved.n; i++) {
 		struct rv_bp *sb = &r->saved.v[i];

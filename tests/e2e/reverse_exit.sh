@@ -43,3 +43,15 @@ expect_order "a multithreaded program goes back from its exit" "$out" 'exited no
 out=$(rw_shell -ex 'set record off' -ex run -ex reverse-continue "$loop")
 expect "without a recording, reverse-continue after the exit says it is not running" "$out" \
   '^The program is not being run\.$'
+
+# ---- a recording on disk (rewind replay): the same, and its replays print nothing ----
+tmp=$(mktemp -d /tmp/rewind-e2e.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+rw record -o "$tmp/rec" -- "$loop" >/dev/null
+out=$(timeout -k 5 120 "$REWIND" replay --batch -ex 'break bump' -ex run -ex delete -ex continue \
+  -ex 'break bump' -ex reverse-continue -ex 'print by' -ex delete -ex continue "$tmp/rec" 2>&1)
+expect_order "rewind replay: reverse-continue after the end, then forward to the end again" "$out" \
+  '^total=20 counter=10$' 'exited normally' '^\[The program had exited' \
+  '^Breakpoint 2, bump \(by=4\) at ' '^\$1 = 4$' '^total=20 counter=10$' 'exited normally'
+n=$(printf '%s\n' "$out" | grep -c '^total=20 counter=10$')
+expect_eq "rewind replay: the program's output shows once per forward pass, not in the reverse replays" "$n" 2
