@@ -19,6 +19,8 @@
 
 #include "core/log.h"
 #include "replay/record.h"
+#include "replay/reverse.h"
+#include "replay/record.h"
 #include "rsp_codec.h"
 
 #define RANGE_STEP_MAX 100000   /* steps per vCont;r before gdb gets a plain stop */
@@ -368,6 +370,14 @@ static void execute(struct gdbserver *g, const struct req *r)
 	if (armed)
 		disarm(g);
 	s->ckpts.auto_on = auto_on;
+	/* A replay of a recording ends at the end of the recording, as under rr: the
+	 * program is kept at its exit call ("No more reverse-execution history."), so
+	 * that gdb can go back from there. */
+	if (st.reason == SR_EXITED && rec_offline(s->rec) && rev_from_exit(s)) {
+		struct stop end;
+		if (rev_to_exit(s, &end) == 0)
+			st = end;
+	}
 	gs__stop_reply(g, &st);
 }
 

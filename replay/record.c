@@ -977,3 +977,8 @@ static int on_event_of(struct rec_engine *e, struct inferior *inf, struct tev *e
 		return 0;
 	}
 }
+
+bool rec_offline(const struct rec_engine *e)
+{
+	return e && e->offline;
+}

@@ -105,6 +105,8 @@ void rec_set_emit(struct rec_engine *e, bool on);
 /* A checksum of the program's writable memory taken when its initial process made
  * exit_group (recording and replaying alike): 0 and *out, or -ENOENT if it has not. */
 int rec_exit_checksum(const struct rec_engine *e, uint64_t *out);
+/* The session replays a loaded recording (rec_load), not the program's live run. */
+bool rec_offline(const struct rec_engine *e);
 /* The last divergence report ("" if none). */
 const char *rec_last_divergence(const struct rec_engine *e);
 

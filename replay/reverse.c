@@ -207,6 +207,18 @@ void rev_format_where(const struct rev_where *w, struct sbuf *out)
 
 /* ---- goto ---- */
 
+int rev_to_exit(struct session *s, struct stop *st)
+{
+	struct rv r;
+	memset(st, 0, sizeof *st);
+	int e = rv_begin(&r, s, st);   /* brings it back */
+	if (e < 0)
+		return e;
+	rv_stop_here(&r, SR_HISTORY_END, st);
+	rv_end(&r, st);
+	return 0;
+}
+
 int rev_goto(struct session *s, const char *text, struct stop *st, struct sbuf *msg)
 {
 	memset(st, 0, sizeof *st);

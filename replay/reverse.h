@@ -28,6 +28,10 @@ int rev_exec(struct session *s, enum sess_cmd cmd, const struct sess_args *a, st
  * commands (and goto, last, bisect) then start by bringing it back to that call, as
  * rr lets gdb go back from the end. */
 bool rev_from_exit(struct session *s);
+/* Bring the exited program back to its exit call (rev_from_exit holds): st is then
+ * SR_HISTORY_END at the exiting thread, where a replay's gdb session stops at the end
+ * of the recording instead of losing the program. Returns 0 or -errno (st SR_ERROR). */
+int rev_to_exit(struct session *s, struct stop *st);
 
 /* Where the program stands in the recording. */
 struct rev_where {

@@ -55,3 +55,15 @@ expect_order "rewind replay: reverse-continue after the end, then forward to the
   '^Breakpoint 2, bump \(by=4\) at ' '^\$1 = 4$' '^total=20 counter=10$' 'exited normally'
 n=$(printf '%s\n' "$out" | grep -c '^total=20 counter=10$')
 expect_eq "rewind replay: the program's output shows once per forward pass, not in the reverse replays" "$n" 2
+
+# ---- gdb on a replay (rewind gdb --replay): the end of the recording is a stop, as
+# under rr, and gdb goes back from there ----
+if need gdb "gdb on a replay stops at the end of the recording"; then
+  out=$(timeout -k 5 120 "$REWIND" gdb --batch -ex 'break bump' -ex run -ex delete -ex continue \
+    -ex 'break bump' -ex reverse-continue -ex 'print by' -ex delete -ex continue -ex reverse-stepi \
+    -ex 'x/i $pc' --replay "$tmp/rec" 2>&1)
+  expect_order "gdb on a replay: the end of the recording is a stop; reverse-continue and reverse-stepi from there" \
+    "$out" '^No more reverse-execution history\.$' ' in (__GI__exit|_exit) ' \
+    '^Breakpoint 2, bump \(by=4\) at ' '^\$1 = 4$' '^No more reverse-execution history\.$' \
+    '^=> 0x[0-9a-f]+ <(__GI__exit|_exit)\+[0-9]+>:'
+fi
