@@ -307,6 +307,12 @@ int rpl_apply_entry(struct rec_engine *e, struct inferior *inf, struct task *t, 
 		    const uint64_t args[6], const struct trace_ev *ev);
 /* At t's syscall-exit stop: finish its call from the record. */
 int rpl_apply_exit(struct rec_engine *e, struct inferior *inf, struct task *t);
+/* t, restored from a checkpoint, stands just past call nr that the checkpoint's settle
+ * finished (it was past the call's entry then, its result not logged yet). */
+bool rpl_call_done(struct task *t, int nr);
+/* Give such a t the logged result ev of that call (registers and out-buffers; the
+ * call is not made again) and consume ev. t then waits for its turn. */
+void rpl_give_result(struct rec_engine *e, struct task *t, const struct trace_ev *ev);
 /* A task was born (fork, vfork, clone event of t). */
 int rpl_new_task(struct rec_engine *e, struct inferior *inf, struct task *t, struct tev *tev);
 /* Report a divergence at the current event: the run loop stops with it. */

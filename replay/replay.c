@@ -227,6 +227,34 @@ static void write_pieces(struct task *t, const struct trace_syscall *sys)
 	}
 }
 
+bool rpl_call_done(struct task *t, int nr)
+{
+	struct user_regs_struct *r;
+	uint8_t insn[2];
+	if (t->in_syscall || t->state != TS_STOPPED || task_get_regs(t, &r) < 0 ||
+	    (int64_t)r->orig_rax != nr)
+		return false;
+	return proc_read(t->proc, RADDR(r->rip - 2), insn, 2) == 0 && insn[0] == 0x0f &&
+	       insn[1] == 0x05;
+}
+
+void rpl_give_result(struct rec_engine *e, struct task *t, const struct trace_ev *ev)
+{
+	struct user_regs_struct *r;
+	if (task_get_regs(t, &r) == 0) {
+		r->rax = (uint64_t)(ev->type == TR_MMAP ? ev->mmap.ret : ev->sys.ret);
+		t->regs_dirty = true;
+		if (ev->type == TR_SYSCALL)
+			write_pieces(t, &ev->sys);   /* already there: the call was made */
+	}
+	struct rec_task *rt = rec_task_of(e, t);
+	rt->sstate = SS_READY;
+	rt->held = true;
+	pr_debug(LM_REPLAY, "tid %d: its %s was finished by the checkpoint: result given "
+		 "(event %" PRIu64 ")", t->tid, sc_name(rt->nr), e->cursor);
+	rpl_consume(e);
+}
+
 /* --autopilot: the program's recorded output, from its memory (deterministic here). */
 static void emit_output(struct rec_engine *e, struct task *t, const struct trace_syscall *sys)
 {

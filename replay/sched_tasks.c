@@ -490,7 +490,15 @@ static int drive(struct rec_engine *e, struct inferior *inf, bool *moved)
 			if (owner->state != TS_STOPPED)
 				return 0;
 			if (!(owner->in_syscall && owner->last_ev == TEV_SECCOMP)) {
-				/* Settled by a snapshot meanwhile: it makes the call again. */
+				if (rpl_call_done(owner, ort->nr)) {
+					/* The snapshot finished the call (it was past its entry
+					 * then): the result is given, the call not made again. */
+					rpl_give_result(e, owner, ev);
+					*moved = true;
+					continue;
+				}
+				/* Settled by a snapshot meanwhile, backed out of the call: it
+				 * makes the call again. */
 				target_resume(&inf->tg, owner, RESUME_CONT);
 				return 0;
 			}
