@@ -10,6 +10,12 @@
 #include "log.h"
 #include "maps.h"
 
+bool inject_is_syscall_insn(struct proc *p, uint64_t addr)
+{
+	uint8_t b[2];
+	return proc_read(p, RADDR(addr), b, 2) == 0 && b[0] == 0x0f && b[1] == 0x05;
+}
+
 static uint64_t scan_for_syscall(struct proc *p, const struct map_entry *m)
 {
 	size_t len = m->end - m->start;

@@ -7,6 +7,7 @@
 #ifndef REWIND_INJECT_H
 #define REWIND_INJECT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "target.h"
@@ -22,6 +23,9 @@ int inject_syscall(struct target *tg, struct task *t, long nr, const uint64_t ar
 /* Convenience wrappers with up to 6 arguments. */
 int inject_syscall6(struct target *tg, struct task *t, long nr, int64_t *ret, uint64_t a0,
 		    uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5);
+
+/* Whether a `syscall` instruction (0f 05) is at addr in p (breakpoints hidden). */
+bool inject_is_syscall_insn(struct proc *p, uint64_t addr);
 
 /* Address of a `syscall` instruction in p (cached per exec). 0 if none found. */
 uint64_t inject_find_syscall_insn(struct proc *p);

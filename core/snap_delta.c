@@ -10,8 +10,8 @@
  * page frame numbers of A's and B's page tables (/proc/PID/pagemap: same frame, same
  * page), copied out of A, and A's process is killed. Restoring A forks B's process (or
  * the forked checkpoint at the end of the chain, when B was compacted in turn), writes
- * the chain's pages back newest first, then puts A's own saved state back as for any
- * checkpoint. Page frame numbers are visible only with CAP_SYS_ADMIN: without it
+ * each page of the chain once, with the value of the oldest delta holding it, then puts
+ * A's own saved state back as for any checkpoint. Page frame numbers are visible only with CAP_SYS_ADMIN: without it
  * nothing is compacted. */
 #include "snap_int.h"
 
@@ -189,9 +189,7 @@ static int same_process(struct target *tg, const struct snap_proc *a, const stru
 	if (e < 0)
 		return e;
 	/* SigCgt is equal (status): compare what each caught signal runs. */
-	static uint64_t ha[64][4], hb[64][4];
-	memset(ha, 0, sizeof ha);
-	memset(hb, 0, sizeof hb);
+	uint64_t ha[64][4] = { { 0 } }, hb[64][4] = { { 0 } };
 	if ((e = handlers(tg, a, a->sigcgt, ha)) < 0 || (e = handlers(tg, b, a->sigcgt, hb)) < 0)
 		return e;
 	if (memcmp(ha, hb, sizeof ha)) {
@@ -282,33 +280,36 @@ static int diff_pages(pid_t a, pid_t b, struct snap_delta *d, uint64_t *exclusiv
 	return e;
 }
 
-/* Move len bytes between buf and the memory of pid at addr. Reads go through
- * /proc/PID/mem: process_vm_readv pins the pages, which makes the kernel unshare
- * (copy) every page the checkpoint shares with others. Writes go through
- * process_vm_writev, and /proc/PID/mem (which may also write read-only pages) for what
- * it refuses. */
-static int move_run(pid_t pid, int memfd, bool out, uint8_t *buf, size_t len, uint64_t addr)
+/* Read len bytes of a process at addr through its /proc/PID/mem (memfd):
+ * process_vm_readv would pin the pages, which makes the kernel unshare (copy) every
+ * page the checkpoint shares with others. */
+static int read_run(int memfd, uint8_t *buf, size_t len, uint64_t addr)
 {
-	size_t done = 0;
-	while (!out && done < len) {
+	for (size_t done = 0; done < len;) {
 		ssize_t k = pread(memfd, buf + done, len - done, (off_t)(addr + done));
 		if (k <= 0)
 			return k < 0 ? -errno : -EIO;
 		done += (size_t)k;
 	}
-	while (done < len) {
-		struct iovec local = { buf + done, len - done };
+	return 0;
+}
+
+/* Write len bytes into process pid at addr: process_vm_writev, and its /proc/PID/mem
+ * (memfd, which may also write read-only pages) page by page for what it refuses. */
+static int write_run(pid_t pid, int memfd, const uint8_t *buf, size_t len, uint64_t addr)
+{
+	for (size_t done = 0; done < len;) {
+		struct iovec local = { (void *)(buf + done), len - done };
 		struct iovec remote = { (void *)(uintptr_t)(addr + done), len - done };
 		ssize_t k = process_vm_writev(pid, &local, 1, &remote, 1, 0);
-		if (k > 0) {
-			done += (size_t)k;
-			continue;
+		if (k <= 0) {
+			/* One page the slow way, then the fast way again. */
+			ssize_t w = pwrite(memfd, buf + done, PAGE, (off_t)(addr + done));
+			if (w != (ssize_t)PAGE)
+				return w < 0 ? -errno : -EIO;
+			k = (ssize_t)PAGE;
 		}
-		/* One page the slow way, then try the fast way again. */
-		k = pwrite(memfd, buf + done, PAGE, (off_t)(addr + done));
-		if (k != (ssize_t)PAGE)
-			return k < 0 ? -errno : -EIO;
-		done += PAGE;
+		done += (size_t)k;
 	}
 	return 0;
 }
@@ -319,6 +320,14 @@ static int open_mem(pid_t pid, int flags)
 	snprintf(path, sizeof path, "/proc/%d/mem", pid);
 	int fd = open(path, flags | O_CLOEXEC);
 	return fd < 0 ? -errno : fd;
+}
+
+static uint64_t delta_bytes(const struct snapshot *s)
+{
+	uint64_t b = 0;
+	for (size_t i = 0; i < s->procs.n; i++)
+		b += s->procs.v[i].delta.pages.n * PAGE;
+	return b;
 }
 
 /* Copy A's contents of d's pages. */
@@ -337,7 +346,7 @@ static int copy_pages(pid_t a, struct snap_delta *d)
 		size_t j = i + 1;
 		while (j < d->pages.n && d->pages.v[j] == d->pages.v[j - 1] + PAGE)
 			j++;
-		e = move_run(a, fd, false, d->data + i * PAGE, (j - i) * PAGE, d->pages.v[i]);
+		e = read_run(fd, d->data + i * PAGE, (j - i) * PAGE, d->pages.v[i]);
 		i = j;
 	}
 	if (fd >= 0)
@@ -368,17 +377,11 @@ int snap_compact(struct target *tg, struct snapshot *older, struct snapshot *new
 	for (size_t i = 0; i < older->procs.n && !e; i++) {
 		struct snap_proc *a = &older->procs.v[i];
 		pid_t ap = a->ckpt->pid, bp = newer->procs.v[i].ckpt->pid;
-		char path[64], *text;
-		snprintf(path, sizeof path, "/proc/%d/status", ap);
-		if (read_file(path, &text, NULL) == 0) {
-			char *f = strstr(text, "\nVmPTE:");
-			saves += f ? strtoull(f + 7, NULL, 10) * 1024 : 0;
-			free(text);
-		}
+		saves += snap_proc_field(ap, "status", "\nVmPTE:");
 		if ((e = diff_pages(ap, bp, &a->delta, &saves, why)) < 0)
 			break;
-		bytes += a->delta.pages.n * PAGE;
 	}
+	bytes = e ? 0 : delta_bytes(older);
 	if (!e && !always && bytes >= saves) {
 		sbuf_printf(why, "it would hold %llu KiB against %llu KiB now\n",
 			    (unsigned long long)bytes >> 10, (unsigned long long)saves >> 10);
@@ -405,7 +408,7 @@ int snap_compact(struct target *tg, struct snapshot *older, struct snapshot *new
 	vec_push(&newer->deps, older);
 	if (newer->depth < older->depth + 1)
 		newer->depth = older->depth + 1;
-	older->delta_bytes = bytes;   /* == delta_bytes(older) */
+	older->delta_bytes = bytes;
 	tg->snap_delta_bytes += bytes;
 	size_t holes = 0;
 	for (size_t i = 0; i < older->procs.n; i++)
@@ -470,8 +473,7 @@ static int apply_list(struct target *tg, struct proc *r, int fd, struct page_set
 		size_t j = k + 1;
 		while (j < v->n && v->v[j] == v->v[j - 1] + PAGE && page_set_add(ps, v->v[j]))
 			j++;
-		e = data ? move_run(r->pid, fd, true, (uint8_t *)data + k * PAGE, (j - k) * PAGE,
-				    v->v[k])
+		e = data ? write_run(r->pid, fd, data + k * PAGE, (j - k) * PAGE, v->v[k])
 			 : drop_run(tg, r, v->v[k], (j - k) * PAGE);
 		k = j;
 	}
@@ -562,14 +564,6 @@ static void unlink_dep(struct snapshot *base, struct snapshot *s)
 			base->deps.v[k] = base->deps.v[--base->deps.n];
 			return;
 		}
-}
-
-static uint64_t delta_bytes(const struct snapshot *s)
-{
-	uint64_t b = 0;
-	for (size_t i = 0; i < s->procs.n; i++)
-		b += s->procs.v[i].delta.pages.n * PAGE;
-	return b;
 }
 
 bool snap_delta_release(struct target *tg, struct snapshot *s)

@@ -191,6 +191,8 @@ bool snap_delta_release(struct target *tg, struct snapshot *s);
 
 /* ---- snapshot.c ---- */
 
+/* A field (kB) of /proc/PID/FILE ("\nVmPTE:"), in bytes; 0 if unreadable. */
+uint64_t snap_proc_field(pid_t pid, const char *file, const char *field);
 /* Kill and forget sp's checkpoint process (sp->ckpt becomes NULL). */
 void snap_kill_ckpt(struct target *tg, struct snap_proc *sp);
 

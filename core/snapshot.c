@@ -375,8 +375,7 @@ err:
 
 /* ---- accounting ---- */
 
-/* A field (kB) of /proc/PID/FILE, in bytes; 0 if unreadable. */
-static uint64_t proc_field(pid_t pid, const char *file, const char *field)
+uint64_t snap_proc_field(pid_t pid, const char *file, const char *field)
 {
 	char path[64], *text, *v;
 	uint64_t r = 0;
@@ -395,20 +394,6 @@ uint64_t snap_copied_bytes(const struct snapshot *s)
 	for (size_t i = 0; i < s->procs.n; i++)
 		for (size_t k = 0; k < s->procs.v[i].threads.n; k++)
 			total += s->procs.v[i].threads.v[k].xstate_len;
-	return total;
-}
-
-uint64_t snap_private_bytes(const struct snapshot *s)
-{
-	uint64_t total = snap_copied_bytes(s) + s->delta_bytes;
-	for (size_t i = 0; i < s->procs.n; i++) {
-		const struct snap_proc *sp = &s->procs.v[i];
-		/* Pages only this checkpoint maps (the program changed them since; pages
-		 * several checkpoints share count in none), and its page tables. */
-		if (sp->ckpt && !sp->ckpt->dead)
-			total += proc_field(sp->ckpt->pid, "smaps_rollup", "\nPrivate_Dirty:") +
-				 proc_field(sp->ckpt->pid, "status", "\nVmPTE:");
-	}
 	return total;
 }
 
@@ -437,7 +422,36 @@ static void read_proc_mem(const struct proc *p, struct proc_mem *m)
 		free(text);
 	}
 	if (p->snapshot)
-		m->pte = proc_field(p->pid, "status", "\nVmPTE:");
+		m->pte = snap_proc_field(p->pid, "status", "\nVmPTE:");
+}
+
+/* What dropping s alone frees: rewind's copies, compacted pages, and each checkpoint
+ * process's private dirty pages and page tables (taken from mem when it has that
+ * process, else read now). */
+static uint64_t own_bytes(const struct snapshot *s, const struct proc_mem *mem, size_t n)
+{
+	uint64_t total = snap_copied_bytes(s) + s->delta_bytes;
+	for (size_t i = 0; i < s->procs.n; i++) {
+		const struct proc *c = s->procs.v[i].ckpt;
+		if (!c || c->dead)
+			continue;
+		struct proc_mem fresh;
+		const struct proc_mem *m = NULL;
+		for (size_t j = 0; j < n && !m; j++)
+			if (mem[j].p == c)
+				m = &mem[j];
+		if (!m) {
+			read_proc_mem(c, &fresh);
+			m = &fresh;
+		}
+		total += m->private_dirty + m->pte;
+	}
+	return total;
+}
+
+uint64_t snap_private_bytes(const struct snapshot *s)
+{
+	return own_bytes(s, NULL, 0);
 }
 
 uint64_t snap_measure(struct target *tg, struct snapshot *const *v, size_t n, uint64_t *each)
@@ -457,13 +471,8 @@ uint64_t snap_measure(struct target *tg, struct snapshot *const *v, size_t n, ui
 			live += m.anon;
 		vec_push(&mem, m);
 	}
-	for (size_t i = 0; i < n; i++) {
-		each[i] = snap_copied_bytes(v[i]) + v[i]->delta_bytes;
-		for (size_t k = 0; k < v[i]->procs.n; k++)
-			for (size_t j = 0; j < mem.n; j++)
-				if (mem.v[j].p == v[i]->procs.v[k].ckpt)
-					each[i] += mem.v[j].private_dirty + mem.v[j].pte;
-	}
+	for (size_t i = 0; i < n; i++)
+		each[i] = own_bytes(v[i], mem.v, mem.n);
 	vec_free(&mem);
 	return (pss > live ? pss - live : 0) + tables + tg->snap_delta_bytes;
 }

@@ -227,17 +227,18 @@ int ckpt_restore(struct ckpt_list *l, struct inferior *inf, struct checkpoint *c
 	}
 	reconcile(inf, main_pid, c->thread);
 	l->current = c->hidden ? 0 : c->id;   /* a timeline snapshot is never `current` */
-	uint64_t pte;
-	l->measured_faults = live_faults(inf, &pte);   /* the restored processes count anew */
+	l->measured_faults = live_faults(inf, NULL);   /* the restored processes count anew */
 	return inf->main ? 0 : -ESRCH;
 }
 
 /* Page faults of the live processes so far (/proc/PID/stat minflt + majflt, counters):
- * every page a checkpoint comes to hold alone was copied by such a fault. */
+ * every page a checkpoint comes to hold alone was copied by such a fault. With pte,
+ * also their page tables' size. */
 static uint64_t live_faults(struct inferior *inf, uint64_t *pte)
 {
 	uint64_t faults = 0;
-	*pte = 0;
+	if (pte)
+		*pte = 0;
 	for (struct proc *p = inf->tg.procs; p; p = p->next) {
 		if (p->dead || p->snapshot)
 			continue;
@@ -252,6 +253,8 @@ static uint64_t live_faults(struct inferior *inf, uint64_t *pte)
 			       &majflt);
 		faults += minflt + majflt;
 		free(text);
+		if (!pte)
+			continue;
 		snprintf(path, sizeof path, "/proc/%d/status", p->pid);
 		if (read_file(path, &text, NULL) == 0) {
 			char *f = strstr(text, "\nVmPTE:");
@@ -268,7 +271,7 @@ uint64_t ckpt_measure(struct ckpt_list *l, struct inferior *inf)
 	for (struct checkpoint *c = l->head; c; c = c->next)
 		n++;
 	struct snapshot **v = xcalloc(n + 1, sizeof *v);
-	uint64_t *each = xcalloc(n + 1, sizeof *each), total = 0, pte;
+	uint64_t *each = xcalloc(n + 1, sizeof *each), total = 0;
 	n = 0;
 	for (struct checkpoint *c = l->head; c; c = c->next)
 		v[n++] = c->snap;
@@ -283,7 +286,7 @@ uint64_t ckpt_measure(struct ckpt_list *l, struct inferior *inf)
 	free(each);
 	l->since_measure = 0;
 	l->measured = total;
-	l->measured_faults = live_faults(inf, &pte);
+	l->measured_faults = live_faults(inf, NULL);
 	return total;
 }
 

@@ -13,6 +13,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "core/inject.h"
 #include "core/log.h"
 
 void rpl_map_tid(struct rec_engine *e, pid_t rec, pid_t live)
@@ -230,12 +231,10 @@ static void write_pieces(struct task *t, const struct trace_syscall *sys)
 bool rpl_call_done(struct task *t, int nr)
 {
 	struct user_regs_struct *r;
-	uint8_t insn[2];
 	if (t->in_syscall || t->state != TS_STOPPED || task_get_regs(t, &r) < 0 ||
 	    (int64_t)r->orig_rax != nr)
 		return false;
-	return proc_read(t->proc, RADDR(r->rip - 2), insn, 2) == 0 && insn[0] == 0x0f &&
-	       insn[1] == 0x05;
+	return inject_is_syscall_insn(t->proc, r->rip - 2);
 }
 
 void rpl_give_result(struct rec_engine *e, struct task *t, const struct trace_ev *ev)

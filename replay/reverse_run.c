@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/disasm.h"
+#include "core/inject.h"
 #include "core/log.h"
 #include "replay/record_int.h"
 #include "replay/reverse.h"
@@ -95,10 +96,8 @@ static int revive_at_exit(struct rv *r, struct tl_node *n, struct stop *st)
 	if (x < 0)
 		return x;
 	struct task *t = st->task;
-	uint8_t insn[2] = { 0 };
 	if (st->reason != SR_LOCATION || !inf_alive(r->inf) || !t || t->state != TS_STOPPED ||
-	    proc_read(t->proc, RADDR(task_pc(t) - 2), insn, 2) < 0 || insn[0] != 0x0f ||
-	    insn[1] != 0x05)
+	    !inject_is_syscall_insn(t->proc, task_pc(t) - 2))
 		return rv_fail(st, -ESRCH, "The program is not being run (the replay of its "
 			       "recording did not reach its exit).");
 	struct pos_point end = { .event = e->cursor, .tid = rpl_rec_tid(e, t->tid) };

@@ -108,6 +108,17 @@ expect_order "each automatic checkpoint restores its stop" "$out" '^Switching to
 last_list=$(printf '%s\n' "$out" | awk '/^  Id   Name/ {buf=""} {buf = buf $0 "\n"} END {printf "%s", buf}')
 expect_not "with auto-checkpoint off no more are taken" "$last_list" '^[* ] +[4-9] '
 
+# within_budget NAME LISTING KIB: `info checkpoints` says the total is at most KIB KiB.
+within_budget() {
+  local total
+  total=$(printf '%s\n' "$2" | grep -oE "^Checkpoint memory: [0-9.]+ KiB of $3\\.0 KiB budget" | grep -oE '[0-9.]+' | head -1)
+  if [ -n "$total" ] && awk -v t="$total" -v b="$3" 'BEGIN { exit !(t <= b) }'; then
+    ok "$1 ($total KiB)"
+  else
+    fail "$1" "$2"
+  fi
+}
+
 # ---- set checkpoint-memory: old automatic checkpoints thinned, named ones kept ----
 # Twelve stops of loop hold about 40 KiB each; the budget is about half of that.
 # (Compaction off: with it, they would fit; see below.)
@@ -127,12 +138,7 @@ fi
 kept=$(printf '%s\n' "$out" | awk '/^  Id   Name/ {n++} n==2')
 expect "the named checkpoint is kept" "$kept" '^ +1 +first '
 expect "the newest checkpoint is kept" "$kept" '^\* +[0-9]+ +\(auto\)'
-total=$(printf '%s\n' "$kept" | grep -oE '^Checkpoint memory: [0-9.]+ KiB of 250\.0 KiB budget' | grep -oE '[0-9.]+' | head -1)
-if [ -n "$total" ] && awk -v t="$total" 'BEGIN { exit !(t <= 250) }'; then
-  ok "the total is within the budget ($total KiB)"
-else
-  fail "the total is within the budget" "$kept"
-fi
+within_budget "the total is within the budget" "$kept" 250
 expect_order "the named one still restores" "$out" '^Switching to checkpoint 1 "first"\.' '^\$1 = 0$'
 
 # ---- the same with compaction (set checkpoint-compact auto, the default): over the
@@ -163,12 +169,7 @@ else
     fail "over the budget, automatic checkpoints are compacted ($before -> $after, $compacted compacted)" "$out"
   fi
   expect "the named one and the two newest stay processes" "$kept" '^ +1 +first +bump \(loop\.c:8\) +[0-9.]+s +[0-9.]+ KiB$'
-  total=$(printf '%s\n' "$kept" | grep -oE '^Checkpoint memory: [0-9.]+ KiB of 300\.0 KiB budget' | grep -oE '[0-9.]+' | head -1)
-  if [ -n "$total" ] && awk -v t="$total" 'BEGIN { exit !(t <= 300) }'; then
-    ok "compacted, the total is within the budget ($total KiB)"
-  else
-    fail "compacted, the total is within the budget" "$kept"
-  fi
+  within_budget "compacted, the total is within the budget" "$kept" 300
   # Checkpoint N (N >= 2) is the stop at bump(N - 1): counter is 0, 1, 3, 6 then.
   expect "checkpoint 2 is compacted" "$kept" '^ +2 +\(auto\) .*\(compacted\)$'
   expect "checkpoint 4 is compacted" "$kept" '^ +4 +\(auto\) .*\(compacted\)$'
