@@ -52,6 +52,8 @@ struct proc {
 	uint64_t syscall_insn;       /* address of a `syscall` instruction (for injection) */
 	unsigned syscall_insn_gen;   /* exec_gen it was found in */
 	void *user;                  /* upper layers (symbols, snapshot state) */
+	uint32_t tags;               /* bits owned by upper layers; a fork child, a snapshot
+	                                and a restored copy have those of their origin */
 	/* proc_write() calls so far (memory changes made for the user: set var, inferior
 	 * calls, the gdb server's M packets). The record/replay engine compares it
 	 * across a stop to notice that the program's state was changed. */

@@ -150,6 +150,7 @@ struct snap_proc {
 	VEC(struct bpsite) sites;
 	struct hwslot hw[4];
 	uint64_t syscall_insn;
+	uint32_t tags;                  /* proc->tags */
 	siginfo_vec shared_pending;
 	struct itimerval itimers[3];    /* ITIMER_REAL, _VIRTUAL, _PROF */
 	VEC(struct snap_ptimer) timers;

@@ -243,6 +243,7 @@ static int restore_proc(struct target *tg, struct snapshot *s, size_t i, struct 
 	r->hw_gen++;
 	r->syscall_insn = sp->syscall_insn;
 	r->syscall_insn_gen = r->exec_gen;
+	r->tags = sp->tags;
 	if ((e = snap_thread_put(tg, t, &sp->threads.v[0], true)) < 0) {
 		sbuf_printf(problems, "pid %d: the state of its main thread could not be put "
 			    "back: %s\n", sp->pid, strerror(-e));

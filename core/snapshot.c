@@ -257,6 +257,7 @@ static void add_proc(struct snapshot *s, struct proc *p)
 		vec_push(&sp.sites, p->sites.v[i]);
 	memcpy(sp.hw, p->hw, sizeof sp.hw);
 	sp.syscall_insn = p->syscall_insn;
+	sp.tags = p->tags;
 	vec_push(&s->procs, sp);
 }
 

@@ -186,6 +186,7 @@ static struct task *new_child(struct target *tg, struct task *parent, pid_t ctid
 	if (cp != parent->proc && !cp->parent_pid) {
 		cp->parent_pid = parent->proc->pid;
 		cp->vfork_child = k == TEV_VFORK;
+		cp->tags = parent->proc->tags;
 		/* The child's memory is a copy (or, for vfork, the same memory): it holds
 		 * the parent's int3s, so it inherits the site table. */
 		proc_bp_clone_from(cp, parent->proc);

@@ -128,7 +128,7 @@ int pos_now(struct session *s, struct pos_point *out)
 	struct task *t = s->inf.cur;
 	if (!e || e->mode == REC_OFF || !t || t->state != TS_STOPPED)
 		return -ENOENT;
-	out->event = e->cursor;
+	out->event = rec_event_here(e);
 	out->tid = rpl_rec_tid(e, t->tid);
 	return pos_capture(t, rec_thread_events(e, out->tid), &out->pos);
 }
@@ -137,7 +137,7 @@ int pos_run_to(struct session *s, const struct pos_point *p, struct stop *st)
 {
 	struct rec_engine *e = s->rec;
 	memset(st, 0, sizeof *st);
-	if (!e || e->mode != REC_REPLAYING || e->cursor > p->event ||
+	if (!e || e->mode != REC_REPLAYING || rec_event_here(e) > p->event ||
 	    p->event > rec_branch_len(e->branch)) {
 		st->reason = SR_ERROR;
 		snprintf(st->err, sizeof st->err, "Position %" PRIu64 " is not ahead in the replay.",

@@ -15,6 +15,7 @@
 #include <sys/ptrace.h>
 #include <unistd.h>
 
+#include "core/agent/agent_abi.h"
 #include "core/inject.h"
 #include "core/log.h"
 #include "replay/recdir.h"
@@ -116,9 +117,12 @@ void rec_free(struct rec_engine *e, struct inferior *inf)
 		rec_branch_unref(e->ckpts.v[i].branch);
 		vec_free(&e->ckpts.v[i].incalls);
 		vec_free(&e->ckpts.v[i].since);
+		vec_free(&e->ckpts.v[i].sblast);
 	}
 	vec_free(&e->ckpts);
 	vec_free(&e->fdoffs);
+	vec_free(&e->sblast);
+	sb_index_free(e);
 	vec_free(&e->writes);
 	vec_free(&e->write_pids);
 	rec_branch_unref(e->branch);
@@ -162,6 +166,16 @@ const char *rec_last_divergence(const struct rec_engine *e)
 	return e->last_divergence;
 }
 
+uint64_t rec_event_here(const struct rec_engine *e)
+{
+	uint64_t c = e->cursor;
+	const struct trace_ev *ev;
+	while (c > 0 && e->branch && !e->disk && (ev = rec_branch_get(e->branch, c - 1)) &&
+	       ev->type == TR_SYSBUF)
+		c--;
+	return c;
+}
+
 uint64_t rec_event_now(const struct rec_engine *e)
 {
 	return e->cursor;
@@ -191,8 +205,11 @@ void rec_describe(const struct rec_engine *e, struct sbuf *out)
 
 static int build_prog(struct rec_engine *e, struct sbuf *err)
 {
-	if (e->prog_built)
+	if (e->prog_built && e->sb_range == !e->offline)
 		return 0;
+	if (e->prog_built)
+		seccomp_prog_free(&e->prog);
+	e->prog_built = false;
 	struct seccomp_rule rules[SC_TABLE_SIZE];
 	size_t n = seccomp_rules_from_table(rules);
 	for (size_t i = 0; i < n; i++)
@@ -203,6 +220,13 @@ static int build_prog(struct rec_engine *e, struct sbuf *err)
 		}
 	struct seccomp_opts o = { .rules = rules, .nrules = n, .trace_foreign = true,
 				  .trace_unknown = true };
+	/* The agent's stub runs untraced while recording (sysbuf.h); a replay of a
+	 * recording traps it. */
+	e->sb_range = !e->offline;
+	if (e->sb_range) {
+		o.agent_lo = RWSB_STUB;
+		o.agent_hi = RWSB_STUB + 1;
+	}
 	int r = seccomp_build(&o, &e->prog);
 	if (r < 0) {
 		if (err)
@@ -570,7 +594,10 @@ int rec_log(struct rec_engine *e, struct inferior *inf, struct trace_ev *ev)
 		pr_trace(LM_REPLAY, "logged %s", sbuf_str(&d));
 		sbuf_free(&d);
 	}
-	if (ev->tid) {
+	if (ev->tid && ev->type != TR_SYSBUF) {
+		/* What the thread's agent logged comes first (sysbuf.h). */
+		if (e->mode == REC_RECORDING)
+			sb_flush(e, inf, sched_live_task(inf, ev->tid));
 		rec_count_event(e, ev->tid);
 		rec_task_mark(e, inf, ev->tid);
 	}
@@ -791,7 +818,7 @@ void rec_recount(struct rec_engine *e)
 	e->tcounts.n = 0;
 	for (uint64_t i = 0; e->branch && i < e->cursor; i++) {
 		const struct trace_ev *ev = rec_branch_get(e->branch, i);
-		if (ev && ev->tid)
+		if (ev && ev->tid && !rec_ev_bookkeeping(ev))
 			rec_count_event(e, ev->tid);
 	}
 }
@@ -892,6 +919,12 @@ static int on_event_of(struct rec_engine *e, struct inferior *inf, struct tev *e
 	if (e->mode == REC_OFF)   /* rdtsc may still fault: emulate it, log nothing */
 		return ev->kind == TEV_SIGNAL && t->pending_sig == SIGSEGV ?
 		       rec_tsc_fault(e, inf, t) : 0;
+	if (ev->kind == TEV_SECCOMP && t->last_ev == TEV_SECCOMP && t->in_syscall &&
+	    t->state == TS_STOPPED) {
+		int r = sb_seccomp(e, inf, t);   /* the agent's calls do not end a run */
+		if (r != 2)
+			return r;
+	}
 	if (e->mode == REC_REPLAYING && ev->kind != TEV_INTERRUPT)
 		rpl_ff_cancel(e, t);   /* any other stop ends its untrapped run */
 	switch (ev->kind) {
@@ -943,6 +976,8 @@ static int on_event_of(struct rec_engine *e, struct inferior *inf, struct tev *e
 				       TRT_VFORK : TRT_CLONE;
 			te.task.other = ev->child->tid;
 			rec_log(e, inf, &te);
+			if (ev->kind != TEV_CLONE)   /* the child's agent numbers on */
+				sb_set_last(e, ev->child->tid, sb_last(e, t->tid));
 			sched_new_task(e, ev->child);
 			if (ev->kind == TEV_VFORK)
 				sched_rec_vfork(e, inf, t, ev->child);

@@ -130,6 +130,9 @@ int64_t rec_checkpoint_event(const struct rec_engine *e, int id);
 /* A stop was reported to the user: note the program's state so that a change made
  * before the next resume is noticed. */
 void rec_after_stop(struct rec_engine *e, struct inferior *inf);
+/* The program stopped for the user: while recording, the calls its agent logged
+ * in-process go into the log now (a reverse command replays up to here). */
+void rec_stopped(struct rec_engine *e, struct inferior *inf);
 /* The program is about to move: if the user changed its memory or registers since
  * the last stop, fork the history at this event and continue live (notice says so). */
 void rec_before_resume(struct rec_engine *e, struct inferior *inf);

@@ -41,6 +41,7 @@ void rec_checkpoint_taken(struct rec_engine *e, struct ckpt_list *l, const struc
 			rec_branch_unref(k->branch);
 			vec_free(&k->incalls);
 			vec_free(&k->since);
+			vec_free(&k->sblast);
 			continue;
 		}
 		e->ckpts.v[j++] = *k;
@@ -48,8 +49,11 @@ void rec_checkpoint_taken(struct rec_engine *e, struct ckpt_list *l, const struc
 	e->ckpts.n = j;
 	if (e->mode == REC_OFF || !e->branch)
 		return;
+	sb_flush_all(e, e->inf, NULL);   /* every call before it is in the log */
 	struct rec_ckpt k = { .id = c->id, .branch = rec_branch_ref(e->branch), .event = e->cursor,
 			      .turn = e->sched_cur };
+	for (size_t i = 0; i < e->sblast.n; i++)
+		vec_push(&k.sblast, e->sblast.v[i]);
 	for (size_t i = 0; i < e->tasks.n; i++) {
 		struct rec_task *rt = e->tasks.v[i];
 		struct task *t = sched_live_task(e->inf, rt->tid);
@@ -142,6 +146,10 @@ void rec_checkpoint_restored(struct rec_engine *e, struct inferior *inf, const s
 	if (e->mode == REC_REPLAYING)
 		restore_incalls(e, inf, k);
 	restore_since(e, inf, k);
+	e->sblast.n = 0;
+	for (size_t i = 0; i < k->sblast.n; i++)
+		vec_push(&e->sblast, k->sblast.v[i]);
+	sb_trap_stub(e, inf);   /* it replays from here */
 	if (e->mode == REC_RECORDING && !e->enabled)
 		e->mode = REC_OFF;
 	inf->policy = &e->policy;
@@ -151,6 +159,12 @@ void rec_checkpoint_restored(struct rec_engine *e, struct inferior *inf, const s
 }
 
 /* ---- state changes by the user ---- */
+
+void rec_stopped(struct rec_engine *e, struct inferior *inf)
+{
+	if (e && inf_alive(inf))
+		sb_flush_all(e, inf, NULL);
+}
 
 void rec_after_stop(struct rec_engine *e, struct inferior *inf)
 {

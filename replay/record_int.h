@@ -89,6 +89,18 @@ struct rec_task {
 	uint64_t ff_event;          /* 1 + the event it was done for (once per event) */
 	struct cpu_alarm ff_alarm;  /* stops the untrapped run on time (polling is the backup) */
 	int alarm_fd_last;          /* fd of the last alarm armed (stale signals), -1 if none */
+	/* record: the agent's buffer of this thread (sysbuf.c), 0 until found; the
+	 * offset in it from which records are new */
+	uint64_t sb_addr;
+	uint64_t sb_first;          /* the fill of the buffer sb_off is for (its first_seq) */
+	size_t sb_off;
+	bool sb_warned;
+};
+
+/* The last buffered call logged (recording) or given (replay) for a thread. */
+struct sb_last {
+	pid_t tid;
+	uint64_t seq;
 };
 
 /* The CPU time a task had run since its previous event when a checkpoint was
@@ -122,6 +134,7 @@ struct rec_ckpt {
 	pid_t turn;                 /* the task whose turn it was */
 	VEC(struct rec_incall) incalls;
 	VEC(struct rec_since) since;
+	VEC(struct sb_last) sblast;
 };
 
 /* A descriptor whose kernel offset lags behind the replayed one. */
@@ -193,9 +206,26 @@ struct rec_engine {
 	bool ptrace_refused;        /* record: the program's first ptrace call stopped it */
 	uint64_t ioctl_warned[16];
 	char last_divergence[1024];
+	/* the agent's syscall buffer (sysbuf.c) */
+	bool sb_range;              /* the recording filter lets the agent's stub through */
+	VEC(struct sb_last) sblast;
+	struct sb_index *sbix;      /* replay: where each thread's SYSBUF events are */
 };
 
+/* proc->tags bit: the process traps the agent's stub (sb_trap_stub). */
+#define PROC_TAG_SB_TRAP 1u
+
 /* ---- record.c ---- */
+/* Records that are not events of the program (nothing to replay at the cursor;
+ * not counted in a thread's events): META, CHECKPOINT, SYSBUF. */
+static inline bool rec_ev_bookkeeping(const struct trace_ev *ev)
+{
+	return ev->type == TR_META || ev->type == TR_CHECKPOINT || ev->type == TR_SYSBUF;
+}
+/* The event number of the current point, for positions: the cursor, less the
+ * SYSBUF records just before it (logged at a stop or a checkpoint, or stepped over
+ * by a replay at another moment: the same point either way). */
+uint64_t rec_event_here(const struct rec_engine *e);
 struct rec_task *rec_task_of(struct rec_engine *e, struct task *t);
 /* Append ev to the current branch (and the trace writer); cursor follows. */
 int rec_log(struct rec_engine *e, struct inferior *inf, struct trace_ev *ev);
@@ -315,11 +345,27 @@ bool rpl_call_done(struct task *t, int nr);
 void rpl_give_result(struct rec_engine *e, struct task *t, const struct trace_ev *ev);
 /* A task was born (fork, vfork, clone event of t). */
 int rpl_new_task(struct rec_engine *e, struct inferior *inf, struct task *t, struct tev *tev);
+/* The end of the log while replaying (not going live): the run loop stops there. */
+int rpl_end_of_log(struct rec_engine *e, struct inferior *inf, struct task *t);
 /* Report a divergence at the current event: the run loop stops with it. */
 int rpl_diverge(struct rec_engine *e, struct inferior *inf, struct task *t, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 /* "read(0, 0x7ffe, 4096)" for a call. */
 void rpl_format_call(struct sbuf *out, int nr, const uint64_t args[6]);
+
+/* ---- sysbuf.c: the agent's syscall buffer ---- */
+uint64_t sb_last(const struct rec_engine *e, pid_t tid);
+void sb_set_last(struct rec_engine *e, pid_t tid, uint64_t seq);
+/* Record: log t's new buffered calls (SYSBUF event) / those of every thread (of
+ * `only`, if not NULL). Nothing in other modes. */
+void sb_flush(struct rec_engine *e, struct inferior *inf, struct task *t);
+void sb_flush_all(struct rec_engine *e, struct inferior *inf, struct proc *only);
+/* A seccomp stop of t: the agent's own call or its trapped stub: 1 handled
+ * (resumed), 0, <0 (a stop requested); 2: not the agent's. */
+int sb_seccomp(struct rec_engine *e, struct inferior *inf, struct task *t);
+/* After a restore: every process traps the stub (it replays). */
+void sb_trap_stub(struct rec_engine *e, struct inferior *inf);
+void sb_index_free(struct rec_engine *e);
 
 /* ---- replay_fd.c ---- */
 /* At the seccomp stop of a replayed call that created descriptors: turn the call

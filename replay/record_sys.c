@@ -44,6 +44,7 @@ int rec_sys_entry(struct rec_engine *e, struct inferior *inf, struct task *t, in
 		return 0;
 	if (restart_goes_on(e, inf, t, nr))
 		return 1;
+	sb_flush(e, inf, t);   /* an exec would take the agent's buffer with it */
 	const struct sc_entry *se = sc_get(nr);
 	uint64_t args[6];
 	rec_regs_args(r, args);
@@ -78,8 +79,10 @@ int rec_sys_entry(struct rec_engine *e, struct inferior *inf, struct task *t, in
 			  "not recorded and replay may diverge");
 	else if (se->cls == SC_UNSUPPORTED)
 		warn_once(e, inf, nr, "cannot be replayed faithfully; replay may diverge after it");
-	if (nr == 231)
+	if (nr == 231) {
+		sb_flush_all(e, inf, t->proc);   /* its other threads end with it */
 		rec_note_exit(e, inf, t);
+	}
 	if (nr == 60 || nr == 231) {
 		/* exit, exit_group: logged now, the task does not come back. */
 		struct trace_ev ev = { .type = TR_SYSCALL, .tid = t->tid };

@@ -76,6 +76,10 @@ static size_t var_size(const struct trace_ev *ev)
 			s += ev->sys.pieces[i].len;
 		}
 		return s;
+	case TR_SYSBUF:
+		if (ev->sbuf.len && !ev->sbuf.data)
+			return 0;
+		return s + ev->sbuf.len;
 	case TR_MMAP:
 		return s + strlen(ev->mmap.file ? ev->mmap.file : "") + 1;
 	case TR_TASK:
@@ -108,6 +112,13 @@ static void copy_var(struct arena *a, struct trace_ev *d, const struct trace_ev 
 			p[i].data = data;
 		}
 		d->sys.pieces = ev->sys.npieces ? p : NULL;
+		break;
+	}
+	case TR_SYSBUF: {
+		uint8_t *data = take(a, ev->sbuf.len, 8);
+		if (ev->sbuf.len)
+			memcpy(data, ev->sbuf.data, ev->sbuf.len);
+		d->sbuf.data = data;
 		break;
 	}
 	case TR_MMAP:

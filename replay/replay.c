@@ -50,7 +50,7 @@ void rpl_consume(struct rec_engine *e)
 	const struct trace_ev *ev = rec_branch_get(e->branch, e->cursor);
 	if (!ev)
 		return;
-	if (ev->tid) {
+	if (ev->tid && ev->type != TR_SYSBUF) {
 		rec_count_event(e, ev->tid);
 		if (e->inf)
 			rec_task_mark(e, e->inf, rpl_live_tid(e, ev->tid));
@@ -62,7 +62,7 @@ const struct trace_ev *rpl_peek_own(struct rec_engine *e, struct inferior *inf, 
 {
 	const struct trace_ev *ev = rpl_peek(e);
 	for (uint64_t i = e->cursor; ev; ev = rec_branch_get(e->branch, ++i)) {
-		if (ev->type == TR_META || ev->type == TR_CHECKPOINT)
+		if (rec_ev_bookkeeping(ev))
 			continue;
 		if (rpl_live_tid(e, ev->tid) == t->tid)
 			return ev;
@@ -79,7 +79,7 @@ const struct trace_ev *rpl_peek(struct rec_engine *e)
 		if (!ev)
 			return NULL;
 		/* Bookkeeping records carry nothing to replay. */
-		if (ev->type == TR_META || ev->type == TR_CHECKPOINT) {
+		if (rec_ev_bookkeeping(ev)) {
 			rpl_consume(e);
 			continue;
 		}
@@ -177,7 +177,7 @@ int rpl_diverge(struct rec_engine *e, struct inferior *inf, struct task *t, cons
 	return rec_request_stop(e, &st);
 }
 
-static int end_of_log(struct rec_engine *e, struct inferior *inf, struct task *t)
+int rpl_end_of_log(struct rec_engine *e, struct inferior *inf, struct task *t)
 {
 	if (e->live_at_end)
 		return 0;
@@ -503,7 +503,7 @@ int rpl_sys_entry(struct rec_engine *e, struct inferior *inf, struct task *t, in
 		ev = NULL;   /* the process ends as recorded only by exiting */
 	if (!ev) {
 		if (!e->live_at_end)
-			return end_of_log(e, inf, t);
+			return rpl_end_of_log(e, inf, t);
 		if (e->fdoffs.n) {
 			/* Offsets are fixed by injection, which needs the task outside the
 			 * call: back the call out; it is made again, live. */
@@ -722,6 +722,8 @@ int rpl_new_task(struct rec_engine *e, struct inferior *inf, struct task *t, str
 			 ev->task.other);
 		rpl_map_tid(e, ev->task.other, tev->child->tid);
 		sched_new_task(e, tev->child);
+		if (kind != TRT_CLONE)   /* the child's agent numbers on */
+			sb_set_last(e, ev->task.other, sb_last(e, ev->tid));
 	}
 	rpl_consume(e);
 	return 0;

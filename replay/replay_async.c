@@ -348,7 +348,7 @@ static const struct trace_pos *due(struct rec_engine *e, struct task *t, const s
 {
 	const struct trace_ev *ev = rpl_peek(e);
 	*evp = NULL;
-	if (e->have_target && e->cursor == e->target.event &&
+	if (e->have_target && rec_event_here(e) == e->target.event &&
 	    rpl_live_tid(e, e->target.tid) == t->tid)
 		return &e->target.pos;
 	if (!ev || rpl_live_tid(e, ev->tid) != t->tid)

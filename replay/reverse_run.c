@@ -100,7 +100,7 @@ static int revive_at_exit(struct rv *r, struct tl_node *n, struct stop *st)
 	    !inject_is_syscall_insn(t->proc, task_pc(t) - 2))
 		return rv_fail(st, -ESRCH, "The program is not being run (the replay of its "
 			       "recording did not reach its exit).");
-	struct pos_point end = { .event = e->cursor, .tid = rpl_rec_tid(e, t->tid) };
+	struct pos_point end = { .event = rec_event_here(e), .tid = rpl_rec_tid(e, t->tid) };
 	end.pos.pc = task_pc(t) - 2;
 	if ((x = rv_restore(r, n, st)) < 0 || (x = rv_continue(r, &end, st)) < 0)
 		return x;
@@ -259,12 +259,12 @@ int rv_restore(struct rv *r, struct tl_node *n, struct stop *st)
 	rec_checkpoint_restored(en, r->inf, c);
 	/* At the end of the log the engine would record; a reverse command replays, so
 	 * that positions can be found: going live waits for the next trapped call. */
-	if (en->mode == REC_RECORDING && en->branch && en->cursor == rec_branch_len(en->branch))
+	if (en->mode == REC_RECORDING && en->branch && rec_event_here(en) == rec_branch_len(en->branch))
 		en->mode = REC_REPLAYING;
 	/* At the end of the log no event says whose turn it is: the thread that was
 	 * running there runs on (only one runs between events). */
 	struct task *t = n->pos.tid ? rv_task(r, n->pos.tid) : NULL;
-	if (t && en->branch && en->cursor >= rec_branch_len(en->branch))
+	if (t && en->branch && rec_event_here(en) >= rec_branch_len(en->branch))
 		en->sched_cur = t->tid;
 	en->have_target = false;
 	tl_mark_restored(s, n);
@@ -343,15 +343,15 @@ int rv_continue(struct rv *r, const struct pos_point *target, struct stop *st)
 	struct rec_engine *e = r->e;
 	if (target) {
 		struct task *t = rv_task(r, target->tid);
-		if (t && e->cursor == target->event && pos_matches(t, &target->pos)) {
+		if (t && rec_event_here(e) == target->event && pos_matches(t, &target->pos)) {
 			memset(st, 0, sizeof *st);
 			st->reason = SR_LOCATION;
 			stop_fill_thread(st, t);
 			return 0;
 		}
-		if (e->cursor > target->event)
+		if (rec_event_here(e) > target->event)
 			return rv_fail(st, -EINVAL, "Position #%" PRIu64 " is behind the replay (event %" PRIu64 ").",
-				    target->event, e->cursor);
+				    target->event, rec_event_here(e));
 		e->target = *target;
 		e->have_target = true;
 		/* A replay that passes its target runs on to the end of the log, or for

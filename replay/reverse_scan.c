@@ -264,7 +264,7 @@ static void note_hit(struct rv *r, struct rv_scan *sc, struct task *t, int tag, 
 	h.cfa = cfa;
 	h.tag = tag;
 	h.flags = flags;
-	h.pos.event = r->e->cursor;
+	h.pos.event = rec_event_here(r->e);
 	h.pos.tid = rpl_rec_tid(r->e, t->tid);
 	h.anchor = r->at;
 	pos_capture(t, rec_thread_events(r->e, h.pos.tid), &h.pos.pos);
@@ -282,7 +282,7 @@ static void note_user_stop(struct rv *r, struct rv_scan *sc, const struct stop *
 	h.user = *st;
 	h.user.task = NULL;
 	h.anchor = r->at;
-	h.pos.event = r->e->cursor;
+	h.pos.event = rec_event_here(r->e);
 	h.pos.tid = rpl_rec_tid(r->e, t->tid);
 	pos_capture(t, rec_thread_events(r->e, h.pos.tid), &h.pos.pos);
 	keep_hit(sc, &h);
@@ -432,7 +432,7 @@ int rv_scan_run(struct rv *r, struct tl_node *from, const struct pos_point *end,
 	}
 	struct run run = { .want = BPI_UNTIL };
 	/* Standing at the end already (the snapshot is the end's point). */
-	if (t && en->cursor == end->event && pos_matches(t, &end->pos)) {
+	if (t && rec_event_here(en) == end->event && pos_matches(t, &end->pos)) {
 		sc->reached = true;
 		goto out;
 	}
@@ -494,14 +494,14 @@ int rv_scan_run(struct rv *r, struct tl_node *from, const struct pos_point *end,
 		if (until && st->reason == SR_INTERRUPTED && tl_disarm(r->s)) {
 			tl_drain_interrupt(r->s);
 			if (!arm_until(r, until, traps)) {
-				if (en->cursor < end->event) {
+				if (rec_event_here(en) < end->event) {
 					/* The CPU clock ran ahead of the recording's (threads):
 					 * the window's hits past here are unseen. Say so rather
 					 * than stop at an earlier hit. */
 					scan_fail(st, -EIO, "The replay lost track of the end of a "
 						  "window (event %" PRIu64 " of %" PRIu64 " by CPU time; "
 						  "multithreaded recordings): no stop is reported rather "
-						  "than a wrong one.", en->cursor, end->event);
+						  "than a wrong one.", rec_event_here(en), end->event);
 					e = -EIO;
 					break;
 				}
@@ -519,8 +519,8 @@ int rv_scan_run(struct rv *r, struct tl_node *from, const struct pos_point *end,
 			sc->reached = true;
 			break;
 		}
-		if (until && st->reason == SR_HISTORY_END && en->cursor >= end->event &&
-		    en->cursor <= sc->loose_limit->pos.event) {
+		if (until && st->reason == SR_HISTORY_END && rec_event_here(en) >= end->event &&
+		    rec_event_here(en) <= sc->loose_limit->pos.event) {
 			/* The log ended before the CPU coordinate came (a replay's CPU clock
 			 * runs slower where the recording trapped more): past end, and not
 			 * past the limit, so nothing was missed. */
@@ -560,7 +560,7 @@ int rv_scan_run(struct rv *r, struct tl_node *from, const struct pos_point *end,
 			continue;
 		}
 		pr_debug(LM_REPLAY, "reverse scan: stop %d at %#" PRIx64 " (tid %d, event %" PRIu64 ")",
-			 st->reason, t && t->state == TS_STOPPED ? task_pc(t) : 0, t ? t->tid : 0, en->cursor);
+			 st->reason, t && t->state == TS_STOPPED ? task_pc(t) : 0, t ? t->tid : 0, rec_event_here(en));
 		if (st->reason != SR_ERROR)
 			scan_fail(st, -EIO, "The replay stopped before it reached the current point "
 				  "(%s at %#" PRIx64 ").", st->reason == SR_EXITED ? "the program exited" :
@@ -580,7 +580,7 @@ out:
 	pr_debug(LM_REPLAY, "reverse scan: %zu sites, %zu hits kept (%" PRIu64 " dropped), %s "
 		 "(event %" PRIu64 " of %" PRIu64 ", target #%" PRIu64 " pc %#" PRIx64 ")%s%s",
 		 sc->pcs.n, sc->hits.n, sc->dropped, sc->reached ? "reached the end" : "failed",
-		 en->cursor, rec_log_len(en), end->event, end->pos.pc, sc->reached ? "" : ": ",
+		 rec_event_here(en), rec_log_len(en), end->event, end->pos.pc, sc->reached ? "" : ": ",
 		 sc->reached ? "" : st->err);
 	return sc->reached ? 0 : (e < 0 ? e : -EIO);
 }

@@ -292,7 +292,7 @@ static int follow_writes(struct rv *r, struct tl_node *from, const struct pos_po
 				e = rv_fail(st, -ESRCH, "The thread is gone.");
 				break;
 			}
-			if (r->e->cursor == end->event && pos_matches(rt, &end->pos)) {
+			if (rec_event_here(r->e) == end->event && pos_matches(rt, &end->pos)) {
 				st->reason = SR_LOCATION;
 				e = 0;
 			} else if (++steps > STEP_LIMIT) {

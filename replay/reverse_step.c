@@ -32,7 +32,7 @@
 
 static bool at_pos(struct rv *r, struct task *t, const struct pos_point *p)
 {
-	return r->e->cursor == p->event && rpl_rec_tid(r->e, t->tid) == p->tid &&
+	return rec_event_here(r->e) == p->event && rpl_rec_tid(r->e, t->tid) == p->tid &&
 	       pos_matches(t, &p->pos);
 }
 
@@ -143,11 +143,11 @@ static int walk(struct rv *r, const struct pos_point *p, bool over, struct wstep
 		if (n >= WALK_MAX_STEPS)
 			return rv_fail(st, -E2BIG, "More than %d instructions from the nearest known "
 					 "point; giving up.", WALK_MAX_STEPS);
-		if (r->e->cursor > p->event)
+		if (rec_event_here(r->e) > p->event)
 			return rv_fail(st, -EIO, "Stepping passed the position (event %" PRIu64 ").",
 					 p->event);
 		struct wstep w = { 0 };
-		w.pos.event = r->e->cursor;
+		w.pos.event = rec_event_here(r->e);
 		w.pos.tid = p->tid;
 		pos_capture(t, rec_thread_events(r->e, p->tid), &w.pos.pos);
 		int e = walk_step(r, t, over, p, &w.called, st);
@@ -243,7 +243,7 @@ static int handler_entry(struct rv *r, struct tl_node *p, struct task *t, struct
 	struct rec_engine *e = r->e;
 	for (uint64_t i = p->pos.event; i-- > 0;) {
 		const struct trace_ev *ev = rec_branch_get(e->branch, i);
-		if (!ev || ev->tid != p->pos.tid)
+		if (!ev || ev->tid != p->pos.tid || rec_ev_bookkeeping(ev))
 			continue;
 		if (ev->type == TR_SIGNAL && ev->sig.pos.pc == uc_rip) {
 			*prev = (struct pos_point){ .event = i, .tid = ev->tid, .pos = ev->sig.pos };

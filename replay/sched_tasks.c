@@ -307,7 +307,7 @@ bool sched_rpl_result_due(struct rec_engine *e, struct inferior *inf, const stru
 {
 	if (!ev || (ev->type != TR_SYSCALL && ev->type != TR_MMAP))
 		return false;
-	if (e->have_target && e->cursor >= e->target.event)
+	if (e->have_target && rec_event_here(e) >= e->target.event)
 		return false;   /* the target point comes first */
 	struct task *o = sched_live_task(inf, rpl_live_tid(e, ev->tid));
 	if (!o)
@@ -430,7 +430,7 @@ static int drive(struct rec_engine *e, struct inferior *inf, bool *moved)
 		const struct trace_ev *ev = rpl_peek(e);
 		if (!ev || !ev->tid)
 			return 0;
-		if (e->have_target && e->cursor >= e->target.event)
+		if (e->have_target && rec_event_here(e) >= e->target.event)
 			return 0;   /* the target point comes before this event */
 		if (e->waiters && (ev->type == TR_RDTSC || ev->type == TR_TASK)) {
 			/* An rdtsc or an exec that waited for results logged before it. */

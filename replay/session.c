@@ -221,6 +221,7 @@ int session_exec(struct session *s, enum sess_cmd cmd, const struct sess_args *a
 		st->print = func1 == func0 && cfa1 == cfa0 ? SP_SRC_LINE : SP_SRC_AND_LOC;
 	}
 	s->ckpts.current = 0;
+	rec_stopped(s->rec, inf);        /* record/replay: the agent's calls into the log */
 	tl_after_stop(s, st, stepped);   /* reverse execution: the stop's place in the timeline */
 	if (!a || !a->inner || st->reason != SR_STEPPED)
 		auto_checkpoint(s, st);

@@ -109,7 +109,7 @@ int tl_pos_here(struct session *s, struct pos_point *out)
 	if (t->in_syscall && target_settle(&s->inf.tg, t) < 0)
 		return -ESRCH;
 	memset(out, 0, sizeof *out);
-	out->event = e->cursor;
+	out->event = rec_event_here(e);
 	out->tid = rpl_rec_tid(e, t->tid);
 	return pos_capture(t, rec_thread_events(e, out->tid), &out->pos);
 }

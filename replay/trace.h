@@ -32,7 +32,8 @@
 
 #define TRACE_MAGIC "RWTRACE"          /* 8 bytes with its NUL */
 #define TRACE_VERSION_MAJOR 1
-#define TRACE_VERSION_MINOR 2      /* 1: SIGNAL and SCHED may end with run_ns; 2: META with cpu */
+#define TRACE_VERSION_MINOR 3      /* 1: SIGNAL and SCHED may end with run_ns; 2: META with cpu;
+                                      3: SYSBUF */
 #define TRACE_MAX_PAYLOAD (1u << 30)   /* the writer refuses bigger records */
 
 enum trace_type {
@@ -45,6 +46,7 @@ enum trace_type {
 	TR_CHECKPOINT = 7,  /* a snapshot was taken at an event */
 	TR_META = 8,        /* process metadata: argv, env, cwd, exe, maps, auxv */
 	TR_END = 9,         /* the recording ended */
+	TR_SYSBUF = 10,     /* calls a thread's agent logged in-process (replay/sysbuf.h) */
 	TR__COUNT
 };
 
@@ -157,6 +159,15 @@ struct trace_meta {
 
 enum trace_end_flag { TRE_ABORTED = 1 << 0 };   /* the recording was cut short */
 
+/* Calls the agent made and logged for a thread (struct rwsb_rec records, as the
+ * agent wrote them), numbered first_seq, first_seq + 1, ... */
+struct trace_sysbuf {
+	uint64_t first_seq;
+	uint32_t count;
+	uint32_t len;
+	const uint8_t *data;
+};
+
 struct trace_end {
 	int64_t status;            /* wait status of the initial process */
 	uint32_t flags;            /* enum trace_end_flag */
@@ -168,7 +179,7 @@ struct trace_ev {
 	enum trace_type type;
 	uint64_t num;              /* record number (reader) */
 	uint64_t off;              /* byte offset of the record in the file (reader) */
-	pid_t tid;                 /* SYSCALL, SIGNAL, SCHED, RDTSC, MMAP, TASK; else 0 */
+	pid_t tid;                 /* SYSCALL, SIGNAL, SCHED, RDTSC, MMAP, TASK, SYSBUF; else 0 */
 	union {
 		struct trace_syscall sys;
 		struct trace_signal sig;
@@ -179,6 +190,7 @@ struct trace_ev {
 		struct trace_checkpoint ckpt;
 		struct trace_meta meta;
 		struct trace_end end;
+		struct trace_sysbuf sbuf;
 	};
 };
 

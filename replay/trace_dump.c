@@ -9,6 +9,7 @@
 
 #include "replay/systable.h"
 #include "replay/trace.h"
+#include "replay/sysbuf.h"
 
 #define PREVIEW 16
 
@@ -215,6 +216,22 @@ static void dump_meta(struct sbuf *o, const struct trace_meta *m)
 		sbuf_printf(o, ", cpu %u", m->cpu);
 }
 
+/* The agent's calls, one per line under the record's ("  call 12: read(...) = 8"). */
+static void dump_sysbuf(struct sbuf *o, const struct trace_sysbuf *b)
+{
+	sbuf_printf(o, "sysbuf: %u call%s from %llu", b->count, b->count == 1 ? "" : "s",
+		    (unsigned long long)b->first_seq);
+	size_t off = 0;
+	struct sb_call c;
+	while (sb_parse(b->data, b->len, &off, &c) > 0) {
+		struct trace_syscall s = { .nr = c.nr, .ret = c.ret,
+					   .pieces = c.pieces, .npieces = c.npieces };
+		memcpy(s.args, c.args, sizeof s.args);
+		sbuf_printf(o, "\n    call %llu: ", (unsigned long long)c.seq);
+		dump_syscall(o, &s);
+	}
+}
+
 void trace_dump_ev(struct sbuf *o, const struct trace_ev *ev)
 {
 	sbuf_printf(o, "#%llu ", (unsigned long long)ev->num);
@@ -270,6 +287,9 @@ void trace_dump_ev(struct sbuf *o, const struct trace_ev *ev)
 		break;
 	case TR_META:
 		dump_meta(o, &ev->meta);
+		break;
+	case TR_SYSBUF:
+		dump_sysbuf(o, &ev->sbuf);
 		break;
 	case TR_END:
 		sbuf_puts(o, "end: ");

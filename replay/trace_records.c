@@ -17,6 +17,7 @@
  * Minor 1: SIGNAL and SCHED may end with run_ns (varint) and then gprhash (u64);
  * absent means 0. Minor 2: META may end with the program's CPU + 1 (absent: 0, none). */
 #include "replay/trace_codec.h"
+#include "replay/sysbuf.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -32,7 +33,7 @@
 
 static bool has_tid(unsigned type)
 {
-	return type >= TR_SYSCALL && type <= TR_TASK;
+	return (type >= TR_SYSCALL && type <= TR_TASK) || type == TR_SYSBUF;
 }
 
 /* ---- encoding ---- */
@@ -195,6 +196,15 @@ int trace__encode(const struct trace_ev *ev, pid_t *last_tid, struct tbuf *b)
 		tb_svarint(b, ev->end.status);
 		tb_varint(b, ev->end.flags);
 		tb_varint(b, ev->end.events);
+		break;
+	case TR_SYSBUF:
+		if (!ev->sbuf.count || (ev->sbuf.len && !ev->sbuf.data) ||
+		    sb_check(ev->sbuf.data, ev->sbuf.len, ev->sbuf.first_seq, ev->sbuf.count))
+			return -EINVAL;
+		tb_varint(b, ev->sbuf.first_seq);
+		tb_varint(b, ev->sbuf.count);
+		tb_varint(b, ev->sbuf.len);
+		tb_bytes(b, ev->sbuf.data, ev->sbuf.len);
 		break;
 	case TR__COUNT:
 		return -EINVAL;
@@ -438,6 +448,20 @@ static void dec_body(struct dctx *c, struct trace_ev *ev)
 			ev->end.flags = (uint32_t)v;
 		td_varint(&c->d, &ev->end.events);
 		break;
+	case TR_SYSBUF:
+		td_varint(&c->d, &ev->sbuf.first_seq);
+		if (get_int(c, 1, UINT32_MAX, &v, "buffered call count out of range"))
+			ev->sbuf.count = (uint32_t)v;
+		if (td_blob(&c->d, &p, &n)) {
+			const char *why = sb_check(p, n, ev->sbuf.first_seq, ev->sbuf.count);
+			if (why)
+				bad(c, why);
+			else if (n > UINT32_MAX)
+				bad(c, "buffered calls longer than 4 GiB");
+			ev->sbuf.data = p;
+			ev->sbuf.len = (uint32_t)n;
+		}
+		break;
 	case TR__COUNT:
 		break;
 	}
@@ -496,6 +520,7 @@ const char *trace_type_name(enum trace_type t)
 		[TR_SYSCALL] = "syscall", [TR_SIGNAL] = "signal", [TR_SCHED] = "sched",
 		[TR_RDTSC] = "rdtsc", [TR_MMAP] = "mmap", [TR_TASK] = "task",
 		[TR_CHECKPOINT] = "checkpoint", [TR_META] = "meta", [TR_END] = "end",
+		[TR_SYSBUF] = "sysbuf",
 	};
 	return (unsigned)t < TR__COUNT && names[t] ? names[t] : "?";
 }

@@ -2,10 +2,12 @@
  *
  * Rules for everything in this directory (the program must not notice the agent):
  * no output, no threads, no signal handlers, no heap, no file descriptors, no
- * state outside the agent's own variables; constructors only fill rwagent_info.
- * Only rwagent_* symbols are exported (-fvisibility=hidden, libffi linked in
- * privately). One file per concern: agent_init.c (discovery), agent_call.c
- * (inferior function calls); the recorder's syscall buffer will be another. */
+ * state outside the agent's own variables. Exported: rwagent_* symbols, and the
+ * libc functions the syscall buffer interposes, which behave as libc's own
+ * (-fvisibility=hidden, libffi linked in privately). Syscalls only for the syscall
+ * buffer, and only while rewind records or replays (it answered the hello). One
+ * file per concern: agent_init.c (discovery), agent_call.c (inferior function
+ * calls), agent_sysbuf.c (the recorder's syscall buffer). */
 #ifndef REWIND_AGENT_H
 #define REWIND_AGENT_H
 

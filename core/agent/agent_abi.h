@@ -89,4 +89,65 @@ struct rwagent_call {
 	uint32_t reserved;
 };
 
+/* ---- The syscall buffer (agent_sysbuf.c; rewind: replay/sysbuf*.c) ----
+ *
+ * While rewind records, the agent performs the frequent nondeterministic calls the
+ * program makes through libc (clock_gettime, gettimeofday, time, read) itself, from
+ * one `syscall` instruction at RWSB_STUB that the recording filter lets through
+ * untraced, and appends each call's result and out-bytes to a per-thread buffer.
+ * rewind copies new records into the trace at the thread's next stop (no stop per
+ * call). A replaying process traps that instruction: rewind gives the call the
+ * recorded result (r12 holds the call's sequence number) and the agent appends the
+ * same record, so the program's memory is the same in both.
+ *
+ * The agent asks first (RWSB_NR, RWSB_OP_HELLO): only a process whose rewind answers
+ * (with the number of its first call) buffers; anywhere else every call goes to libc as if the agent were not there.
+ * Then it maps RWSB_PAGE (two pages, MAP_FIXED_NOREPLACE): the stub `syscall; ret`
+ * at RWSB_STUB, and struct rwsb_page after it, where rewind reads where the
+ * thread's buffer pointer lives (tls_off from the thread's fs base). */
+#define RWSB_PAGE 0x70000000ull         /* below 4 GiB: one range check in BPF */
+#define RWSB_STUB RWSB_PAGE             /* the untraced `syscall` (0f 05 c3) */
+#define RWSB_DATA (RWSB_PAGE + 0x1000)  /* struct rwsb_page */
+#define RWSB_PAGE_MAGIC 0x47415042535752ull   /* "RWSBPAG" */
+#define RWSB_BUF_MAGIC 0x46554242535752ull    /* "RWSBBUF" */
+#define RWSB_NR 0x5257                  /* rewind's own call: trapped, never logged */
+#define RWSB_OP_HELLO 1                 /* while rewind records or replays: the thread's
+                                           first sequence number (> 0; numbering goes
+                                           on across an exec) */
+#define RWSB_OP_FLUSH 2                 /* the buffer is full: take its records now */
+#define RWSB_BUF_SIZE (256u << 10)      /* bytes per thread, header included */
+#define RWSB_MAX_DATA 4096u             /* a read of more is not buffered */
+
+struct rwsb_page {
+	uint64_t magic;          /* RWSB_PAGE_MAGIC */
+	int64_t tls_off;         /* the thread's struct rwsb_buf * at fs_base + tls_off */
+};
+
+/* A thread's buffer: header, then records up to `used` bytes. */
+struct rwsb_buf {
+	uint64_t magic;          /* RWSB_BUF_MAGIC */
+	uint64_t self;           /* its own address */
+	uint32_t size;           /* bytes, header included */
+	uint32_t used;           /* bytes of committed records after the header */
+	uint64_t first_seq;      /* the sequence number the first record has (or will) */
+};
+
+/* One call: the record, its arguments, then npieces pieces (struct rwsb_piece and
+ * len bytes, padded to 8). size covers all of it and is a multiple of 8. */
+struct rwsb_rec {
+	uint32_t size;
+	uint16_t nr;
+	uint8_t nargs;           /* <= 6 */
+	uint8_t npieces;         /* <= 2 */
+	int64_t ret;
+	uint64_t seq;            /* the thread's call number, from 1 (fork: continues) */
+	uint64_t args[];
+};
+
+struct rwsb_piece {
+	uint64_t addr;           /* where the kernel wrote */
+	uint32_t len;
+	uint32_t pad;
+};
+
 #endif

@@ -3,7 +3,8 @@
  * payload decoders see the mutations; and the same under a newer minor version
  * (lenient decoding). Properties: no crash; every event lies inside the input, in
  * order, with its out-buffers inside the input; the reader ends with 0, -EBADMSG
- * or -ENODATA and repeats it; the dump of every event is one line; memory use is
+ * or -ENODATA and repeats it; the dump of every event is one line (a SYSBUF: one
+ * more per buffered call); memory use is
  * bounded by a small multiple of the input size and nothing leaks (malloc is
  * interposed below to measure it, except under AddressSanitizer, which then
  * watches every read). */
@@ -129,6 +130,9 @@ static int check_reader(const uint8_t *buf, size_t n)
 			FAIL("event at offset %llu out of order", (unsigned long long)ev.off);
 		if (ev.type < 1 || ev.type >= TR__COUNT)
 			FAIL("event of type %d", ev.type);
+		if (ev.type == TR_SYSBUF && ev.sbuf.len &&
+		    (ev.sbuf.data < buf || ev.sbuf.data + ev.sbuf.len > buf + n))
+			FAIL("buffered calls outside the input");
 		if (ev.type == TR_SYSCALL)
 			for (size_t i = 0; i < ev.sys.npieces; i++) {
 				const struct trace_piece *p = &ev.sys.pieces[i];
@@ -139,9 +143,12 @@ static int check_reader(const uint8_t *buf, size_t n)
 		events++;
 		sbuf_reset(&line);
 		trace_dump_ev(&line, &ev);
+		size_t nl = 0;
+		for (size_t i = 0; i < line.len; i++)
+			nl += line.s[i] == '\n';
 		if (!line.len || line.s[line.len - 1] != '\n' || strlen(line.s) != line.len ||
-		    memchr(line.s, '\n', line.len - 1))
-			FAIL("dump is not one line");
+		    nl != 1 + (ev.type == TR_SYSBUF ? ev.sbuf.count : 0))
+			FAIL("dump is not one line (plus one per buffered call)");
 	}
 	sbuf_free(&line);
 	if (rc != 0 && rc != -EBADMSG && rc != -ENODATA)
@@ -218,7 +225,16 @@ void fuzz_seeds(void (*add)(const uint8_t *data, size_t len))
 	static const uint8_t ts[16] = { 1, 2, 3, 4 };
 	struct trace_piece pc[] = { { .arg = 1, .len = 16, .data = ts },
 				    { .arg = -1, .addr = 0x1000, .len = 4, .data = ts } };
+	/* Two buffered calls as the agent writes them (core/agent/agent_abi.h). */
+	static const uint64_t sb[] = {
+		/* size 64, nr 228, 2 args, 1 piece; ret 0; seq 5; args; piece at 0x1000, 8 bytes */
+		64 | (228ull << 32) | (2ull << 48) | (1ull << 56), 0, 5, 1, 0x1000, 0x1000, 8, 42,
+		/* size 32, nr 201, 1 arg, no piece; ret 77; seq 6; arg */
+		32 | (201ull << 32) | (1ull << 48), 77, 6, 0,
+	};
 	struct trace_ev ev[] = {
+		{ .type = TR_SYSBUF, .tid = 7, .sbuf = { .first_seq = 5, .count = 2, .len = sizeof sb,
+							 .data = (const uint8_t *)sb } },
 		{ .type = TR_META, .meta = { .pid = 7, .argv = argv, .argc = 2, .cwd = "/",
 					     .exe = "/bin/true", .maps = "", .auxv = auxv, .nauxv = 2 } },
 		{ .type = TR_SYSCALL, .tid = 7, .sys = { .nr = SYS_clock_gettime, .args = { 1, 0x7ffe0 },
