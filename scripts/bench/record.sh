@@ -171,7 +171,12 @@ make_rec=$(measure "$runs" make_recorded)
 make_rep=$(measure "$runs" replayed)
 
 # Trace bytes per recorded syscall, from the last syscall-heavy recording.
-nsys=$("$rewind" dump "$sys_dir" | grep -cE '^#[0-9]+ tid [0-9]+ [a-z_0-9]+\(' || true)
+# (trapped calls are events of their own; the agent's buffered calls are lines under
+# their thread's sysbuf event)
+"$rewind" dump "$sys_dir" >"$tmp/dump"
+ntrap=$(grep -cE '^#[0-9]+ tid [0-9]+ [a-z_0-9]+\(' "$tmp/dump" || true)
+nbuf=$(grep -cE '^    call [0-9]+: ' "$tmp/dump" || true)
+nsys=$((ntrap + nbuf))
 tbytes=$(stat -c %s "$sys_dir/trace")
 
 echo "Each cell: wall-clock median, CPU-time median (user + system of every process,"
@@ -183,4 +188,4 @@ row "CPU-bound (6e8 multiply-xor steps)" "$cpu_nat" "$cpu_rec" "$cpu_rep"
 row "syscall-heavy (1M clock_gettime, 100k 8-byte pipe reads)" "$sys_nat" "$sys_rec" "$sys_rep" "$sys_strace"
 row "make -j2 (17 C files, gcc -O2)" "$make_nat" "$make_rec" "$make_rep"
 echo
-awk -v b="$tbytes" -v n="$nsys" 'BEGIN { printf "trace of the syscall-heavy run: %d bytes, %d syscall records: %.1f MB per million syscalls\n", b, n, (n ? b / n : 0) }'
+awk -v b="$tbytes" -v n="$nsys" -v t="$ntrap" -v f="$nbuf" 'BEGIN { printf "trace of the syscall-heavy run: %d bytes, %d syscalls (%d trapped, %d logged by the agent): %.1f MB per million syscalls\n", b, n, t, f, (n ? b / n : 0) }'
