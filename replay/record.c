@@ -921,7 +921,7 @@ static int on_event_of(struct rec_engine *e, struct inferior *inf, struct tev *e
 		       rec_tsc_fault(e, inf, t) : 0;
 	if (ev->kind == TEV_SECCOMP && t->last_ev == TEV_SECCOMP && t->in_syscall &&
 	    t->state == TS_STOPPED) {
-		int r = sb_seccomp(e, inf, t);   /* the agent's calls do not end a run */
+		int r = sb_seccomp(e, inf, t);
 		if (r != 2)
 			return r;
 	}

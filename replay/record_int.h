@@ -47,8 +47,9 @@ struct rec_task {
 	/* replay: stopped at an rdtsc fault, or at an exec's stop, while the log's next
 	 * event is the result of another task's call still in the kernel (the vfork
 	 * parent this task's exec released): its own event is taken when it comes up
-	 * (sched_rpl_drive) */
-	enum { EW_NONE, EW_RDTSC, EW_EXEC } ev_wait;
+	 * (sched_rpl_drive); EW_POS: it stands at the position of its next event, a
+	 * preemption or a signal, which the log has after such results */
+	enum { EW_NONE, EW_RDTSC, EW_EXEC, EW_POS } ev_wait;
 	bool fix_orig;              /* ... where orig_rax must say the call again (replay) */
 	/* scheduling (sched_tasks.h) */
 	bool held;                  /* wants to run; not its turn */

@@ -530,8 +530,10 @@ int rpl_sys_entry(struct rec_engine *e, struct inferior *inf, struct task *t, in
 	if (rpl_live_tid(e, ev->tid) != t->tid) {
 		if (rt->sstate == SS_ENTRY)
 			return 1;   /* made the call again after a snapshot: it still waits */
-		if (sched_rpl_result_due(e, inf, ev)) {
-			/* Recorded, the other task's result came first: wait for it here. */
+		if (sched_rpl_result_due(e, inf, ev) || sched_rpl_in_flight(e, inf, ev)) {
+			/* Recorded, the other task's result came first (a call it waits at
+			 * the entry of, or one it is making: a vfork parent whose child just
+			 * executed): wait for it here. */
 			rt->sstate = SS_ENTRY;
 			rt->parked = true;
 			rt->nr = nr;
@@ -601,9 +603,23 @@ static void fix_clone_tids(struct task *t, struct rec_task *rt, int64_t rec_tid)
 
 /* The next event is a signal delivered to t where it stands (at the exit of an
  * interrupted call). */
+/* t's own next event, past the other threads' events before it (a thread that gave
+ * the turn back to t), or NULL. */
+static const struct trace_ev *next_own(struct rec_engine *e, struct task *t)
+{
+	const struct trace_ev *ev;
+	for (uint64_t i = e->cursor; (ev = rec_branch_get(e->branch, i)); i++)
+		if (!rec_ev_bookkeeping(ev) && ev->tid && rpl_live_tid(e, ev->tid) == t->tid)
+			return ev;
+	return NULL;
+}
+
+/* The log's next event of t is a signal delivered right here (t's exit stop of an
+ * interrupted call): the call was not restarted, the handler ran. Other threads'
+ * events may come first (one gave the turn back to t). */
 static bool signal_here(struct rec_engine *e, struct task *t)
 {
-	const struct trace_ev *n = rpl_peek(e);
+	const struct trace_ev *n = next_own(e, t);
 	bool here = n && n->type == TR_SIGNAL && rpl_live_tid(e, n->tid) == t->tid &&
 		    n->sig.pos.k == rec_thread_events(e, n->tid) && pos_matches(t, &n->sig.pos);
 	if (!here && n && n->type == TR_SIGNAL && rpl_live_tid(e, n->tid) == t->tid)
@@ -705,7 +721,12 @@ int rpl_sys_exit(struct rec_engine *e, struct inferior *inf, struct task *t)
 	int d = sched_rpl_drive(e, inf);
 	if (d < 0)
 		return d;
-	return rpl_apply_exit(e, inf, t);
+	uint64_t before = e->cursor;
+	int r = rpl_apply_exit(e, inf, t);
+	/* Its result taken, a task parked at a call's entry behind it may go on. */
+	if (r >= 0 && e->cursor != before && !e->have_stop && (d = sched_rpl_drive(e, inf)) < 0)
+		return d;
+	return r;
 }
 
 /* A task was born (fork, vfork, clone) in replay: the TASK event names it. */

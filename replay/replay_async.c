@@ -344,13 +344,23 @@ static void arm(struct rec_engine *e, struct task *t, struct rec_task *rt, uint6
 
 /* The position t must reach next, or NULL: its next event is asynchronous, or the
  * target of pos_run_to() lies in this stretch of its execution. */
-static const struct trace_pos *due(struct rec_engine *e, struct task *t, const struct trace_ev **evp)
+/* The position t must stop at next: the target's, or that of its next event if that
+ * is a signal or a preemption. *ahead: that event comes after results of calls
+ * other tasks have in flight (a vfork parent the exec of t released): t waits at
+ * its position until they are taken. */
+static const struct trace_pos *due(struct rec_engine *e, struct inferior *inf, struct task *t,
+				   const struct trace_ev **evp, bool *ahead)
 {
 	const struct trace_ev *ev = rpl_peek(e);
 	*evp = NULL;
+	*ahead = false;
 	if (e->have_target && rec_event_here(e) == e->target.event &&
 	    rpl_live_tid(e, e->target.tid) == t->tid)
 		return &e->target.pos;
+	if (ev && rpl_live_tid(e, ev->tid) != t->tid) {
+		ev = rpl_peek_own(e, inf, t);
+		*ahead = ev != NULL;
+	}
 	if (!ev || rpl_live_tid(e, ev->tid) != t->tid)
 		return NULL;
 	*evp = ev;
@@ -359,7 +369,22 @@ static const struct trace_pos *due(struct rec_engine *e, struct task *t, const s
 	if (ev->type == TR_SCHED && ev->sched.reason == TRSCHED_PREEMPT)
 		return &ev->sched.pos;
 	*evp = NULL;
+	*ahead = false;
 	return NULL;
+}
+
+/* t stands at the position of an event other tasks' results come before: it waits
+ * there (sched_rpl_drive resumes it when the event comes up). Returns 1. */
+static int wait_at(struct rec_engine *e, struct task *t, struct rec_task *rt)
+{
+	if (rt->search != SRCH_NONE)
+		rpl_search_cancel(e, t, rt);
+	if (rt->ev_wait == EW_NONE)
+		e->waiters++;
+	rt->ev_wait = EW_POS;
+	pr_trace(LM_REPLAY, "tid %d: at the position of its next event; waits for event %"
+		 PRIu64, t->tid, e->cursor);
+	return 1;
 }
 
 /* sig stops the process where it arrives (SIGSTOP; SIGTSTP, SIGTTIN, SIGTTOU left
@@ -462,7 +487,8 @@ int rpl_prepare(struct rec_engine *e, struct inferior *inf, struct task *t)
 	bool taking = rt->delivering || rt->passing;
 	rt->passing = false;
 	const struct trace_ev *ev;
-	const struct trace_pos *p = due(e, t, &ev);
+	bool ahead;
+	const struct trace_pos *p = due(e, inf, t, &ev, &ahead);
 	if (!p) {
 		if (rt->search != SRCH_NONE)
 			rpl_search_cancel(e, t, rt);
@@ -523,6 +549,8 @@ int rpl_prepare(struct rec_engine *e, struct inferior *inf, struct task *t)
 			arm(e, t, rt, p->pc);
 		return 0;
 	}
+	if (ahead)
+		return wait_at(e, t, rt);
 	if (rt->search != SRCH_NONE)
 		rpl_search_cancel(e, t, rt);
 	int r = arrive(e, inf, t, ev);
@@ -541,7 +569,8 @@ int rec_live_target(struct rec_engine *e, struct inferior *inf, struct task *t)
 		return 0;
 	struct rec_task *rt = rec_task_of(e, t);
 	const struct trace_ev *ev;
-	const struct trace_pos *p = due(e, t, &ev);
+	bool ahead;
+	const struct trace_pos *p = due(e, inf, t, &ev, &ahead);
 	if (!p || ev) {
 		if (rt->search != SRCH_NONE)
 			rpl_search_cancel(e, t, rt);
@@ -589,8 +618,11 @@ int rpl_search_hit(struct rec_engine *e, struct inferior *inf, struct task *t, s
 	if (!mine)
 		return 0;
 	const struct trace_ev *ev;
-	const struct trace_pos *p = due(e, t, &ev);
+	bool ahead;
+	const struct trace_pos *p = due(e, inf, t, &ev, &ahead);
 	bool other_slots = rt->search == SRCH_HW && (tev->msg & ~(1u << rt->search_slot));
+	if (p && ahead && !other_slots && pos_matches(t, p))
+		return wait_at(e, t, rt);   /* stopped where it must be: stays there */
 	if (p && pos_matches(t, p))
 		return found(e, inf, t, ev, rt->search == SRCH_HW, other_slots);
 	if (p && rt->search == SRCH_HW && !other_slots && rep_string_at(t)) {

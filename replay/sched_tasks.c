@@ -432,6 +432,19 @@ static int drive(struct rec_engine *e, struct inferior *inf, bool *moved)
 			return 0;
 		if (e->have_target && rec_event_here(e) >= e->target.event)
 			return 0;   /* the target point comes before this event */
+		if (e->waiters && (ev->type == TR_SIGNAL || ev->type == TR_SCHED)) {
+			/* A thread that waited at its position for this event. */
+			struct task *o = sched_live_task(inf, rpl_live_tid(e, ev->tid));
+			struct rec_task *ort = o ? rec_task_of(e, o) : NULL;
+			if (ort && ort->ev_wait == EW_POS && o->state == TS_STOPPED) {
+				ort->ev_wait = EW_NONE;
+				e->waiters--;
+				if (rec_resume_want(e, inf, o) < 0)
+					return 0;
+				*moved = true;
+				continue;
+			}
+		}
 		if (e->waiters && (ev->type == TR_RDTSC || ev->type == TR_TASK)) {
 			/* An rdtsc or an exec that waited for results logged before it. */
 			struct task *o = sched_live_task(inf, rpl_live_tid(e, ev->tid));

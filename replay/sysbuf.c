@@ -331,8 +331,16 @@ int sb_seccomp(struct rec_engine *e, struct inferior *inf, struct task *t)
 	if (r->rip != RWSB_STUB + 2)
 		return 2;
 	/* The stub trapped: a replaying process (or one that replayed and went live). */
-	if (e->mode == REC_REPLAYING)
+	if (e->mode == REC_REPLAYING) {
+		/* A run towards a position by CPU time cannot go on: the recorded call's
+		 * kernel time (a read) is not spent again, so the position comes sooner.
+		 * Its breakpoint finds it (no second untrapped run for this event). */
+		struct rec_task *rt = rec_task_of(e, t);
+		rpl_ff_cancel(e, t);
+		rt->ff_event = e->cursor + 1;   /* the run for this event is over... */
+		rt->ff_until = 0;               /* ...and is not made again */
 		return replay_call(e, inf, t, r);
+	}
 	return rec_resume_want(e, inf, t) < 0 ? 0 : 1;   /* live: the call runs */
 }
 
