@@ -151,3 +151,44 @@ int pos_run_to(struct session *s, const struct pos_point *p, struct stop *st)
 	e->have_target = false;
 	return r;
 }
+
+/* ---- event numbers and thread event counts (the k of positions) ---- */
+
+uint64_t rec_event_here(const struct rec_engine *e)
+{
+	uint64_t c = e->cursor;
+	const struct trace_ev *ev;
+	while (c > 0 && e->branch && !e->disk && (ev = rec_branch_get(e->branch, c - 1)) &&
+	       ev->type == TR_SYSBUF)
+		c--;
+	return c;
+}
+
+uint64_t rec_thread_events(struct rec_engine *e, pid_t tid)
+{
+	for (size_t i = 0; i < e->tcounts.n; i++)
+		if (e->tcounts.v[i].tid == tid)
+			return e->tcounts.v[i].n;
+	return 0;
+}
+
+void rec_count_event(struct rec_engine *e, pid_t tid)
+{
+	for (size_t i = 0; i < e->tcounts.n; i++)
+		if (e->tcounts.v[i].tid == tid) {
+			e->tcounts.v[i].n++;
+			return;
+		}
+	struct rec_tcount c = { tid, 1 };
+	vec_push(&e->tcounts, c);
+}
+
+void rec_recount(struct rec_engine *e)
+{
+	e->tcounts.n = 0;
+	for (uint64_t i = 0; e->branch && i < e->cursor; i++) {
+		const struct trace_ev *ev = rec_branch_get(e->branch, i);
+		if (ev && ev->tid && !rec_ev_bookkeeping(ev))
+			rec_count_event(e, ev->tid);
+	}
+}

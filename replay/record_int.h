@@ -223,8 +223,8 @@ static inline bool rec_ev_bookkeeping(const struct trace_ev *ev)
 {
 	return ev->type == TR_META || ev->type == TR_CHECKPOINT || ev->type == TR_SYSBUF;
 }
-/* The event number of the current point, for positions: the cursor, less the
- * SYSBUF records just before it (logged at a stop or a checkpoint, or stepped over
+/* (position.c) The event number of the current point, for positions: the cursor,
+ * less the SYSBUF records just before it (logged at a stop or a checkpoint, or stepped over
  * by a replay at another moment: the same point either way). */
 uint64_t rec_event_here(const struct rec_engine *e);
 struct rec_task *rec_task_of(struct rec_engine *e, struct task *t);
@@ -249,7 +249,7 @@ int rec_run(struct rec_engine *e, struct inferior *inf, struct task *t, enum res
 uint64_t rec_task_cpu(struct rec_task *rt, struct task *t);
 /* Note that t had an event now (its run_ns counts from here). */
 void rec_task_mark(struct rec_engine *e, struct inferior *inf, pid_t live_tid);
-/* Events of recorded thread tid so far. */
+/* (position.c) Events of recorded thread tid so far; counting one; recounting. */
 uint64_t rec_thread_events(struct rec_engine *e, pid_t tid);
 void rec_count_event(struct rec_engine *e, pid_t tid);
 /* Recompute the counts from the branch up to the cursor (after a restore). */
