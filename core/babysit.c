@@ -244,12 +244,19 @@ pid_t babysit_spawn(const pid_t *pids, size_t n)
 	close(pfd[0]);
 	pid_t b = fork();
 	if (b != 0) {
-		if (b < 0)
+		/* The middle one. Only a failure is its to say: the babysitter says its own
+		 * pid, then (later) the handover's byte; two writers would race (the byte
+		 * came first once, read as "no babysitter"). */
+		if (b < 0) {
 			b = -errno;
-		if (write(pfd[1], &b, sizeof b) < 0)
-			_exit(1);
+			if (write(pfd[1], &b, sizeof b) < 0)
+				_exit(1);
+		}
 		_exit(0);
 	}
+	b = getpid();
+	if (write(pfd[1], &b, sizeof b) < 0)
+		_exit(1);
 	/* The babysitter: its own session, out of the terminal's way, no fds of rewind's. */
 	setsid();
 	signal(SIGINT, SIG_IGN);
