@@ -750,7 +750,13 @@ static int resume_hook(void *ctx, struct inferior *inf, struct task *t, enum res
 		/* Inside a call we follow to its exit: its queued exit comes first. */
 		if (queued_for(inf, t) || rt->sstate == SS_WAIT)
 			return 0;
-		return target_resume(&inf->tg, t, RESUME_SYSCALL);
+		int x = target_resume(&inf->tg, t, RESUME_SYSCALL);
+		/* Replay: a vfork parent back in its call gives the turn to its child
+		 * (the log's block event, which needs it running): the child may wait for
+		 * that already. */
+		if (x == 0 && e->mode == REC_REPLAYING && sched_rpl_drive(e, inf) < 0)
+			return 0;   /* a divergence: reported at the next event */
+		return x;
 	}
 	if (rt->sstate == SS_ENTRY || rt->ev_wait != EW_NONE)
 		return 0;   /* replay: waits at a call's entry for its result, or for its event */
