@@ -75,7 +75,11 @@ lwps_after=$(after_restore "$out" | grep -E '^[* ] +[0-9]+ +Thread ' | grep -oE 
 if [ "$(printf '%s\n' "$lwps_before" | wc -l)" = 7 ] && [ "$lwps_before" == "$lwps_after" ]; then
   ok "info threads shows the same 7 threads, tids and names after the restore"
 else
-  fail "info threads shows the same 7 threads, tids and names after the restore" "$out"
+  fail "info threads shows the same 7 threads, tids and names after the restore" "before:
+$lwps_before
+after:
+$lwps_after
+$(after_restore "$out")"
 fi
 expect_order "every restored thread runs on, is joined, and the program ends" "$(after_restore "$out")" \
   '^t1 cond_wait: ok' '^t2 read: ok' '^t3 nanosleep: ok' '^t4 spin: ok' \
