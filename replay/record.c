@@ -210,12 +210,12 @@ static int build_prog(struct rec_engine *e, struct sbuf *err)
 		}
 	struct seccomp_opts o = { .rules = rules, .nrules = n, .trace_foreign = true,
 				  .trace_unknown = true };
-	/* The agent's stub runs untraced while recording (sysbuf.h); a replay of a
+	/* The agent's gate runs untraced while recording (sysbuf.h); a replay of a
 	 * recording traps it. */
 	e->sb_range = !e->offline;
 	if (e->sb_range) {
-		o.agent_lo = RWSB_STUB;
-		o.agent_hi = RWSB_STUB + 1;
+		o.agent_lo = RWSB_GATE;
+		o.agent_hi = RWSB_GATE + 1;
 	}
 	int r = seccomp_build(&o, &e->prog);
 	if (r < 0) {
@@ -451,32 +451,12 @@ static int install_attached(struct rec_engine *e, struct inferior *inf, struct s
 	struct target *tg = &inf->tg;
 	struct proc *p = inf->main;
 	struct task *t = proc_main_task(p);
-	size_t plen = e->prog.len * 8;
-	int64_t at, x;
-	int r = inject_syscall6(tg, t, 9, &at, 0, plen + 16, PROT_READ | PROT_WRITE,
-				MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1, 0);
-	if (r < 0 || at < 0) {
-		sbuf_printf(err, "cannot map memory in process %d: %s", p->pid,
-			    strerror(r < 0 ? -r : (int)-at));
-		return r < 0 ? r : (int)at;
-	}
-	struct { uint16_t len; uint16_t pad[3]; uint64_t filter; } fprog = {
-		(uint16_t)e->prog.len, { 0 }, (uint64_t)at + 16 };
-	proc_write_raw(p, RADDR((uint64_t)at), &fprog, sizeof fprog);
-	proc_write_raw(p, RADDR((uint64_t)at + 16), e->prog.insns, plen);
-	/* seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, prog) */
-	r = inject_syscall6(tg, t, 317, &x, 1, 1, (uint64_t)at, 0, 0, 0);
-	if (r == 0 && x == -EACCES) {
-		int64_t y;
-		inject_syscall6(tg, t, 157, &y, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0);
-		r = inject_syscall6(tg, t, 317, &x, 1, 1, (uint64_t)at, 0, 0, 0);
-	}
-	int64_t y;
-	inject_syscall6(tg, t, 11, &y, (uint64_t)at, plen + 16, 0, 0, 0, 0);
-	if (r < 0 || x != 0) {
+	int64_t x;
+	int r = seccomp_inject(tg, t, &e->prog);
+	if (r < 0) {
 		sbuf_printf(err, "cannot install the recording filter in process %d: %s", p->pid,
-			    strerror(r < 0 ? -r : x > 0 ? ESRCH : (int)-x));
-		return r < 0 ? r : -EPERM;
+			    strerror(-r));
+		return r;
 	}
 	for (struct task *o = p->tasks; o; o = o->next) {
 		if (o->state != TS_STOPPED)
@@ -793,6 +773,8 @@ static void policy_on_timeout(void *ctx, struct inferior *inf)
 static int on_exec(struct rec_engine *e, struct inferior *inf, struct task *t)
 {
 	struct rec_task *rt = rec_task_of(e, t);
+	t->proc->tags &= ~PROC_TAG_SB_AGENT;   /* a new program: its agent says hello again */
+	rt->sb_addr = 0;
 	int r = rec_vdso_patch(t->proc);
 	if (r < 0)
 		inf_notice(inf, "[record: the vDSO of process %d could not be patched: %s]",

@@ -149,7 +149,7 @@ void rec_checkpoint_restored(struct rec_engine *e, struct inferior *inf, const s
 	e->sblast.n = 0;
 	for (size_t i = 0; i < k->sblast.n; i++)
 		vec_push(&e->sblast, k->sblast.v[i]);
-	sb_trap_stub(e, inf);   /* it replays from here */
+	sb_trap_gate(e, inf);   /* it replays from here */
 	if (e->mode == REC_RECORDING && !e->enabled)
 		e->mode = REC_OFF;
 	inf->policy = &e->policy;

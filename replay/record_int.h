@@ -93,6 +93,7 @@ struct rec_task {
 	/* record: the agent's buffer of this thread (sysbuf.c), 0 until found; the
 	 * offset in it from which records are new */
 	uint64_t sb_addr;
+	uint64_t sb_fs;             /* fs_base at its last trapped entry (its TLS while in the call) */
 	uint64_t sb_first;          /* the fill of the buffer sb_off is for (its first_seq) */
 	size_t sb_off;
 	bool sb_warned;
@@ -208,13 +209,15 @@ struct rec_engine {
 	uint64_t ioctl_warned[16];
 	char last_divergence[1024];
 	/* the agent's syscall buffer (sysbuf.c) */
-	bool sb_range;              /* the recording filter lets the agent's stub through */
+	bool sb_range;              /* the recording filter lets the agent's gate through */
 	VEC(struct sb_last) sblast;
 	struct sb_index *sbix;      /* replay: where each thread's SYSBUF events are */
 };
 
-/* proc->tags bit: the process traps the agent's stub (sb_trap_stub). */
+/* proc->tags bits: the process traps the agent's gate (sb_trap_gate); its agent said
+ * hello since its last exec (only then can it have buffers to read). */
 #define PROC_TAG_SB_TRAP 1u
+#define PROC_TAG_SB_AGENT 2u
 
 /* ---- record.c ---- */
 /* Records that are not events of the program (nothing to replay at the cursor;
@@ -326,6 +329,8 @@ void rpl_map_tid(struct rec_engine *e, pid_t rec, pid_t live);
 int rec_vdso_patch(struct proc *p);
 
 /* ---- replay.c ---- */
+/* Write a call's recorded out-buffers into t. */
+void rpl_write_pieces(struct task *t, const struct trace_syscall *sys);
 int rpl_sys_entry(struct rec_engine *e, struct inferior *inf, struct task *t, int nr);
 /* Record: t stops for a signal with an interrupted call not logged (rs_pend): log it
  * now, as interrupted; the signal's handler decides what the program sees. */
@@ -361,11 +366,11 @@ void sb_set_last(struct rec_engine *e, pid_t tid, uint64_t seq);
  * `only`, if not NULL). Nothing in other modes. */
 void sb_flush(struct rec_engine *e, struct inferior *inf, struct task *t);
 void sb_flush_all(struct rec_engine *e, struct inferior *inf, struct proc *only);
-/* A seccomp stop of t: the agent's own call or its trapped stub: 1 handled
+/* A seccomp stop of t: the agent's own call or its trapped gate: 1 handled
  * (resumed), 0, <0 (a stop requested); 2: not the agent's. */
 int sb_seccomp(struct rec_engine *e, struct inferior *inf, struct task *t);
-/* After a restore: every process traps the stub (it replays). */
-void sb_trap_stub(struct rec_engine *e, struct inferior *inf);
+/* After a restore: every process traps the gate (it replays). */
+void sb_trap_gate(struct rec_engine *e, struct inferior *inf);
 void sb_index_free(struct rec_engine *e);
 
 /* ---- replay_fd.c ---- */

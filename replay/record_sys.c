@@ -44,7 +44,9 @@ int rec_sys_entry(struct rec_engine *e, struct inferior *inf, struct task *t, in
 		return 0;
 	if (restart_goes_on(e, inf, t, nr))
 		return 1;
-	sb_flush(e, inf, t);   /* an exec would take the agent's buffer with it */
+	rt->sb_fs = r->fs_base;   /* the agent's buffer is found through it while the call runs */
+	if (nr == 59 || nr == 322)
+		sb_flush(e, inf, t);   /* the exec takes the agent's buffer with it */
 	const struct sc_entry *se = sc_get(nr);
 	uint64_t args[6];
 	rec_regs_args(r, args);

@@ -216,7 +216,7 @@ static int exec_stored(struct rec_engine *e, struct inferior *inf, struct task *
 	return 0;
 }
 
-static void write_pieces(struct task *t, const struct trace_syscall *sys)
+void rpl_write_pieces(struct task *t, const struct trace_syscall *sys)
 {
 	for (size_t i = 0; i < sys->npieces; i++) {
 		const struct trace_piece *p = &sys->pieces[i];
@@ -244,7 +244,7 @@ void rpl_give_result(struct rec_engine *e, struct task *t, const struct trace_ev
 		r->rax = (uint64_t)(ev->type == TR_MMAP ? ev->mmap.ret : ev->sys.ret);
 		t->regs_dirty = true;
 		if (ev->type == TR_SYSCALL)
-			write_pieces(t, &ev->sys);   /* already there: the call was made */
+			rpl_write_pieces(t, &ev->sys);   /* already there: the call was made */
 	}
 	struct rec_task *rt = rec_task_of(e, t);
 	rt->sstate = SS_READY;
@@ -442,7 +442,7 @@ int rpl_apply_entry(struct rec_engine *e, struct inferior *inf, struct task *t, 
 		r->orig_rax = (uint64_t)-1;
 		r->rax = (uint64_t)sys->ret;
 		t->regs_dirty = true;
-		write_pieces(t, sys);   /* what it wrote all the same (ppoll's time left) */
+		rpl_write_pieces(t, sys);   /* what it wrote all the same (ppoll's time left) */
 		rt->pend = RP_REPLAY;
 		rt->restart_fix = true;
 		res = target_resume(&inf->tg, t, RESUME_SYSCALL) < 0 ? 0 : 1;
@@ -473,7 +473,7 @@ int rpl_apply_entry(struct rec_engine *e, struct inferior *inf, struct task *t, 
 	r->orig_rax = (uint64_t)-1;
 	r->rax = (uint64_t)sys->ret;
 	t->regs_dirty = true;
-	write_pieces(t, sys);
+	rpl_write_pieces(t, sys);
 	const struct sc_entry *se = sc_get(nr);
 	if (se && (se->flags & SCF_EMIT))
 		emit_output(e, t, sys);
@@ -694,7 +694,7 @@ int rpl_apply_exit(struct rec_engine *e, struct inferior *inf, struct task *t)
 			"recorded", t->tid, sc_name(rt->nr), got, sys->ret);
 	r->rax = (uint64_t)sys->ret;
 	t->regs_dirty = true;
-	write_pieces(t, sys);
+	rpl_write_pieces(t, sys);
 	if (makes_task(rt->nr) && sys->ret > 0)
 		fix_clone_tids(t, rt, sys->ret);
 	return rec_resume_want(e, inf, t) < 0 ? 0 : 1;

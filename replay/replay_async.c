@@ -342,10 +342,9 @@ static void arm(struct rec_engine *e, struct task *t, struct rec_task *rt, uint6
 	}
 }
 
-/* The position t must reach next, or NULL: its next event is asynchronous, or the
- * target of pos_run_to() lies in this stretch of its execution. */
-/* The position t must stop at next: the target's, or that of its next event if that
- * is a signal or a preemption. *ahead: that event comes after results of calls
+/* The position t must stop at next, or NULL: the target's (pos_run_to() lies in this
+ * stretch of its execution), or that of its next event if that is a signal or a
+ * preemption. *ahead: that event comes after results of calls
  * other tasks have in flight (a vfork parent the exec of t released): t waits at
  * its position until they are taken. */
 static const struct trace_pos *due(struct rec_engine *e, struct inferior *inf, struct task *t,

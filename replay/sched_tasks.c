@@ -432,31 +432,21 @@ static int drive(struct rec_engine *e, struct inferior *inf, bool *moved)
 			return 0;
 		if (e->have_target && rec_event_here(e) >= e->target.event)
 			return 0;   /* the target point comes before this event */
-		if (e->waiters && (ev->type == TR_SIGNAL || ev->type == TR_SCHED)) {
-			/* A thread that waited at its position for this event. */
+		if (e->waiters) {
+			/* A task that waited for this event of its own, behind results logged
+			 * before it: at an rdtsc, at its exec stop, or at its position. */
 			struct task *o = sched_live_task(inf, rpl_live_tid(e, ev->tid));
 			struct rec_task *ort = o ? rec_task_of(e, o) : NULL;
-			if (ort && ort->ev_wait == EW_POS && o->state == TS_STOPPED) {
+			int want = ev->type == TR_RDTSC ? EW_RDTSC : ev->type == TR_TASK ? EW_EXEC :
+				   ev->type == TR_SIGNAL || ev->type == TR_SCHED ? EW_POS : EW_NONE;
+			if (ort && want != EW_NONE && (int)ort->ev_wait == want && o->state == TS_STOPPED) {
 				ort->ev_wait = EW_NONE;
 				e->waiters--;
-				if (rec_resume_want(e, inf, o) < 0)
-					return 0;
-				*moved = true;
-				continue;
-			}
-		}
-		if (e->waiters && (ev->type == TR_RDTSC || ev->type == TR_TASK)) {
-			/* An rdtsc or an exec that waited for results logged before it. */
-			struct task *o = sched_live_task(inf, rpl_live_tid(e, ev->tid));
-			struct rec_task *ort = o ? rec_task_of(e, o) : NULL;
-			bool tsc = ev->type == TR_RDTSC;
-			if (ort && ort->ev_wait == (tsc ? EW_RDTSC : EW_EXEC) && o->state == TS_STOPPED) {
-				ort->ev_wait = EW_NONE;
-				e->waiters--;
-				int r = tsc ? rec_tsc_fault(e, inf, o) : rpl_exec_event(e, inf, o);
+				int r = want == EW_RDTSC ? rec_tsc_fault(e, inf, o) :
+					want == EW_EXEC ? rpl_exec_event(e, inf, o) : 0;
 				if (r < 0)
 					return r;
-				if (!tsc && rec_resume_want(e, inf, o) < 0)
+				if (want != EW_RDTSC && rec_resume_want(e, inf, o) < 0)
 					return 0;
 				*moved = true;
 				continue;

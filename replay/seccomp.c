@@ -8,10 +8,12 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "core/inject.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "replay/systable.h"
@@ -238,4 +240,34 @@ int seccomp_install(const struct seccomp_prog *p)
 	if (r < 0)
 		return -errno;
 	return r > 0 ? -EBUSY : 0;   /* TSYNC: thread r could not be synchronised */
+}
+
+int seccomp_inject(struct target *tg, struct task *t, const struct seccomp_prog *p)
+{
+	size_t plen = p->len * sizeof(struct sock_filter);
+	int64_t at, x = 0, y;
+	int r = inject_syscall6(tg, t, SYS_mmap, &at, 0, plen + 16, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1, 0);
+	if (r < 0)
+		return r;
+	if (at < 0)
+		return (int)at;
+	struct { uint16_t len; uint16_t pad[3]; uint64_t filter; } fprog = {
+		(uint16_t)p->len, { 0 }, (uint64_t)at + 16 };
+	r = proc_write_raw(t->proc, RADDR((uint64_t)at), &fprog, sizeof fprog);
+	if (r == 0)
+		r = proc_write_raw(t->proc, RADDR((uint64_t)at + 16), p->insns, plen);
+	if (r == 0)
+		r = inject_syscall6(tg, t, SYS_seccomp, &x, SECCOMP_SET_MODE_FILTER,
+				    SECCOMP_FILTER_FLAG_TSYNC, (uint64_t)at, 0, 0, 0);
+	if (r == 0 && x == -EACCES) {
+		inject_syscall6(tg, t, SYS_prctl, &y, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0);
+		r = inject_syscall6(tg, t, SYS_seccomp, &x, SECCOMP_SET_MODE_FILTER,
+				    SECCOMP_FILTER_FLAG_TSYNC, (uint64_t)at, 0, 0, 0);
+	}
+	inject_syscall6(tg, t, SYS_munmap, &y, (uint64_t)at, plen + 16, 0, 0, 0, 0);
+	if (r < 0)
+		return r;
+	/* TSYNC: a positive result is the thread that could not take the filter. */
+	return x > 0 ? -ESRCH : (int)x;
 }

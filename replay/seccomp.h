@@ -61,4 +61,12 @@ void seccomp_prog_free(struct seccomp_prog *p);
  * The filter cannot be removed and survives exec. */
 int seccomp_install(const struct seccomp_prog *p);
 
+/* Install p in the process of the stopped task t (all its threads: TSYNC) by
+ * injected syscalls: the program goes into a mapping made for it and unmapped after.
+ * A process without no_new_privs is given it first when the kernel asks (EACCES).
+ * Returns 0, -errno of the injection, or -errno of the seccomp call. */
+struct target;
+struct task;
+int seccomp_inject(struct target *tg, struct task *t, const struct seccomp_prog *p);
+
 #endif

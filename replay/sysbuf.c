@@ -13,7 +13,6 @@
 #include <sys/syscall.h>
 
 #include "core/agent/agent_abi.h"
-#include "core/inject.h"
 #include "core/log.h"
 #include "replay/sysbuf.h"
 
@@ -43,26 +42,36 @@ void sb_set_last(struct rec_engine *e, pid_t tid, uint64_t seq)
 /* Address of t's buffer (0: the agent has none for it yet). */
 static uint64_t buf_addr(struct task *t, struct rec_task *rt)
 {
+	if (!(t->proc->tags & PROC_TAG_SB_AGENT))
+		return 0;   /* no agent, or not set up yet: nothing to read */
 	if (rt->sb_addr)
 		return rt->sb_addr;
 	struct rwsb_page pg;
 	struct user_regs_struct *r;
-	uint64_t a = 0;
-	if (proc_read_raw(t->proc, RADDR(RWSB_DATA), &pg, sizeof pg) < 0 ||
-	    pg.magic != RWSB_PAGE_MAGIC || task_get_regs(t, &r) < 0 ||
-	    proc_read_raw(t->proc, RADDR(r->fs_base + (uint64_t)pg.tls_off), &a, sizeof a) < 0)
+	uint64_t a = 0, fs = rt->sb_fs;
+	if (t->state == TS_STOPPED) {
+		if (task_get_regs(t, &r) < 0)
+			return 0;
+		fs = r->fs_base;
+	}
+	if (!fs || proc_read_raw(t->proc, RADDR(RWSB_DATA), &pg, sizeof pg) < 0 ||
+	    pg.magic != RWSB_PAGE_MAGIC ||
+	    proc_read_raw(t->proc, RADDR(fs + (uint64_t)pg.tls_off), &a, sizeof a) < 0)
 		return 0;
 	rt->sb_addr = a;
 	rt->sb_off = 0;
 	return a;
 }
 
+/* t is stopped, or runs in a trapped call (a BLOCK switch): either way its agent is
+ * not writing to its buffer. */
 void sb_flush(struct rec_engine *e, struct inferior *inf, struct task *t)
 {
-	if (e->mode != REC_RECORDING || !t || t->state != TS_STOPPED || t->proc->snapshot ||
-	    t->proc->dead)
+	if (e->mode != REC_RECORDING || !t || t->proc->snapshot || t->proc->dead)
 		return;
 	struct rec_task *rt = rec_task_of(e, t);
+	if (t->state != TS_STOPPED && !(t->state == TS_RUNNING && rt->pend == RP_RECORD))
+		return;
 	uint64_t a = buf_addr(t, rt);
 	struct rwsb_buf h;
 	if (!a)
@@ -292,15 +301,9 @@ static int replay_call(struct rec_engine *e, struct inferior *inf, struct task *
 	r->orig_rax = (uint64_t)-1;
 	r->rax = (uint64_t)c.ret;
 	t->regs_dirty = true;
-	for (unsigned i = 0; i < c.npieces; i++) {
-		const struct trace_piece *p = &c.pieces[i];
-		int w = proc_write(t->proc, RADDR(p->addr), p->data, p->len);
-		if (w < 0)
-			pr_warn(LM_REPLAY, "tid %d: buffered %s: out-bytes at %#" PRIx64 " not written: %s",
-				t->tid, sc_name(nr), p->addr, strerror(-w));
-	}
-	struct trace_syscall sys = { .nr = c.nr, .ret = c.ret };
-	memcpy(sys.args, c.args, sizeof sys.args);
+	struct trace_syscall sys;
+	sb_call_as_syscall(&c, &sys);
+	rpl_write_pieces(t, &sys);
 	rpl_fd_track(e, &sys);
 	sb_set_last(e, tid, seq);
 	return rec_resume_want(e, inf, t) < 0 ? 0 : 1;
@@ -323,14 +326,16 @@ int sb_seccomp(struct rec_engine *e, struct inferior *inf, struct task *t)
 		/* A program's first calls are numbered on from its thread's last ones (an
 		 * exec keeps the thread): the same in a replay, which gave those. */
 		pid_t tid = e->mode == REC_REPLAYING ? rpl_rec_tid(e, t->tid) : t->tid;
+		if (r->rdi == RWSB_OP_HELLO)
+			t->proc->tags |= PROC_TAG_SB_AGENT;
 		r->rax = r->rdi == RWSB_OP_HELLO ? sb_last(e, tid) + 1 :
 			 r->rdi == RWSB_OP_FLUSH ? 0 : (uint64_t)-EINVAL;
 		t->regs_dirty = true;
 		return rec_resume_want(e, inf, t) < 0 ? 0 : 1;
 	}
-	if (r->rip != RWSB_STUB + 2)
+	if (r->rip != RWSB_GATE + 2)
 		return 2;
-	/* The stub trapped: a replaying process (or one that replayed and went live). */
+	/* The gate trapped: a replaying process (or one that replayed and went live). */
 	if (e->mode == REC_REPLAYING) {
 		/* A run towards a position by CPU time cannot go on: the recorded call's
 		 * kernel time (a read) is not spent again, so the position comes sooner.
@@ -346,15 +351,15 @@ int sb_seccomp(struct rec_engine *e, struct inferior *inf, struct task *t)
 
 /* ---- the trap a replaying process needs ---- */
 
-/* Restored from a checkpoint, a process replays: the stub's calls must stop, as in
+/* Restored from a checkpoint, a process replays: the gate's calls must stop, as in
  * a replay of a recording from disk, where the filter has no untraced range. A
  * second filter traps them (filters add up: TRACE wins over the first one's ALLOW).
  * A process gets it once (PROC_TAG_SB_TRAP, inherited by forks and snapshots). */
-void sb_trap_stub(struct rec_engine *e, struct inferior *inf)
+void sb_trap_gate(struct rec_engine *e, struct inferior *inf)
 {
 	if (!e->sb_range)
 		return;
-	uint32_t lo = (uint32_t)(RWSB_STUB + 2), hi = (uint32_t)((RWSB_STUB + 2) >> 32);
+	uint32_t lo = (uint32_t)(RWSB_GATE + 2), hi = (uint32_t)((RWSB_GATE + 2) >> 32);
 	struct sock_filter f[] = {
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, instruction_pointer)),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, lo, 0, 3),
@@ -363,6 +368,7 @@ void sb_trap_stub(struct rec_engine *e, struct inferior *inf)
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE | 0xfffd),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
+	const struct seccomp_prog prog = { f, ARRAY_SIZE(f) };
 	for (struct proc *p = inf->tg.procs; p; p = p->next) {
 		if (p->dead || p->snapshot || (p->tags & PROC_TAG_SB_TRAP))
 			continue;
@@ -370,30 +376,10 @@ void sb_trap_stub(struct rec_engine *e, struct inferior *inf)
 		for (struct task *o = p->tasks; o && !t; o = o->next)
 			if (o->state == TS_STOPPED && !o->in_syscall)
 				t = o;
-		struct user_regs_struct *r;
-		if (!t || task_get_regs(t, &r) < 0) {
-			pr_warn(LM_REPLAY, "pid %d: no thread to trap the syscall buffer in; its replay "
-				"may diverge", p->pid);
-			continue;
-		}
-		/* The program and its header below the red zone, put back afterwards. */
-		struct sock_fprog prog = { .len = ARRAY_SIZE(f) };
-		uint8_t save[sizeof prog + sizeof f];
-		uint64_t at = (r->rsp - 128 - sizeof save) & ~(uint64_t)15;
-		prog.filter = (struct sock_filter *)(uintptr_t)(at + sizeof prog);
-		uint8_t img[sizeof save];
-		memcpy(img, &prog, sizeof prog);
-		memcpy(img + sizeof prog, f, sizeof f);
-		int64_t ret = -1;
-		int x = proc_read_raw(p, RADDR(at), save, sizeof save);
-		if (x == 0 && (x = proc_write_raw(p, RADDR(at), img, sizeof img)) == 0) {
-			x = inject_syscall6(&inf->tg, t, SYS_seccomp, &ret, SECCOMP_SET_MODE_FILTER,
-					    SECCOMP_FILTER_FLAG_TSYNC, at, 0, 0, 0);
-			proc_write_raw(p, RADDR(at), save, sizeof save);
-		}
-		if (x < 0 || ret != 0)
+		int x = t ? seccomp_inject(&inf->tg, t, &prog) : -ESRCH;
+		if (x < 0)
 			pr_warn(LM_REPLAY, "pid %d: the syscall buffer's trap not installed (%s); its "
-				"replay may diverge", p->pid, strerror(x < 0 ? -x : ret < 0 ? (int)-ret : EAGAIN));
+				"replay may diverge", p->pid, strerror(-x));
 		else
 			p->tags |= PROC_TAG_SB_TRAP;
 	}

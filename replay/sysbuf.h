@@ -35,6 +35,9 @@ struct sb_call {
  * -EINVAL when malformed (*off stays). */
 int sb_parse(const uint8_t *buf, size_t len, size_t *off, struct sb_call *c);
 
+/* The call as a trace syscall (flags 0; pieces point into c). */
+void sb_call_as_syscall(const struct sb_call *c, struct trace_syscall *out);
+
 /* NULL when blob holds exactly count well-formed records numbered first, first + 1...;
  * otherwise why not. */
 const char *sb_check(const uint8_t *blob, size_t len, uint64_t first, uint32_t count);

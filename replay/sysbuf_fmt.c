@@ -48,6 +48,13 @@ int sb_parse(const uint8_t *buf, size_t len, size_t *off, struct sb_call *c)
 	return 1;
 }
 
+void sb_call_as_syscall(const struct sb_call *c, struct trace_syscall *out)
+{
+	*out = (struct trace_syscall){ .nr = c->nr, .ret = c->ret, .pieces = c->pieces,
+				       .npieces = c->npieces };
+	memcpy(out->args, c->args, sizeof out->args);
+}
+
 const char *sb_check(const uint8_t *blob, size_t len, uint64_t first, uint32_t count)
 {
 	size_t off = 0;

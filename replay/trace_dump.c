@@ -224,9 +224,8 @@ static void dump_sysbuf(struct sbuf *o, const struct trace_sysbuf *b)
 	size_t off = 0;
 	struct sb_call c;
 	while (sb_parse(b->data, b->len, &off, &c) > 0) {
-		struct trace_syscall s = { .nr = c.nr, .ret = c.ret,
-					   .pieces = c.pieces, .npieces = c.npieces };
-		memcpy(s.args, c.args, sizeof s.args);
+		struct trace_syscall s;
+		sb_call_as_syscall(&c, &s);
 		sbuf_printf(o, "\n    call %llu: ", (unsigned long long)c.seq);
 		dump_syscall(o, &s);
 	}

@@ -92,21 +92,23 @@ struct rwagent_call {
 /* ---- The syscall buffer (agent_sysbuf.c; rewind: replay/sysbuf*.c) ----
  *
  * While rewind records, the agent performs the frequent nondeterministic calls the
- * program makes through libc (clock_gettime, gettimeofday, time, read) itself, from
- * one `syscall` instruction at RWSB_STUB that the recording filter lets through
- * untraced, and appends each call's result and out-bytes to a per-thread buffer.
- * rewind copies new records into the trace at the thread's next stop (no stop per
- * call). A replaying process traps that instruction: rewind gives the call the
- * recorded result (r12 holds the call's sequence number) and the agent appends the
+ * program makes through libc (clock_gettime, gettimeofday, time, read) itself, through
+ * the gate: a `syscall; ret` pair at the fixed address RWSB_GATE, the one syscall
+ * instruction the recording filter lets through untraced. It appends each call's
+ * result and out-bytes to a per-thread buffer. rewind copies new records into the
+ * trace at the thread's next stop (no stop per call). A replaying process traps that
+ * instruction: rewind gives the call the recorded result (r12 holds the call's
+ * sequence number) and the agent appends the
  * same record, so the program's memory is the same in both.
  *
  * The agent asks first (RWSB_NR, RWSB_OP_HELLO): only a process whose rewind answers
- * (with the number of its first call) buffers; anywhere else every call goes to libc as if the agent were not there.
- * Then it maps RWSB_PAGE (two pages, MAP_FIXED_NOREPLACE): the stub `syscall; ret`
- * at RWSB_STUB, and struct rwsb_page after it, where rewind reads where the
- * thread's buffer pointer lives (tls_off from the thread's fs base). */
+ * (with the number of its first call) buffers; anywhere else every call goes to libc
+ * as if the agent were not there. Then it maps RWSB_PAGE (two pages,
+ * MAP_FIXED_NOREPLACE): the gate's code at RWSB_GATE, and struct rwsb_page after
+ * it, where rewind reads where the thread's buffer pointer lives (tls_off from the
+ * thread's fs base). */
 #define RWSB_PAGE 0x70000000ull         /* below 4 GiB: one range check in BPF */
-#define RWSB_STUB RWSB_PAGE             /* the untraced `syscall` (0f 05 c3) */
+#define RWSB_GATE RWSB_PAGE             /* the untraced `syscall` (0f 05 c3) */
 #define RWSB_DATA (RWSB_PAGE + 0x1000)  /* struct rwsb_page */
 #define RWSB_PAGE_MAGIC 0x47415042535752ull   /* "RWSBPAG" */
 #define RWSB_BUF_MAGIC 0x46554242535752ull    /* "RWSBBUF" */

@@ -2,7 +2,7 @@
  *
  * clock_gettime, gettimeofday, time and read are interposed (the agent comes first
  * in LD_PRELOAD). Unless rewind answered the hello, each goes straight to libc's
- * own. Buffered, a call is made from the stub's untraced `syscall` and logged here:
+ * own. Buffered, a call is made from the gate's untraced `syscall` and logged here:
  * no ptrace stop, about a syscall's cost. A read is tried without blocking
  * (preadv2 RWF_NOWAIT at the file's offset); when it would block, or the file cannot
  * say (a tty), libc's read makes it, trapped as before. A call made while another
@@ -40,9 +40,9 @@ static long raw_syscall2(long nr, long a0, long a1)
 	return ret;
 }
 
-/* The call through the untraced stub; r12 carries its sequence number for a replay.
- * The stub's `call` would write into the red zone: step below it first. */
-static long stub6(long nr, long a0, long a1, long a2, long a3, long a4, long a5, uint64_t seq)
+/* The call through the untraced gate; r12 carries its sequence number for a replay.
+ * The gate's `call` would write into the red zone: step below it first. */
+static long gate6(long nr, long a0, long a1, long a2, long a3, long a4, long a5, uint64_t seq)
 {
 	register long r10 __asm__("r10") = a3;
 	register long r8 __asm__("r8") = a4;
@@ -50,11 +50,11 @@ static long stub6(long nr, long a0, long a1, long a2, long a3, long a4, long a5,
 	register uint64_t r12 __asm__("r12") = seq;
 	long ret = nr;
 	__asm__ volatile("lea -128(%%rsp), %%rsp\n\t"
-			 "call *%[stub]\n\t"
+			 "call *%[gate]\n\t"
 			 "lea 128(%%rsp), %%rsp"
 			 : "+a"(ret)
 			 : "D"(a0), "S"(a1), "d"(a2), "r"(r10), "r"(r8), "r"(r9), "r"(r12),
-			   [stub] "r"((uintptr_t)RWSB_STUB)
+			   [gate] "r"((uintptr_t)RWSB_GATE)
 			 : "rcx", "r11", "memory", "cc");
 	return ret;
 }
@@ -84,8 +84,8 @@ __attribute__((constructor)) static void rwsb_init(void)
 			munmap(p, 0x2000);   /* an old kernel took the hint elsewhere */
 		return;
 	}
-	static const unsigned char stub[] = { 0x0f, 0x05, 0xc3 };   /* syscall; ret */
-	memcpy(p, stub, sizeof stub);
+	static const unsigned char code[] = { 0x0f, 0x05, 0xc3 };   /* syscall; ret */
+	memcpy(p, code, sizeof code);
 	if (mprotect(p, 0x1000, PROT_READ | PROT_EXEC) < 0)
 		return;
 	struct rwsb_page *pg = (struct rwsb_page *)(uintptr_t)RWSB_DATA;
@@ -146,7 +146,7 @@ static unsigned char *add_piece(unsigned char *at, const void *addr, size_t len)
 	return at + sizeof pc + padded;
 }
 
-/* Make the call through the stub and log it: args, result, and the out-bytes the
+/* Make the call through the gate and log it: args, result, and the out-bytes the
  * caller names after the call (outs(ret) fills addr/len pairs). */
 struct outs {
 	const void *addr[2];
@@ -158,7 +158,7 @@ static long logged_call(struct rwsb_rec *r, long nr, unsigned nargs, const long 
 			void (*outs)(long ret, const long a[6], struct outs *o))
 {
 	uint64_t seq = ++rw_tls.seq;
-	long ret = stub6(nr, a[0], a[1], a[2], a[3], a[4], a[5], seq);
+	long ret = gate6(nr, a[0], a[1], a[2], a[3], a[4], a[5], seq);
 	struct outs o = { .n = 0 };
 	outs(ret, a, &o);
 	r->nr = (uint16_t)nr;
