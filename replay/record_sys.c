@@ -2,6 +2,7 @@
 #include "replay/record_int.h"
 
 #include <errno.h>
+#include <sys/syscall.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -45,7 +46,7 @@ int rec_sys_entry(struct rec_engine *e, struct inferior *inf, struct task *t, in
 	if (restart_goes_on(e, inf, t, nr))
 		return 1;
 	rt->sb_fs = r->fs_base;   /* the agent's buffer is found through it while the call runs */
-	if (nr == 59 || nr == 322)
+	if (nr == SYS_execve || nr == SYS_execveat)
 		sb_flush(e, inf, t);   /* the exec takes the agent's buffer with it */
 	const struct sc_entry *se = sc_get(nr);
 	uint64_t args[6];

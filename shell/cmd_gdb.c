@@ -12,7 +12,6 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,6 +23,7 @@
 #include "core/infsym.h"
 #include "core/log.h"
 #include "gdbplug/gdbserver.h"
+#include "gdbplug/rsp_conn.h"
 #include "replay/record.h"
 #include "replay/session.h"
 #include "subcmds.h"
@@ -174,26 +174,16 @@ static int listen_accept(const char *spec)
 /* gdb's pipe transport shows our stderr only while it reads from us: had we exited
  * before its first packet, its write fails ("Broken pipe") and it closes the
  * connection without showing why. So a server that failed to start reads up to the
- * end of that packet ("+$qSupported...#xx"; 10 s at most) before it leaves; gdb then
+ * end of that packet (10 s at most) before it leaves; gdb then
  * reads our end-of-file and prints our message. */
-static void await_first_packet(int in)
+static void await_first_packet(int in, int out)
 {
-	int after_hash = -1;   /* checksum characters still to come after '#' */
-	char buf[512];
-	struct pollfd p = { .fd = in, .events = POLLIN };
-	while (after_hash != 0) {
-		int r = poll(&p, 1, 10000);
-		if (r < 0 && errno == EINTR)
-			continue;
-		ssize_t n = r > 0 ? read(in, buf, sizeof buf) : 0;
-		if (n <= 0)
-			return;
-		for (ssize_t k = 0; k < n && after_hash != 0; k++)
-			if (after_hash > 0)
-				after_hash--;
-			else if (buf[k] == '#')
-				after_hash = 2;
-	}
+	struct rsp_conn *c;
+	struct rsp_event ev;
+	if (rsp_conn_new(in, out, &c) < 0)
+		return;
+	rsp_conn_wait(c, 10000, &ev);
+	rsp_conn_free(c);
 }
 
 int sh_gdbserver_main(int argc, char **argv)
@@ -332,7 +322,7 @@ out:
 				break;
 	}
 	if (code && use_stdio && in >= 0)
-		await_first_packet(in);
+		await_first_packet(in, out);
 	/* Never leave the program stopped behind us. */
 	if (inf_alive(&s->inf)) {
 		if (s->inf.main->attached || o.detach_on_exit)
