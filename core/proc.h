@@ -45,6 +45,8 @@ struct proc {
 	bool attached;               /* attached to (not launched): detach, never kill, at the end */
 	bool vfork_child;            /* shares memory with its parent until exec/exit */
 	pid_t parent_pid;            /* the traced proc that forked it, 0 if none */
+	bool inherited;              /* took its parent's tags, sites and hw slots (at the
+	                                fork event, which may come after its first stop) */
 	VEC(struct bpsite) sites;
 	struct hwslot hw[4];
 	unsigned hw_gen;             /* bumped when hw[] changes */

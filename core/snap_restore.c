@@ -244,6 +244,7 @@ static int restore_proc(struct target *tg, struct snapshot *s, size_t i, struct 
 	r->syscall_insn = sp->syscall_insn;
 	r->syscall_insn_gen = r->exec_gen;
 	r->tags = sp->tags;
+	r->inherited = true;
 	if ((e = snap_thread_put(tg, t, &sp->threads.v[0], true)) < 0) {
 		sbuf_printf(problems, "pid %d: the state of its main thread could not be put "
 			    "back: %s\n", sp->pid, strerror(-e));

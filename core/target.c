@@ -183,7 +183,10 @@ static struct task *new_child(struct target *tg, struct task *parent, pid_t ctid
 		c->interrupt_sent = true;   /* ...and counts as an interrupt */
 	}
 	struct proc *cp = c->proc;
-	if (cp != parent->proc && !cp->parent_pid) {
+	/* Not keyed on parent_pid: a child whose first stop came first was adopted with
+	 * its parent's pid read from /proc, and still takes what it inherits. */
+	if (cp != parent->proc && !cp->inherited) {
+		cp->inherited = true;
 		cp->parent_pid = parent->proc->pid;
 		cp->vfork_child = k == TEV_VFORK;
 		cp->tags = parent->proc->tags;
@@ -437,8 +440,11 @@ static int poll_status(struct target *tg, struct tev *ev)
 			return 0;
 		if (pid < 0)
 			return errno == ECHILD ? 0 : -errno;
-		if (process_status(tg, pid, status, ev))
+		if (process_status(tg, pid, status, ev)) {
+			pr_trace(LM_CORE, "tid %d: %s (status %#x)", ev->tid, tev_name(ev->kind),
+				 status);
 			return 1;
+		}
 	}
 }
 

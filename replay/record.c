@@ -740,6 +740,11 @@ static int resume_hook(void *ctx, struct inferior *inf, struct task *t, enum res
 	}
 	if (rt->sstate == SS_ENTRY || rt->ev_wait != EW_NONE)
 		return 0;   /* replay: waits at a call's entry for its result, or for its event */
+	if (rt->rs_pend && rt->sstate == SS_KERNEL)
+		/* Record: its blocking call, interrupted by our stop, is made again whoever's
+		 * turn it is (restart_goes_on); held, it never was (a join on the thread
+		 * that had the turn waited for ever once that thread exited). */
+		return target_resume(&inf->tg, t, RESUME_CONT);
 	if (e->mode == REC_RECORDING && sched_rec_resume(e, inf, t))
 		return 0;   /* not its turn */
 	if (e->mode == REC_REPLAYING) {

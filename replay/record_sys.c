@@ -301,6 +301,8 @@ int rec_sys_exit(struct rec_engine *e, struct inferior *inf, struct task *t)
 		 * the task resumes (a seccomp stop: restart_goes_on), nothing to log. */
 		rt->rs_pend = true;
 		rt->rs_ret = ret;
+		pr_trace(LM_REPLAY, "tid %d: its %s came back with %" PRId64 " (no signal): made "
+			 "again when it resumes", t->tid, sc_name(rt->nr), ret);
 		if (rt->sstate == SS_KERNEL)   /* back into the kernel, whoever's turn it is */
 			return target_resume(&inf->tg, t, RESUME_CONT) < 0 ? 0 : 1;
 		return rec_resume_want(e, inf, t) < 0 ? 0 : 1;

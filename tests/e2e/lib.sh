@@ -24,6 +24,21 @@ fail() {
   return 0
 }
 
+# diverge_context DIR ERRFILE: when ERRFILE reports a divergence at event N, the
+# recording's events around N and its task/sched/sysbuf events before it (what a
+# failing CI run needs to show, as its recording is gone afterwards).
+diverge_context() {
+  local n
+  n=$(grep -o 'diverged at event [0-9]*' "$2" | head -1 | grep -o '[0-9]*$')
+  [ -n "$n" ] || return 0
+  echo "events around $n:"
+  "$REWIND" dump "$1" 2>&1 | awk -v n="$n" '
+    /^#[0-9]+ / { k = substr($1, 2) + 0 }
+    k >= n - 12 && k <= n + 3 { print substr($0, 1, 150) }
+    k < n - 12 && / (fork|clone|exit|exec|sched|sysbuf)/ { keep[++m] = substr($0, 1, 150) }
+    END { print "task, sched and sysbuf events before:"; for (i = (m > 20 ? m - 19 : 1); i <= m; i++) print keep[i] }'
+}
+
 # expect NAME OUTPUT ERE: OUTPUT has a line matching the extended regex. (A here-string,
 # not printf | grep -q: under pipefail grep's early exit on a match could fail printf
 # with SIGPIPE, and the check with it.)

@@ -35,7 +35,7 @@ check() {
     ok "$name: $REPLAYS replays, same output and memory ($((SECONDS - t0)) s$([ $again -gt 0 ] && echo ", $again made twice"))"
   else
     fail "$name: $same/$REPLAYS replays with the recorded output, $mem/$REPLAYS with its memory" \
-      "$(diff "$dir.out" "$dir.rep" | head -10; tail -5 "$dir.rerr")"
+      "$(diff "$dir.out" "$dir.rep" | head -10; tail -5 "$dir.rerr"; diverge_context "$dir" "$dir.rerr")"
   fi
 }
 

@@ -13,6 +13,17 @@ expect "thread exits are announced with their id" "$out" '^\[Thread 0x[0-9a-f]+ 
 expect "the program's result is right" "$out" '^total=7998000 expected=7998000$'
 expect "and it exits normally" "$out" 'exited normally\]$'
 
+# main blocked in pthread_join while the worker it joins stops twice: the join, cut
+# by each stop, is made again on continue though the worker has the turn (it was
+# held once, and the program hung when the worker exited: 3 runs in 5).
+hung=0
+for i in 1 2 3 4; do
+  out=$(rw_shell -ex 'break mark' -ex run -ex continue -ex continue "$PROGS/join_wait")
+  grep -q '^\[Inferior 1 (process [0-9]*) exited normally\]$' <<<"$out" || { hung=$((hung + 1)); last=$out; }
+done
+if [ $hung = 0 ]; then ok "a join interrupted by the worker's stops goes on (4 runs)"
+else fail "a join interrupted by the worker's stops goes on: $hung of 4 runs did not exit" "$last"; fi
+
 out=$(rw_shell -ex 'break worker' -ex run -ex 'thread 1' -ex 'info threads' "$PROGS/threads")
 expect "thread N selects a thread" "$out" '^\[Switching to thread 1 \(Thread 0x[0-9a-f]+ \(LWP [0-9]+\)\)\]$'
 expect "the selection shows in info threads" "$out" '^\* 1 +Thread'

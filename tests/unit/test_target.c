@@ -2,6 +2,8 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -127,4 +129,52 @@ Test(target, breakpoint_and_step, .init = setup, .fini = teardown)
 	cr_assert_eq(proc_bp_remove(p, pc), 0);
 	cr_assert_eq(proc_read_raw(p, RADDR(pc), &now, 1), 0);
 	cr_assert_eq(now, orig);
+}
+
+/* A fork child whose first stop is seen before its parent's fork event (adopted from
+ * /proc, which names its parent) still inherits the parent's tags and debug-register
+ * slots when the event comes (a recording lost every buffered call of such a child). */
+Test(target, child_seen_before_fork_event_inherits, .init = setup, .fini = teardown)
+{
+	char *argv[] = { "/bin/sh", "-c", "/bin/true; exit 0", NULL };
+	struct launch_spec ls = { .argv = argv, .exitkill = true };
+	struct proc *p = NULL;
+	cr_assert_eq(target_launch(&tg, &ls, &p), 0);
+	p->tags = 0x5a;
+	cr_assert_geq(proc_hw_set(p, 0x1000, HW_WRITE, 8), 0);
+	cr_assert_eq(target_resume_all(&tg, NULL), 0);
+	/* Wait for the child to exist, then take its first stop before anything else. */
+	char path[64], buf[64] = "";
+	snprintf(path, sizeof path, "/proc/%d/task/%d/children", p->pid, p->pid);
+	pid_t cpid = 0;
+	for (int i = 0; i < 5000 && !cpid; i++) {
+		FILE *f = fopen(path, "r");
+		cr_assert_not_null(f);
+		if (fgets(buf, sizeof buf, f))
+			cpid = (pid_t)atoi(buf);
+		fclose(f);
+		if (!cpid)
+			usleep(1000);
+	}
+	cr_assert_gt(cpid, 0, "the shell forked");
+	struct task probe = { .tid = cpid };
+	struct tev ev;
+	cr_assert_eq(target_wait_task(&tg, &probe, &ev), 1);
+	struct task *c = target_find_task(&tg, cpid);
+	cr_assert_not_null(c, "the child was adopted at its first stop");
+	cr_assert_eq(c->proc->parent_pid, p->pid, "its parent read from /proc");
+	cr_assert_eq(c->proc->tags, 0, "nothing inherited yet");
+	/* Now the parent's fork event. */
+	for (;;) {
+		cr_assert_eq(target_wait(&tg, &ev, 10000), 1);
+		if (ev.kind == TEV_FORK || ev.kind == TEV_VFORK)
+			break;
+		target_resume(&tg, ev.task, RESUME_CONT);
+	}
+	cr_assert_eq(ev.child, c);
+	cr_assert_eq(c->proc->tags, 0x5a, "tags inherited at the fork event");
+	cr_assert(c->proc->hw[0].used && c->proc->hw[0].addr == 0x1000, "hw slots inherited");
+	c->proc->hw[0].used = false;   /* let the child run without the watch */
+	p->hw[0].used = false;
+	p->hw_gen++, c->proc->hw_gen++;
 }
