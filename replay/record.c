@@ -118,6 +118,7 @@ void rec_free(struct rec_engine *e, struct inferior *inf)
 		vec_free(&e->ckpts.v[i].incalls);
 		vec_free(&e->ckpts.v[i].since);
 		vec_free(&e->ckpts.v[i].sblast);
+		vec_free(&e->ckpts.v[i].tidmap);
 	}
 	vec_free(&e->ckpts);
 	vec_free(&e->fdoffs);

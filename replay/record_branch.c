@@ -42,6 +42,7 @@ void rec_checkpoint_taken(struct rec_engine *e, struct ckpt_list *l, const struc
 			vec_free(&k->incalls);
 			vec_free(&k->since);
 			vec_free(&k->sblast);
+			vec_free(&k->tidmap);
 			continue;
 		}
 		e->ckpts.v[j++] = *k;
@@ -54,6 +55,8 @@ void rec_checkpoint_taken(struct rec_engine *e, struct ckpt_list *l, const struc
 			      .turn = e->sched_cur };
 	for (size_t i = 0; i < e->sblast.n; i++)
 		vec_push(&k.sblast, e->sblast.v[i]);
+	for (size_t i = 0; i < e->tidmap.n; i++)
+		vec_push(&k.tidmap, e->tidmap.v[i]);
 	for (size_t i = 0; i < e->tasks.n; i++) {
 		struct rec_task *rt = e->tasks.v[i];
 		struct task *t = sched_live_task(e->inf, rt->tid);
@@ -137,8 +140,13 @@ void rec_checkpoint_restored(struct rec_engine *e, struct inferior *inf, const s
 	rec_branch_unref(e->branch);
 	e->branch = k->branch;
 	e->cursor = k->event;
-	/* The tid map stays: restored tasks have the tids they had when taken, and a
-	 * task re-created later gets its entry replaced. */
+	/* The tid map is the checkpoint's: its tasks have the tids they had then. Kept
+	 * from a later replay, a thread that replay re-created stood for the recorded
+	 * one, and the restored thread's results went to nobody (a reverse-continue
+	 * diverged on its way back). */
+	e->tidmap.n = 0;
+	for (size_t i = 0; i < k->tidmap.n; i++)
+		vec_push(&e->tidmap, k->tidmap.v[i]);
 	rec_recount(e);
 	sched_reset(e, inf->cur);
 	e->sched_cur = 0;   /* the next event's task takes the turn */

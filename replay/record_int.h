@@ -137,6 +137,7 @@ struct rec_ckpt {
 	VEC(struct rec_incall) incalls;
 	VEC(struct rec_since) since;
 	VEC(struct sb_last) sblast;
+	VEC(pid_t) tidmap;          /* the engine's at the checkpoint (replayed threads) */
 };
 
 /* A descriptor whose kernel offset lags behind the replayed one. */
@@ -230,6 +231,11 @@ static inline bool rec_ev_bookkeeping(const struct trace_ev *ev)
  * less the SYSBUF records just before it (logged at a stop or a checkpoint, or stepped over
  * by a replay at another moment: the same point either way). */
 uint64_t rec_event_here(const struct rec_engine *e);
+/* (position.c) rec_event_here less the results of other tasks' calls just before
+ * it: a replay gives such a result as soon as its task stands at the call, the
+ * recording logged it when the kernel returned it (at the user's stop, for a call
+ * that stop completed). A point whose event lies in [floor, here] may be this one. */
+uint64_t rec_event_floor(const struct rec_engine *e);
 struct rec_task *rec_task_of(struct rec_engine *e, struct task *t);
 /* Append ev to the current branch (and the trace writer); cursor follows. */
 int rec_log(struct rec_engine *e, struct inferior *inf, struct trace_ev *ev);

@@ -32,8 +32,9 @@
 
 static bool at_pos(struct rv *r, struct task *t, const struct pos_point *p)
 {
-	return rec_event_here(r->e) == p->event && rpl_rec_tid(r->e, t->tid) == p->tid &&
-	       pos_matches(t, &p->pos);
+	/* Other tasks' results given meanwhile do not move the point (rec_event_floor). */
+	return rec_event_floor(r->e) <= p->event && rec_event_here(r->e) >= p->event &&
+	       rpl_rec_tid(r->e, t->tid) == p->tid && pos_matches(t, &p->pos);
 }
 
 /* Run everything until internal breakpoint b is hit by t (ER_INTERNAL), or a stop
@@ -143,7 +144,7 @@ static int walk(struct rv *r, const struct pos_point *p, bool over, struct wstep
 		if (n >= WALK_MAX_STEPS)
 			return rv_fail(st, -E2BIG, "More than %d instructions from the nearest known "
 					 "point; giving up.", WALK_MAX_STEPS);
-		if (rec_event_here(r->e) > p->event)
+		if (rec_event_floor(r->e) > p->event)
 			return rv_fail(st, -EIO, "Stepping passed the position (event %" PRIu64 ").",
 					 p->event);
 		struct wstep w = { 0 };

@@ -42,8 +42,9 @@ void sb_set_last(struct rec_engine *e, pid_t tid, uint64_t seq)
 /* Address of t's buffer (0: the agent has none for it yet). */
 static uint64_t buf_addr(struct task *t, struct rec_task *rt)
 {
-	if (!(t->proc->tags & PROC_TAG_SB_AGENT))
-		return 0;   /* no agent, or not set up yet: nothing to read */
+	if (!(t->proc->tags & PROC_TAG_SB_AGENT) || t->proc->vfork_child)
+		return 0;   /* no agent, not set up yet, or its parent's (a vfork child shares
+			       its memory, agent buffer included, until it execs) */
 	if (rt->sb_addr)
 		return rt->sb_addr;
 	struct rwsb_page pg;

@@ -43,6 +43,17 @@ if [ "$t2" = 0 ]; then
   for c in "each write backwards" "last of last_writer" "the line commands in a worker" "bisect"; do
     skip "threads: $c" "this run's interleaving had thread 2 deposit first: nothing was written before it"
   done
+elif [ "$(num '^New value = ' 1)" = 0 ]; then
+  # One deposit came before thread 2's: the watch finds it, then the start.
+  o1=$(num '^Old value = ' 1)
+  v1=$(printf '%s\n' "$out" | grep -E '^0x[0-9a-f]+ in deposit \(id=[0-9], v=[0-9]+\) at .*rev_threads\.c:21$' | sed -n 1p | grep -oE 'v=[0-9]+' | tr -dc 0-9)
+  expect_order "threads: a watchpoint backwards stops at the only earlier write, then the start" "$out" \
+    '^Hardware watchpoint 2: total$' "^Old value = $t2\$" '^New value = 0$' \
+    '^0x[0-9a-f]+ in deposit \(id=[0-9], v=[0-9]+\) at .*rev_threads\.c:21$' '^No more reverse-execution history\.$'
+  expect_eq "threads: that write added its deposit" "$o1" "$v1"
+  for c in "last of last_writer" "the line commands in a worker" "bisect"; do
+    skip "threads: $c" "this run's interleaving had one deposit before thread 2's: the second reverse-continue reached the start"
+  done
 else
 o1=$(num '^Old value = ' 1); n1=$(num '^New value = ' 1); o2=$(num '^Old value = ' 2); n2=$(num '^New value = ' 2)
 v1=$(printf '%s\n' "$out" | grep -E '^0x[0-9a-f]+ in deposit \(id=[0-9], v=[0-9]+\) at .*rev_threads\.c:21$' | sed -n 1p | grep -oE 'v=[0-9]+' | tr -dc 0-9)
