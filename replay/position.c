@@ -164,22 +164,12 @@ uint64_t rec_event_here(const struct rec_engine *e)
 	return c;
 }
 
-/* The recorded tid of the task whose turn it is (0: none yet). */
-static pid_t turn_rec_tid(const struct rec_engine *e)
-{
-	if (!e->sched_cur || e->mode != REC_REPLAYING)
-		return e->sched_cur;
-	for (size_t i = 0; i + 1 < e->tidmap.n; i += 2)
-		if (e->tidmap.v[i + 1] == e->sched_cur)
-			return e->tidmap.v[i];
-	return e->sched_cur;
-}
-
 uint64_t rec_event_floor(const struct rec_engine *e)
 {
 	uint64_t c = rec_event_here(e);
 	const struct trace_ev *ev;
-	pid_t turn = turn_rec_tid(e);
+	pid_t turn = !e->sched_cur ? 0 : e->mode == REC_REPLAYING ? rpl_rec_tid(e, e->sched_cur) :
+		     e->sched_cur;   /* the recorded tid of the task whose turn it is */
 	while (c > 0 && turn && e->branch && !e->disk && (ev = rec_branch_get(e->branch, c - 1)) &&
 	       (ev->type == TR_SYSBUF ||
 		(ev->tid != turn && (ev->type == TR_SYSCALL || ev->type == TR_MMAP))))

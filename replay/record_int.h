@@ -266,7 +266,7 @@ void rec_recount(struct rec_engine *e);
 /* Replay: the event at the cursor is done. */
 void rpl_consume(struct rec_engine *e);
 /* The recorded tid a live tid plays (identity in a session). */
-pid_t rpl_rec_tid(struct rec_engine *e, pid_t live);
+pid_t rpl_rec_tid(const struct rec_engine *e, pid_t live);
 
 /* ---- replay_async.c: signals and positions ---- */
 /* Record: a signal-delivery stop of t (not a faulting rdtsc). */

@@ -37,7 +37,7 @@ pid_t rpl_live_tid(struct rec_engine *e, pid_t rec)
 	return e->offline ? 0 : rec;
 }
 
-pid_t rpl_rec_tid(struct rec_engine *e, pid_t live)
+pid_t rpl_rec_tid(const struct rec_engine *e, pid_t live)
 {
 	for (size_t i = 0; i + 1 < e->tidmap.n; i += 2)
 		if (e->tidmap.v[i + 1] == live)
