@@ -172,6 +172,29 @@ void snap_reap_tree_zombies(struct target *tg, const struct snapshot *s)
 		closedir(d);
 }
 
+bool snap_pid_freeing(struct target *tg, pid_t pid)
+{
+	bool dying = true;
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		pid_t p = (pid_t)atoi(de->d_name), ppid = 0, pg = 0, sid = 0;
+		char state = 0;
+		if (p <= 0 || snap_stat_ids(p, &state, &ppid, &pg, &sid) < 0 ||
+		    (p != pid && pg != pid && sid != pid))
+			continue;
+		if (state == 'Z' && ppid == getpid() && !target_find_task(tg, p)) {
+			waitpid(p, NULL, WNOHANG | __WALL);
+			continue;
+		}
+		if (state != 'Z' && state != 'X' && !snap_dying(p))
+			dying = false;
+	}
+	if (d)
+		closedir(d);
+	return dying;
+}
+
 void snap_describe_pid_user(pid_t pid, struct sbuf *out)
 {
 	pid_t pg = 0, sid = 0;

@@ -282,6 +282,11 @@ void snap_groups_restore(struct target *tg, const struct snapshot *s, struct sbu
  * a pid, process group or session id of s: children of the killed processes that had
  * exited unwaited for came back to rewind (a subreaper) as zombies. */
 void snap_reap_tree_zombies(struct target *tg, const struct snapshot *s);
+/* Every process holding pid (as its pid, process group or session id) is on its
+ * way out (a zombie, SIGKILL pending) or gone: worth trying the pid again shortly.
+ * Zombies of rewind's the engine does not follow (children reparented to rewind,
+ * the subreaper, after the restore's first look) are reaped on the way. */
+bool snap_pid_freeing(struct target *tg, pid_t pid);
 /* Append to out who holds pid ("as the process group id of process 12"). */
 void snap_describe_pid_user(pid_t pid, struct sbuf *out);
 

@@ -137,23 +137,6 @@ static void kill_current(struct target *tg, struct snapshot *s, struct snap_pin 
 	snap_reap_tree_zombies(tg, s);
 }
 
-/* pid is a zombie whose parent is not rewind (only that parent can free it), or is
- * gone by now. */
-static bool zombie_elsewhere(pid_t pid)
-{
-	char path[64], *text;
-	char state = 0;
-	int ppid = 0;
-	snprintf(path, sizeof path, "/proc/%d/stat", pid);
-	if (read_file(path, &text, NULL) < 0)
-		return true;
-	char *r = strrchr(text, ')');
-	if (r)
-		sscanf(r + 1, " %c %d", &state, &ppid);
-	free(text);
-	return state == 'Z' && ppid != getpid();
-}
-
 /* clone3 in the checkpoint process ckpt: the new process, with pid sp->pid when set_tid. */
 static int fork_ckpt(struct target *tg, struct proc *ckpt, struct snap_proc *sp, bool set_tid,
 		     struct task **out, int64_t *ret)
@@ -198,8 +181,9 @@ static int restore_proc(struct target *tg, struct snapshot *s, size_t i, struct 
 	int64_t ret = 0;
 	int e = fork_ckpt(tg, ckpt, sp, true, &t, &ret);
 	/* The killed incarnation of a process whose parent is not rewind (an attached one)
-	 * stays that parent's zombie, holding the pid, until the parent waits for it. */
-	for (int k = 0; k < 200 && !e && ret == -EEXIST && zombie_elsewhere(sp->pid); k++) {
+	 * stays that parent's zombie, holding the pid, until the parent waits for it; a
+	 * child that exited or was reparented to us is reaped. */
+	for (int k = 0; k < 200 && !e && ret == -EEXIST && snap_pid_freeing(tg, sp->pid); k++) {
 		usleep(1000);
 		e = fork_ckpt(tg, ckpt, sp, true, &t, &ret);
 	}

@@ -643,6 +643,14 @@ static bool async_due(struct rec_engine *e, struct task *t)
 	       (ev->type == TR_SIGNAL || (ev->type == TR_SCHED && ev->sched.reason == TRSCHED_PREEMPT));
 }
 
+/* Replay: the target stands right after the call t is entering (its pc is the
+ * instruction after the syscall): it is reached only at the call's exit. */
+static bool target_after_call(struct rec_engine *e, struct task *t)
+{
+	return e->have_target && rec_event_here(e) == e->target.event &&
+	       rpl_live_tid(e, e->target.tid) == t->tid && task_pc(t) == e->target.pos.pc;
+}
+
 int rec_run(struct rec_engine *e, struct inferior *inf, struct task *t, enum resume_mode m)
 {
 	if (queued_for(inf, t))
@@ -668,9 +676,11 @@ int rec_resume_want(struct rec_engine *e, struct inferior *inf, struct task *t)
 	bool at_entry = t->in_syscall && t->last_ev == TEV_SECCOMP;
 	bool hold = e->mode == REC_REPLAYING ? sched_rpl_resume(e, inf, t) != 0 :
 		    e->mode == REC_RECORDING ? sched_rec_resume(e, inf, t) != 0 : false;
-	if (at_entry && (hold || (e->mode == REC_REPLAYING && async_due(e, t)))) {
+	if (at_entry && (hold || (e->mode == REC_REPLAYING &&
+				  (async_due(e, t) || target_after_call(e, t))))) {
 		/* Finish the call first (it was skipped or denied): the task waits at its
-		 * exit, or stands where a signal was recorded right after the call. */
+		 * exit, or stands where a signal or the target was recorded right after
+		 * the call (a stop asked for at the entry was lost). */
 		rt->pend = RP_REPLAY;
 		rt->passthru = true;
 		rt->fix_orig = e->mode == REC_REPLAYING;
@@ -844,6 +854,8 @@ static int on_event(void *ctx, struct inferior *inf, struct tev *ev)
 {
 	struct rec_engine *e = ctx;
 	int r = on_event_of(e, inf, ev);
+	if (r >= 0 && e->have_stop)
+		r = -1;   /* asked for on the way: callers turn a resume's <0 into "not handled" */
 	if (r >= 0 && e->waiters && e->mode == REC_REPLAYING && !e->have_stop &&
 	    sched_rpl_drive(e, inf) < 0)
 		r = -1;   /* a divergence (the stop is pending) */

@@ -133,4 +133,13 @@ expect "reverse-step from a call line enters no earlier call: to its start" "$ou
 out=$(rw_shell -ex 'break add' -ex run -ex c -ex reverse-continue -ex 'info timeline' "$prog")
 expect "info timeline lists the start, the stops and the current point" "$out" '^\* +[0-9]+ +[0-9]+ '
 expect "with the start of the history's snapshot" "$out" '^  +1 +[0-9]+ +0\.0 +start +t1 '
+# A window whose end stands right after a trapped call (getppid+7, the instruction
+# after its syscall): the replay reaches that pc at the call's entry stop, and the
+# stop asked for there was lost; it ran on to the end of the log ("The replay stopped
+# before it reached the current point").
+out=$(rw_shell -ex 'break getppid' -ex run -ex delete -ex stepi -ex stepi -ex stepi \
+  -ex 'break tick' -ex reverse-continue -- "$PROGS/rev_bench" sys 2 2000)
+expect "reverse-continue through a snapshot right after a system call" "$out" \
+  '^Breakpoint 2, tick \(r=1\)'
+expect_not "... without losing track of it" "$out" 'The replay stopped before'
 exit $T_FAILED
