@@ -177,6 +177,19 @@ uint64_t rec_event_floor(const struct rec_engine *e)
 	return c;
 }
 
+uint64_t rec_pos_floor(const struct rec_engine *e, const struct pos_point *p)
+{
+	uint64_t c = p->event;
+	const struct trace_ev *ev;
+	if (!e || !e->branch || e->disk || c > rec_branch_len(e->branch))
+		return c;
+	while (c > 0 && (ev = rec_branch_get(e->branch, c - 1)) &&
+	       (ev->type == TR_SYSBUF ||
+		(p->tid && ev->tid != p->tid && (ev->type == TR_SYSCALL || ev->type == TR_MMAP))))
+		c--;
+	return c;
+}
+
 uint64_t rec_thread_events(struct rec_engine *e, pid_t tid)
 {
 	for (size_t i = 0; i < e->tcounts.n; i++)

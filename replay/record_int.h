@@ -236,6 +236,12 @@ uint64_t rec_event_here(const struct rec_engine *e);
  * recording logged it when the kernel returned it (at the user's stop, for a call
  * that stop completed). A point whose event lies in [floor, here] may be this one. */
 uint64_t rec_event_floor(const struct rec_engine *e);
+/* (position.c) The same for a point p of the current branch, seen from its thread:
+ * p->event less the other tasks' results (and SYSBUF records) just before it. A
+ * checkpoint at an event below it is before p whichever moment those results were
+ * given at; one at p->event itself may be after p (a replay gave them before p, the
+ * recording logged them at a later stop). */
+uint64_t rec_pos_floor(const struct rec_engine *e, const struct pos_point *p);
 struct rec_task *rec_task_of(struct rec_engine *e, struct task *t);
 /* Append ev to the current branch (and the trace writer); cursor follows. */
 int rec_log(struct rec_engine *e, struct inferior *inf, struct trace_ev *ev);

@@ -204,8 +204,9 @@ struct tl_node *tl_anchor_for(struct session *s, const struct pos_point *p)
 		return tl_anchor_before(s, exact);
 	unsigned br = tl_branch(s);
 	struct tl_node *best = NULL;
+	uint64_t before = rec_pos_floor(s->rec, p);   /* certainly before p (record_int.h) */
 	for (struct tl_node *n = s->tl->head; n; n = n->next)
-		if (n->branch == br && n->pos.event < p->event && tl_ckpt(s, n) &&
+		if (n->branch == br && n->pos.event < before && tl_ckpt(s, n) &&
 		    (!best || later(n, best) || (n->pos.event == best->pos.event && n->cpu > best->cpu)))
 			best = n;
 	if (!best) {
@@ -237,12 +238,13 @@ void tl_learn_before(struct session *s, struct tl_node *m, struct tl_node *n)
 }
 
 /* The latest node certainly before a new node at position p reached from `from`. */
-static struct tl_node *best_pred(struct timeline *tl, struct tl_node *from,
+static struct tl_node *best_pred(struct session *s, struct tl_node *from,
 				 const struct pos_point *p, unsigned br)
 {
 	struct tl_node *best = from;
-	for (struct tl_node *n = tl->head; n; n = n->next)
-		if (n->branch == br && n->pos.event < p->event && later(n, best))
+	uint64_t before = rec_pos_floor(s->rec, p);
+	for (struct tl_node *n = s->tl->head; n; n = n->next)
+		if (n->branch == br && n->pos.event < before && later(n, best))
 			best = n;
 	return best;
 }
@@ -342,7 +344,7 @@ struct tl_node *tl_add_here(struct session *s, enum tl_kind kind, struct tl_node
 		return NULL;
 	struct tl_node *n = tl_find_pos(s, &p);
 	if (!n)
-		n = new_node(s, kind, &p, best_pred(s->tl, pred, &p, tl_branch(s)), cpu);
+		n = new_node(s, kind, &p, best_pred(s, pred, &p, tl_branch(s)), cpu);
 	else if (pred && pred != n)
 		tl_learn_before(s, pred, n);
 	if (snapshot && !tl_ckpt(s, n)) {
@@ -367,7 +369,7 @@ struct tl_node *tl_now(struct session *s)
 		return tl->now;
 	struct tl_node *n = tl_find_pos(s, &p);
 	if (!n)
-		n = new_node(s, TLK_STOP, &p, best_pred(tl, tl->now && tl->now->branch == tl_branch(s) ?
+		n = new_node(s, TLK_STOP, &p, best_pred(s, tl->now && tl->now->branch == tl_branch(s) ?
 							tl->now : NULL, &p, tl_branch(s)),
 			     tl_cpu_now(s));
 	tl->now = n;

@@ -115,6 +115,19 @@ else
 fi
 fi
 
+# From thread 2's third deposit: the checkpoint at that stop was taken before the
+# other workers' call results its stop completed were logged; a replay gives them as
+# soon as their threads stand at the calls, so that checkpoint was taken as before
+# points reached with them given earlier, and reverse-continue with a watch could not
+# return to its start ("The replay did not reach position", 1 run in 4 under load).
+out=$(rw_shell -ex 'break deposit if id == 2 && v >= 22' -ex run -ex c -ex 'reverse-continue' \
+  -ex 'watch total' -ex 'reverse-continue' -ex 'reverse-continue' "$thr" | grep -v '^\[\(New \|Switching\|Thread .* exited\)')
+if judge "$out" "threads: reverse-continue and a watch from a later deposit"; then
+  expect_order "threads: reverse-continue and a watch from a later deposit" "$out" \
+    '^Breakpoint 1, deposit \(id=2, v=23\)' '^Breakpoint 1, deposit \(id=2, v=22\)' \
+    '^Hardware watchpoint 2: total$' '^Old value = '
+fi
+
 # Signals: reverse-step out of a handler returns to the interrupted instruction;
 # reverse-stepi from the handler's entry too; reverse-continue across deliveries.
 out=$(rw_shell -ex 'handle SIGALRM nostop noprint' -ex 'handle SIGUSR1 nostop noprint' -ex 'break on_alarm' -ex run -ex c -ex 'p alarms' \
