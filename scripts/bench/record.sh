@@ -73,6 +73,13 @@ int main(void)
 EOF
 cc -O2 -o "$tmp/cpu" "$tmp/cpu.c"
 cc -O2 -o "$tmp/sys" "$tmp/sys.c"
+# The floor of any recorder that traps rdtsc (as rewind and rr must: the vDSO's
+# clock reads the TSC, so each clock_gettime becomes a real system call): the same
+# program with its clock calls made as system calls, run natively.
+sed 's/clock_gettime(CLOCK_MONOTONIC, &ts)/syscall(SYS_clock_gettime, CLOCK_MONOTONIC, \&ts)/;
+     s/#include <time.h>/#include <time.h>\n#include <sys\/syscall.h>/' "$tmp/sys.c" >"$tmp/sysfloor.c"
+grep -q 'syscall(SYS_clock_gettime' "$tmp/sysfloor.c" || { echo "record.sh: floor program not made" >&2; exit 1; }
+cc -O2 -o "$tmp/sysfloor" "$tmp/sysfloor.c"
 
 # A small C project: 16 files of a few functions each, one program.
 proj=$tmp/proj
@@ -133,6 +140,7 @@ measure() {
 }
 make_clean() { make -s -C "$proj" clean >/dev/null; }
 make_native() { make_clean; make -s -C "$proj" -j2; }
+make_one_cpu() { make_clean; taskset -c 0 make -s -C "$proj" -j2; }
 make_recorded() { make_clean; recorded make -s -C "$proj" -j2; }
 
 echo "# rewind record/replay benchmark"
@@ -161,12 +169,14 @@ cpu_rec=$(measure "$runs" recorded "$tmp/cpu")
 cpu_rep=$(measure "$runs" replayed)
 
 sys_nat=$(measure "$runs" "$tmp/sys")
+sys_floor=$(measure "$runs" "$tmp/sysfloor")
 sys_strace=$(measure "$runs" strace -f -o /dev/null "$tmp/sys")
 sys_rec=$(measure "$runs" recorded "$tmp/sys")
 sys_dir=$(cat "$tmp/last")
 sys_rep=$(measure "$runs" replayed)
 
 make_nat=$(measure "$runs" make_native)
+make_one=$(measure "$runs" make_one_cpu)
 make_rec=$(measure "$runs" make_recorded)
 make_rep=$(measure "$runs" replayed)
 
@@ -188,4 +198,9 @@ row "CPU-bound (6e8 multiply-xor steps)" "$cpu_nat" "$cpu_rec" "$cpu_rep"
 row "syscall-heavy (1M clock_gettime, 100k 8-byte pipe reads)" "$sys_nat" "$sys_rec" "$sys_rep" "$sys_strace"
 row "make -j2 (17 C files, gcc -O2)" "$make_nat" "$make_rec" "$make_rep"
 echo
+f=($sys_floor) n=($sys_nat) m=($make_one) mn=($make_nat)
+echo "floor of the syscall-heavy row for a recorder that traps rdtsc (its clock calls as"
+echo "real system calls, run natively): ${f[0]} s wall, $(ratio "${f[0]}" "${n[0]}")× native"
+echo "floor of the make row for a recorder that runs the tree on one CPU (make -j2 pinned"
+echo "to one CPU, natively): ${m[0]} s wall, $(ratio "${m[0]}" "${mn[0]}")× native"
 awk -v b="$tbytes" -v n="$nsys" -v t="$ntrap" -v f="$nbuf" 'BEGIN { printf "trace of the syscall-heavy run: %d bytes, %d syscalls (%d trapped, %d logged by the agent): %.1f MB per million syscalls\n", b, n, t, f, (n ? b / n : 0) }'
