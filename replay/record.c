@@ -677,10 +677,12 @@ int rec_resume_want(struct rec_engine *e, struct inferior *inf, struct task *t)
 	bool hold = e->mode == REC_REPLAYING ? sched_rpl_resume(e, inf, t) != 0 :
 		    e->mode == REC_RECORDING ? sched_rec_resume(e, inf, t) != 0 : false;
 	if (at_entry && (hold || (e->mode == REC_REPLAYING &&
-				  (async_due(e, t) || target_after_call(e, t))))) {
+				  (async_due(e, t) || target_after_call(e, t) ||
+				   rpl_yield_due(e, t))))) {
 		/* Finish the call first (it was skipped or denied): the task waits at its
 		 * exit, or stands where a signal or the target was recorded right after
-		 * the call (a stop asked for at the entry was lost). */
+		 * the call (a stop asked for at the entry was lost), or gives way there
+		 * (YIELD). */
 		rt->pend = RP_REPLAY;
 		rt->passthru = true;
 		rt->fix_orig = e->mode == REC_REPLAYING;

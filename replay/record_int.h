@@ -281,6 +281,9 @@ int rec_sig_stop(struct rec_engine *e, struct inferior *inf, struct task *t);
 void rec_sig_resume(struct rec_engine *e, struct inferior *inf, struct task *t);
 /* Replay: a signal-delivery stop of t. */
 int rpl_sig_stop(struct rec_engine *e, struct inferior *inf, struct task *t);
+/* Replay: the event at the cursor is t's YIELD (sched_tasks.h): t gives the turn
+ * away where it stands, at its previous event. */
+bool rpl_yield_due(struct rec_engine *e, struct task *t);
 /* Replay: before t resumes. Returns 0, or <0 (a divergence stop requested). */
 int rpl_prepare(struct rec_engine *e, struct inferior *inf, struct task *t);
 /* Replay: a breakpoint or debug-register hit of t; 1 handled (resumed), 0 not ours

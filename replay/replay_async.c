@@ -476,6 +476,13 @@ static int rep_search(struct inferior *inf, struct task *t, const struct trace_p
 	}
 }
 
+bool rpl_yield_due(struct rec_engine *e, struct task *t)
+{
+	const struct trace_ev *ev = rpl_peek(e);
+	return ev && ev->type == TR_SCHED && ev->sched.reason == TRSCHED_YIELD &&
+	       rpl_live_tid(e, ev->tid) == t->tid;
+}
+
 int rpl_prepare(struct rec_engine *e, struct inferior *inf, struct task *t)
 {
 	struct rec_task *rt = rec_task_of(e, t);
@@ -491,6 +498,8 @@ int rpl_prepare(struct rec_engine *e, struct inferior *inf, struct task *t)
 	if (!p) {
 		if (rt->search != SRCH_NONE)
 			rpl_search_cancel(e, t, rt);
+		if (rpl_yield_due(e, t))
+			return sched_replay_switch(e, inf, t, rpl_peek(e));   /* waits here */
 		return 0;
 	}
 	if (ev && ev->type == TR_SIGNAL && ev->sig.pos.k != rec_thread_events(e, ev->tid))

@@ -6,9 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "core/log.h"
+#include "core/maps.h"
 #include "replay/record_int.h"
 
 static uint64_t now_ms(void)
@@ -169,6 +171,38 @@ int sched_rec_back(struct rec_engine *e, struct inferior *inf, struct task *t)
 	return 1;
 }
 
+/* A mapping through which another process may change t's memory, or t its: shared
+ * (MAP_SHARED, SysV shm, memfd), except read-only views of system files (glibc maps
+ * gconv-modules.cache so; nothing in a recording writes under /usr). */
+static bool shares_memory(const struct map_entry *m)
+{
+	if (!m->shared)
+		return false;
+	return (m->prot & PROT_WRITE) || strncmp(m->path, "/usr/", 5) != 0;
+}
+
+/* t is alone in its address space: the only live thread of a process that is no
+ * vfork child and shares no memory (shares_memory): what another process does
+ * cannot change what t computes, nor t what it does, between two system calls
+ * (their effects reach t through calls, which are logged). */
+static bool alone_in_memory(struct task *t)
+{
+	struct proc *p = t->proc;
+	if (p->vfork_child)
+		return false;
+	for (struct task *o = p->tasks; o; o = o->next)
+		if (o != t && o->state != TS_DEAD)
+			return false;
+	struct maps m = { 0 };
+	if (maps_read(p->pid, &m) < 0)
+		return false;
+	bool shared = false;
+	for (size_t i = 0; i < m.n && !shared; i++)
+		shared = shares_memory(&m.v[i]);
+	maps_free(&m);
+	return !shared;
+}
+
 int sched_rec_interrupted(struct rec_engine *e, struct inferior *inf, struct task *t)
 {
 	if (e->preempting != t->tid)
@@ -181,11 +215,19 @@ int sched_rec_interrupted(struct rec_engine *e, struct inferior *inf, struct tas
 		rec_run(e, inf, t, rt->want);
 		return 1;
 	}
-	struct trace_pos pos;
-	pos_capture(t, rec_thread_events(e, t->tid), &pos);
-	uint64_t cpu = rec_task_cpu(rt, t);
-	pos.run_ns = cpu > rt->last_cpu && rt->last_cpu ? cpu - rt->last_cpu : 0;
-	log_sched(e, inf, t, u->tid, TRSCHED_PREEMPT, &pos);
+	if (e->disk && u->proc != t->proc && !getenv("REWIND_NO_YIELD") && alone_in_memory(t)) {
+		/* No position: a replay switches at t's previous event (sched_tasks.h).
+		 * Only on disk: in a session the user's stops are positions of this run,
+		 * and a hit of t in the stretch it ran before giving way, at event E,
+		 * would come after the other process's events in a replay. */
+		log_sched(e, inf, t, u->tid, TRSCHED_YIELD, NULL);
+	} else {
+		struct trace_pos pos;
+		pos_capture(t, rec_thread_events(e, t->tid), &pos);
+		uint64_t cpu = rec_task_cpu(rt, t);
+		pos.run_ns = cpu > rt->last_cpu && rt->last_cpu ? cpu - rt->last_cpu : 0;
+		log_sched(e, inf, t, u->tid, TRSCHED_PREEMPT, &pos);
+	}
 	rt->held = true;
 	rt->sstate = SS_READY;
 	run_next(e, inf, u);

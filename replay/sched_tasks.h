@@ -9,13 +9,19 @@
  *     scheduled again);
  *   - PREEMPT: it ran longer than its time slice (interrupted; the record carries
  *     its position);
- *   - EXIT: it is gone.
+ *   - YIELD: the same, for a task alone in its address space (one thread, no shared
+ *     mapping, no vfork) giving way to another process: nothing that process does
+ *     can change what it computes before its next event, so no position is needed
+ *     (recordings to disk only: a session's stops are positions of the live run);
+ * *   - EXIT: it is gone.
  * Ready tasks are taken round-robin, or at random with chaos scheduling (random
  * slices too).
  *
  * Replaying: the log says which task is current. A task that is not current is
  * held; the current one runs to its next event; a SCHED record moves the turn
- * (BLOCK: when the task reaches that syscall; PREEMPT: at its position). A syscall
+ * (BLOCK: when the task reaches that syscall; PREEMPT: at its position; YIELD: at
+ * its previous event, where it waits for its turn: it runs the stretch it ran before
+ * the switch when the turn comes back, to the same next event). A syscall
  * record of a task that gave way at the call's entry is applied when it comes up. */
 #ifndef REWIND_SCHED_TASKS_H
 #define REWIND_SCHED_TASKS_H

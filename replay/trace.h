@@ -32,8 +32,8 @@
 
 #define TRACE_MAGIC "RWTRACE"          /* 8 bytes with its NUL */
 #define TRACE_VERSION_MAJOR 1
-#define TRACE_VERSION_MINOR 3      /* 1: SIGNAL and SCHED may end with run_ns; 2: META with cpu;
-                                      3: SYSBUF */
+#define TRACE_VERSION_MINOR 4      /* 1: SIGNAL and SCHED may end with run_ns; 2: META with cpu;
+                                      3: SYSBUF; 4: SCHED YIELD is written */
 #define TRACE_MAX_PAYLOAD (1u << 30)   /* the writer refuses bigger records */
 
 enum trace_type {

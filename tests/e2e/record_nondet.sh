@@ -92,6 +92,32 @@ else skip "the racy program's outcome differs between native runs" "twelve runs 
 record race-chaos --chaos "$prog" threads
 check "race recorded with --chaos" "$TMP/race-chaos"
 
+# Two processes computing at once take turns on one CPU by time slice. Alone in their
+# address spaces, they give way without a position (YIELD: a replay switches at the
+# previous event); sharing a page, each switch is a preemption at a position.
+cprog=$PROGS/procs_compute
+if record procs-private "$cprog" private; then
+  sw=$("$REWIND" dump "$TMP/procs-private" | grep -oE '\((preempt|yield)\)' | sort | uniq -c | tr -s ' \n' ' ')
+  if printf '%s' "$sw" | grep -q 'yield' && ! printf '%s' "$sw" | grep -q 'preempt'; then
+    ok "two computing processes: the switches between them are yields ($sw)"
+  else
+    fail "two computing processes: the switches between them are yields" "switches: $sw"
+  fi
+  check "two computing processes" "$TMP/procs-private"
+else
+  fail "two computing processes: recording failed" "$(tail -5 "$TMP/procs-private.err")"
+fi
+if record procs-shared "$cprog" shared 20000000; then
+  sw=$("$REWIND" dump "$TMP/procs-shared" | grep -oE '\((preempt|yield)\)' | sort | uniq -c | tr -s ' \n' ' ')
+  if printf '%s' "$sw" | grep -q 'preempt' && ! printf '%s' "$sw" | grep -q 'yield'; then
+    ok "two processes sharing a page: the switches are preemptions at positions ($sw)"
+  else
+    fail "two processes sharing a page: the switches are preemptions at positions" "switches: $sw"
+  fi
+else
+  fail "two processes sharing a page: recording failed" "$(tail -5 "$TMP/procs-shared.err")"
+fi
+
 # Real programs.
 if command -v python3 >/dev/null; then
   record python python3 -c 'import random,time,os; print(random.random(), time.time(), os.getpid())'
