@@ -570,7 +570,8 @@ int rec_log(struct rec_engine *e, struct inferior *inf, struct trace_ev *ev)
 		if (e->mode == REC_RECORDING)
 			sb_flush(e, inf, sched_live_task(inf, ev->tid));
 		rec_count_event(e, ev->tid);
-		rec_task_mark(e, inf, ev->tid);
+		if (!rec_ev_yield(ev))
+			rec_task_mark(e, inf, ev->tid);
 	}
 	if (e->disk) {
 		/* Straight to the trace; nothing kept in memory. */

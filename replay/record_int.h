@@ -227,6 +227,13 @@ static inline bool rec_ev_bookkeeping(const struct trace_ev *ev)
 {
 	return ev->type == TR_META || ev->type == TR_CHECKPOINT || ev->type == TR_SYSBUF;
 }
+/* A YIELD (sched_tasks.h): its task's CPU clock mark (positions' run_ns) stays at
+ * its previous event, where a replay has it wait: the stretches it ran between its
+ * yields are run in one piece there. */
+static inline bool rec_ev_yield(const struct trace_ev *ev)
+{
+	return ev->type == TR_SCHED && ev->sched.reason == TRSCHED_YIELD;
+}
 /* (position.c) The event number of the current point, for positions: the cursor,
  * less the SYSBUF records just before it (logged at a stop or a checkpoint, or stepped over
  * by a replay at another moment: the same point either way). */

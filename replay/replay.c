@@ -52,7 +52,7 @@ void rpl_consume(struct rec_engine *e)
 		return;
 	if (ev->tid && ev->type != TR_SYSBUF) {
 		rec_count_event(e, ev->tid);
-		if (e->inf)
+		if (e->inf && !rec_ev_yield(ev))
 			rec_task_mark(e, e->inf, rpl_live_tid(e, ev->tid));
 	}
 	e->cursor++;

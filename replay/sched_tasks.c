@@ -414,7 +414,7 @@ int sched_replay_switch(struct rec_engine *e, struct inferior *inf, struct task 
 	rpl_consume(e);
 	pr_debug(LM_REPLAY, "turn: %d -> %d (%s)", t->tid, u->tid,
 		 ev->sched.reason == TRSCHED_BLOCK ? "block" : ev->sched.reason == TRSCHED_EXIT ?
-		 "exit" : "preempt");
+		 "exit" : ev->sched.reason == TRSCHED_YIELD ? "yield" : "preempt");
 	struct rec_task *rt = rec_task_of(e, t);
 	rt->held = true;
 	e->sched_cur = u->tid;
