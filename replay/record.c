@@ -856,8 +856,9 @@ static int on_event_of(struct rec_engine *e, struct inferior *inf, struct tev *e
 static int on_event(void *ctx, struct inferior *inf, struct tev *ev)
 {
 	struct rec_engine *e = ctx;
+	bool had_stop = e->have_stop;
 	int r = on_event_of(e, inf, ev);
-	if (r >= 0 && e->have_stop)
+	if (r >= 0 && e->have_stop && !had_stop)
 		r = -1;   /* asked for on the way: callers turn a resume's <0 into "not handled" */
 	if (r >= 0 && e->waiters && e->mode == REC_REPLAYING && !e->have_stop &&
 	    sched_rpl_drive(e, inf) < 0)
