@@ -253,7 +253,10 @@ struct rec_task *rec_task_of(struct rec_engine *e, struct task *t);
 /* Append ev to the current branch (and the trace writer); cursor follows. */
 int rec_log(struct rec_engine *e, struct inferior *inf, struct trace_ev *ev);
 /* Resume t as the run loop wanted: CONT, or a synthetic step event when it was
- * single-stepping (the instruction it stepped was the syscall or rdtsc just done). */
+ * single-stepping (the instruction it stepped was the syscall or rdtsc just done).
+ * <0 when t could not be resumed *or* a stop was asked for on the way (a target
+ * reached, a divergence): the hooks return `< 0 ? 0 : 1` ("not handled") either
+ * way, and on_event() reports a stop asked for while it handled the event. */
 int rec_resume_want(struct rec_engine *e, struct inferior *inf, struct task *t);
 /* Ask the run loop to stop with st (on_event then returns -1). */
 int rec_request_stop(struct rec_engine *e, const struct stop *st);
