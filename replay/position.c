@@ -164,30 +164,31 @@ uint64_t rec_event_here(const struct rec_engine *e)
 	return c;
 }
 
-uint64_t rec_event_floor(const struct rec_engine *e)
+/* c less the SYSBUF records and the call results of tasks other than tid (recorded)
+ * just before it, in the current in-memory branch. */
+static uint64_t floor_of(const struct rec_engine *e, uint64_t c, pid_t tid)
 {
-	uint64_t c = rec_event_here(e);
-	const struct trace_ev *ev;
-	pid_t turn = !e->sched_cur ? 0 : e->mode == REC_REPLAYING ? rpl_rec_tid(e, e->sched_cur) :
-		     e->sched_cur;   /* the recorded tid of the task whose turn it is */
-	while (c > 0 && turn && e->branch && !e->disk && (ev = rec_branch_get(e->branch, c - 1)) &&
-	       (ev->type == TR_SYSBUF ||
-		(ev->tid != turn && (ev->type == TR_SYSCALL || ev->type == TR_MMAP))))
-		c--;
-	return c;
-}
-
-uint64_t rec_pos_floor(const struct rec_engine *e, const struct pos_point *p)
-{
-	uint64_t c = p->event;
 	const struct trace_ev *ev;
 	if (!e || !e->branch || e->disk || c > rec_branch_len(e->branch))
 		return c;
 	while (c > 0 && (ev = rec_branch_get(e->branch, c - 1)) &&
 	       (ev->type == TR_SYSBUF ||
-		(p->tid && ev->tid != p->tid && (ev->type == TR_SYSCALL || ev->type == TR_MMAP))))
+		(tid && ev->tid != tid && (ev->type == TR_SYSCALL || ev->type == TR_MMAP))))
 		c--;
 	return c;
+}
+
+uint64_t rec_event_floor(const struct rec_engine *e)
+{
+	pid_t turn = !e->sched_cur ? 0 : e->mode == REC_REPLAYING ? rpl_rec_tid(e, e->sched_cur) :
+		     e->sched_cur;   /* the recorded tid of the task whose turn it is */
+	uint64_t c = rec_event_here(e);
+	return turn ? floor_of(e, c, turn) : c;
+}
+
+uint64_t rec_pos_floor(const struct rec_engine *e, const struct pos_point *p)
+{
+	return floor_of(e, p->event, p->tid);
 }
 
 uint64_t rec_thread_events(struct rec_engine *e, pid_t tid)

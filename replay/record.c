@@ -636,20 +636,18 @@ static bool queued_for(struct inferior *inf, struct task *t)
 	return false;
 }
 
-/* Replay: an asynchronous event of t is next (it may stand right after this call). */
-static bool async_due(struct rec_engine *e, struct task *t)
+/* Replay: what t does next may come right after the call it is entering, so the
+ * call is finished first: an asynchronous event of t (a signal, a preemption), the
+ * target standing at the instruction after the syscall, or t's YIELD. */
+static bool next_after_call(struct rec_engine *e, struct task *t)
 {
+	if (e->have_target && rec_event_here(e) == e->target.event &&
+	    rpl_live_tid(e, e->target.tid) == t->tid && task_pc(t) == e->target.pos.pc)
+		return true;
 	const struct trace_ev *ev = rpl_peek(e);
 	return ev && rpl_live_tid(e, ev->tid) == t->tid &&
-	       (ev->type == TR_SIGNAL || (ev->type == TR_SCHED && ev->sched.reason == TRSCHED_PREEMPT));
-}
-
-/* Replay: the target stands right after the call t is entering (its pc is the
- * instruction after the syscall): it is reached only at the call's exit. */
-static bool target_after_call(struct rec_engine *e, struct task *t)
-{
-	return e->have_target && rec_event_here(e) == e->target.event &&
-	       rpl_live_tid(e, e->target.tid) == t->tid && task_pc(t) == e->target.pos.pc;
+	       (ev->type == TR_SIGNAL || (ev->type == TR_SCHED && (ev->sched.reason == TRSCHED_PREEMPT ||
+								    ev->sched.reason == TRSCHED_YIELD)));
 }
 
 int rec_run(struct rec_engine *e, struct inferior *inf, struct task *t, enum resume_mode m)
@@ -677,9 +675,7 @@ int rec_resume_want(struct rec_engine *e, struct inferior *inf, struct task *t)
 	bool at_entry = t->in_syscall && t->last_ev == TEV_SECCOMP;
 	bool hold = e->mode == REC_REPLAYING ? sched_rpl_resume(e, inf, t) != 0 :
 		    e->mode == REC_RECORDING ? sched_rec_resume(e, inf, t) != 0 : false;
-	if (at_entry && (hold || (e->mode == REC_REPLAYING &&
-				  (async_due(e, t) || target_after_call(e, t) ||
-				   rpl_yield_due(e, t))))) {
+	if (at_entry && (hold || (e->mode == REC_REPLAYING && next_after_call(e, t)))) {
 		/* Finish the call first (it was skipped or denied): the task waits at its
 		 * exit, or stands where a signal or the target was recorded right after
 		 * the call (a stop asked for at the entry was lost), or gives way there
