@@ -95,6 +95,8 @@ int disasm_one(const uint8_t *code, size_t len, uint64_t addr, struct insn *out)
 		if (x->operands[i].type == X86_OP_MEM && x->operands[i].mem.base == X86_REG_RIP) {
 			out->rip_relative = true;
 			out->rip_disp = x->operands[i].mem.disp;
+			if (x->encoding.disp_size == 4)
+				out->disp_off = x->encoding.disp_offset;
 		}
 		if ((out->kind == IK_CALL || out->kind == IK_JMP || out->kind == IK_JCC) &&
 		    x->operands[i].type == X86_OP_IMM && x->op_count == 1)

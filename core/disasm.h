@@ -28,6 +28,7 @@ struct insn {
 	uint64_t target;      /* direct call/jump target; 0 when indirect or none */
 	bool rip_relative;    /* has a RIP-relative memory operand */
 	int64_t rip_disp;     /* its displacement */
+	uint8_t disp_off;     /* where that 32-bit displacement is in bytes[] (0: none) */
 	bool rep_string;      /* rep/repe/repne string instruction: steps stop per iteration */
 	char mnemonic[32];
 	char operands[160];

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "condtrap.h"
 #include "log.h"
 
 struct proc *proc_new(struct target *tg, pid_t pid)
@@ -30,6 +31,7 @@ void proc_free(struct proc *p)
 	if (p->memfd >= 0)
 		close(p->memfd);
 	vec_free(&p->sites);
+	condtrap_free(p);
 	free(p);
 }
 
@@ -130,6 +132,8 @@ int proc_read(struct proc *p, raddr_t a, void *buf, size_t len)
 		if (s >= a.v && s < a.v + len)
 			((uint8_t *)buf)[s - a.v] = p->sites.v[i].orig;
 	}
+	if (p->ct)
+		condtrap_hide(p, a.v, buf, len);
 	return 0;
 }
 

@@ -60,6 +60,7 @@ struct proc {
 	 * calls, the gdb server's M packets). The record/replay engine compares it
 	 * across a stop to notice that the program's state was changed. */
 	unsigned long writes;
+	struct condtrap *ct;         /* an in-process conditional trap (condtrap.h), or NULL */
 };
 
 struct proc *proc_new(struct target *tg, pid_t pid);

@@ -9,6 +9,7 @@
 
 #include "disasm.h"
 #include "inferior_int.h"
+#include "condtrap.h"
 #include "log.h"
 
 void stop_fill_thread(struct stop *st, struct task *t)
@@ -585,6 +586,11 @@ static enum ev_result handle_event(struct inferior *inf, struct run *r, struct t
 		/* A new task's first stop, or a stale interrupt. */
 		if (r->only && t != r->only && followed(inf, t->proc) && !r->all_running)
 			return ER_RESUMED;   /* stays stopped while one task steps */
+		resume_quietly(inf, r, t);
+		return ER_RESUMED;
+	case TEV_CONDTRAP:
+		/* Nobody's search (a stale trap): past its check, on. */
+		condtrap_pass(t);
 		resume_quietly(inf, r, t);
 		return ER_RESUMED;
 	case TEV_SYSCALL_ENTRY: case TEV_SYSCALL_EXIT: case TEV_SECCOMP: case TEV_VFORK_DONE:

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "condtrap.h"
 #include "log.h"
 
 #define TRACE_OPTS (PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | \
@@ -26,7 +27,7 @@ const char *tev_name(enum tev_kind k)
 	static const char *const n[] = {
 		"none", "signal", "breakpoint", "step", "hwbp", "syscall-entry", "syscall-exit",
 		"seccomp", "fork", "vfork", "clone", "vfork-done", "exec", "exiting",
-		"thread-exited", "exited", "group-stop", "interrupt",
+		"thread-exited", "exited", "group-stop", "interrupt", "condtrap",
 	};
 	return (unsigned)k < ARRAY_SIZE(n) ? n[k] : "?";
 }
@@ -235,6 +236,7 @@ static void handle_exec(struct target *tg, struct task *t, struct tev *ev)
 	p->exec_gen++;
 	p->vfork_child = false;
 	proc_bp_forget_all(p);      /* the new image has none of the old int3s */
+	condtrap_free(p);
 	p->hw_gen++;                /* exec flushed the debug registers */
 	t->dr_gen = 0;
 	proc_open_mem(p);
@@ -340,6 +342,12 @@ static bool classify_stop(struct target *tg, struct task *t, pid_t tid, int stat
 	 * ptrace_stop: "any trap clears pending STOP trap"). */
 	t->interrupt_sent = false;
 	task_invalidate(t);
+	if (t->proc->ct && condtrap_stopped(t, status)) {
+		t->in_syscall = false;
+		ev->kind = TEV_CONDTRAP;
+		ev->addr = task_pc(t);
+		return true;
+	}
 
 	int sig = WSTOPSIG(status);
 	int event = (unsigned)status >> 16;

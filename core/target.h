@@ -45,6 +45,7 @@ enum tev_kind {
 	TEV_EXITED,        /* a process is gone; ev.status = wait status */
 	TEV_GROUP_STOP,    /* ev.sig = stopping signal */
 	TEV_INTERRUPT,     /* our PTRACE_INTERRUPT (or a new task's first stop) */
+	TEV_CONDTRAP,      /* a condtrap's trap (condtrap.h); pc set back to ev.addr */
 };
 
 struct tev {

@@ -8,6 +8,8 @@
 #include <sys/uio.h>
 #include <linux/elf.h>
 
+#include "condtrap.h"
+#include "proc.h"
 #include "log.h"
 #include "regs.h"
 #include "util.h"
@@ -157,6 +159,8 @@ int task_resume(struct task *t, enum resume_mode m)
 	};
 	if (t->state != TS_STOPPED)
 		return -ESRCH;
+	if (t->proc->ct)
+		condtrap_resume(t, m);
 	int e = task_flush(t);
 	if (e < 0)
 		return e;

@@ -9,6 +9,7 @@
 #include <sys/uio.h>
 #include <linux/elf.h>
 
+#include "core/condtrap.h"
 #include "core/log.h"
 #include "core/regs.h"
 #include "replay/record_int.h"
@@ -90,6 +91,10 @@ int pos_capture(struct task *t, uint64_t thread_events, struct trace_pos *out)
 	out->k = thread_events;
 	out->reghash = pos_reghash(t);
 	out->gprhash = pos_gprhash(t);
+	struct user_regs_struct *r;
+	uint64_t top[CONDTRAP_TOP];
+	out->fastkey = task_get_regs(t, &r) == 0 &&
+		       proc_read(t->proc, RADDR(r->rsp), top, sizeof top) == 0 ? condtrap_key(r, top) : 0;
 	return out->reghash ? 0 : -ESRCH;
 }
 

@@ -925,6 +925,7 @@ static int on_event_of(struct rec_engine *e, struct inferior *inf, struct tev *e
 	}
 	case TEV_BREAKPOINT:
 	case TEV_HWBP:
+	case TEV_CONDTRAP:
 		if (e->mode == REC_REPLAYING || e->have_target)
 			return rpl_search_hit(e, inf, t, ev);
 		return 0;

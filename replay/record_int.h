@@ -65,7 +65,7 @@ struct rec_task {
 	siginfo_t sig_info;
 	struct trace_pos sig_pos;
 	/* replay: looking for a position (an asynchronous event of this thread) */
-	enum { SRCH_NONE, SRCH_HW, SRCH_SW } search;
+	enum { SRCH_NONE, SRCH_HW, SRCH_SW, SRCH_FAST } search;   /* FAST: a condtrap */
 	int search_slot;            /* debug-register slot */
 	uint64_t search_pc;
 	int delivering;             /* replay: the recorded signal injected, not yet stopped */

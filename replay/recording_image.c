@@ -25,6 +25,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "core/condtrap.h"
 #include "core/inject.h"
 #include "core/log.h"
 #include "core/maps.h"
@@ -248,7 +249,8 @@ uint64_t rec_mem_sum(struct proc *p)
 	uint8_t *buf = xmalloc(1 << 16);
 	for (size_t i = 0; i < maps.n; i++) {
 		const struct map_entry *m = &maps.v[i];
-		if (!(m->prot & PROT_WRITE) || !strncmp(m->path, "[vvar", 5))
+		if (!(m->prot & PROT_WRITE) || !strncmp(m->path, "[vvar", 5) ||
+		    ((m->prot & PROT_EXEC) && !m->path[0] && condtrap_is_page(p, m->start, m->end)))
 			continue;
 		uint64_t mh = 0xcbf29ce484222325ull;
 		for (uint64_t a = m->start; a < m->end; a += 1 << 16) {

@@ -23,10 +23,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/condtrap.h"
 #include "core/cpu_alarm.h"
 #include "core/inject.h"
 #include "core/disasm.h"
+#include "core/infsym.h"
 #include "core/log.h"
+#include "core/sym/symtab.h"
 
 /* Positions more than FF_MIN_NS of CPU time after the thread's previous event are
  * approached untrapped for FF_PART of that time (the rest is searched hit by hit). */
@@ -322,17 +325,41 @@ void rpl_search_cancel(struct rec_engine *e, struct task *t, struct rec_task *rt
 		proc_hw_clear(t->proc, rt->search_slot);
 	else if (rt->search == SRCH_SW)
 		proc_bp_remove(t->proc, rt->search_pc);
+	else if (rt->search == SRCH_FAST)
+		condtrap_disarm(t->proc);
 	rt->search = SRCH_NONE;
 }
 
-static void arm(struct rec_engine *e, struct task *t, struct rec_task *rt, uint64_t pc)
+/* A condtrap for p: its hits are compared inside the thread, only a match stops. */
+static bool arm_fast(struct inferior *inf, struct task *t, const struct trace_pos *p)
 {
+	static int off = -1;
+	if (off < 0)
+		off = getenv("REWIND_NO_CONDTRAP") != NULL;
+	if (off || !p->fastkey)
+		return false;
+	struct symtab *st = infsym_symtab(inf, t->proc);
+	uint64_t lo = 0, hi = 0;
+	if (st && symtab_func_range(st, p->pc, &lo, &hi) < 0)
+		lo = hi = 0;
+	return condtrap_arm(&inf->tg, t, p->pc, p->fastkey, lo, hi) == 0;
+}
+
+static void arm(struct rec_engine *e, struct inferior *inf, struct task *t, struct rec_task *rt,
+		const struct trace_pos *p)
+{
+	uint64_t pc = p->pc;
 	if (rt->search != SRCH_NONE) {
-		if (rt->search_pc == pc)
+		if (rt->search_pc == pc && (rt->search != SRCH_FAST ||
+					    condtrap_armed(t->proc, t->tid, pc, p->fastkey)))
 			return;
 		rpl_search_cancel(e, t, rt);
 	}
 	rt->search_pc = pc;
+	if (arm_fast(inf, t, p)) {
+		rt->search = SRCH_FAST;
+		return;
+	}
 	int slot = proc_hw_set(t->proc, pc, HW_EXEC, 1);
 	if (slot >= 0) {
 		rt->search = SRCH_HW;
@@ -510,7 +537,7 @@ int rpl_prepare(struct rec_engine *e, struct inferior *inf, struct task *t)
 		/* The signal just queued is taken first: its handler runs and returns
 		 * here, where the next signal of the same position is queued (two
 		 * queued now would merge into one). */
-		arm(e, t, rt, p->pc);
+		arm(e, inf, t, rt, p);
 		return 0;
 	}
 	if (!pos_matches(t, p) && task_pc(t) == p->pc && rep_string_at(t)) {
@@ -554,7 +581,7 @@ int rpl_prepare(struct rec_engine *e, struct inferior *inf, struct task *t)
 			return 0;
 		}
 		if (!rt->ff)
-			arm(e, t, rt, p->pc);
+			arm(e, inf, t, rt, p);
 		return 0;
 	}
 	if (ahead)
@@ -592,7 +619,7 @@ int rec_live_target(struct rec_engine *e, struct inferior *inf, struct task *t)
 			return 0;
 	}
 	if (!pos_matches(t, p)) {
-		arm(e, t, rt, p->pc);
+		arm(e, inf, t, rt, p);
 		return 0;
 	}
 	if (rt->search != SRCH_NONE)
@@ -622,7 +649,8 @@ int rpl_search_hit(struct rec_engine *e, struct inferior *inf, struct task *t, s
 	struct rec_task *rt = rec_task_of(e, t);
 	bool mine = (rt->search == SRCH_HW && tev->kind == TEV_HWBP &&
 		     (tev->msg & (1u << rt->search_slot))) ||
-		    (rt->search == SRCH_SW && tev->kind == TEV_BREAKPOINT && tev->addr == rt->search_pc);
+		    (rt->search == SRCH_SW && tev->kind == TEV_BREAKPOINT && tev->addr == rt->search_pc) ||
+		    (rt->search == SRCH_FAST && tev->kind == TEV_CONDTRAP && tev->addr == rt->search_pc);
 	if (!mine)
 		return 0;
 	const struct trace_ev *ev;
@@ -632,7 +660,7 @@ int rpl_search_hit(struct rec_engine *e, struct inferior *inf, struct task *t, s
 	if (p && ahead && !other_slots && pos_matches(t, p))
 		return wait_at(e, t, rt);   /* stopped where it must be: stays there */
 	if (p && pos_matches(t, p))
-		return found(e, inf, t, ev, rt->search == SRCH_HW, other_slots);
+		return found(e, inf, t, ev, rt->search != SRCH_SW, other_slots);
 	if (p && rt->search == SRCH_HW && !other_slots && rep_string_at(t)) {
 		int r = rep_search(inf, t, p);
 		if (r < 0)
@@ -650,6 +678,11 @@ int rpl_search_hit(struct rec_engine *e, struct inferior *inf, struct task *t, s
 		 " want %016" PRIx64 ")", t->tid, task_pc(t), pos_gprhash(t), p ? p->gprhash : 0);
 	if (rt->search == SRCH_SW)
 		return 0;   /* not there yet: the run loop steps off and resumes */
+	enum resume_mode m = rt->want == RESUME_STEP ? RESUME_STEP : RESUME_CONT;
+	if (rt->search == SRCH_FAST) {
+		condtrap_pass(t);   /* the key matched, the registers not: past this check */
+		return target_resume(&inf->tg, t, m) < 0 ? 0 : 1;
+	}
 	if (tev->msg & ~(1u << rt->search_slot))
 		return 0;   /* a user watchpoint fired too */
 	/* Not there yet: pass the instruction (RF) and go on. */
@@ -658,7 +691,6 @@ int rpl_search_hit(struct rec_engine *e, struct inferior *inf, struct task *t, s
 		r->eflags |= 0x10000;
 		t->regs_dirty = true;
 	}
-	enum resume_mode m = rt->want == RESUME_STEP ? RESUME_STEP : RESUME_CONT;
 	return target_resume(&inf->tg, t, m) < 0 ? 0 : 1;
 }
 

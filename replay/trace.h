@@ -32,8 +32,9 @@
 
 #define TRACE_MAGIC "RWTRACE"          /* 8 bytes with its NUL */
 #define TRACE_VERSION_MAJOR 1
-#define TRACE_VERSION_MINOR 4      /* 1: SIGNAL and SCHED may end with run_ns; 2: META with cpu;
-                                      3: SYSBUF; 4: SCHED YIELD is written */
+#define TRACE_VERSION_MINOR 5      /* 1: SIGNAL and SCHED may end with run_ns; 2: META with cpu;
+                                      3: SYSBUF; 4: SCHED YIELD is written; 5: positions
+                                      end with fastkey */
 #define TRACE_MAX_PAYLOAD (1u << 30)   /* the writer refuses bigger records */
 
 enum trace_type {
@@ -65,6 +66,10 @@ struct trace_pos {
 	 * told apart by it without reading the vector state and the stack. Trailing,
 	 * after run_ns (minor version 1). */
 	uint64_t gprhash;
+	/* condtrap_key() of the registers (0: unknown): a replay checks it inside the
+	 * thread (core/condtrap.h) instead of stopping at every hit. After gprhash
+	 * (minor version 5). */
+	uint64_t fastkey;
 };
 
 /* One out-buffer of a syscall: tracee memory the kernel wrote. When arg >= 0 the

@@ -15,7 +15,8 @@
  *   END      status (zigzag), flags, events
  * pos: pc, k, u64 reghash. [tid] is omitted when the type byte has TRACE__SAME_TID.
  * Minor 1: SIGNAL and SCHED may end with run_ns (varint) and then gprhash (u64);
- * absent means 0. Minor 2: META may end with the program's CPU + 1 (absent: 0, none). */
+ * absent means 0. Minor 2: META may end with the program's CPU + 1 (absent: 0, none).
+ * Minor 5: after gprhash, the position's condtrap key (u64). */
 #include "replay/trace_codec.h"
 #include "replay/sysbuf.h"
 
@@ -47,10 +48,12 @@ static void enc_pos(struct tbuf *b, const struct trace_pos *p)
 
 static void enc_pos_tail(struct tbuf *b, const struct trace_pos *p)
 {
-	if (p->run_ns || p->gprhash)
+	if (p->run_ns || p->gprhash || p->fastkey)
 		tb_varint(b, p->run_ns);
-	if (p->gprhash)
+	if (p->gprhash || p->fastkey)
 		tb_le(b, p->gprhash, 8);
+	if (p->fastkey)
+		tb_le(b, p->fastkey, 8);
 }
 
 static int enc_syscall(struct tbuf *b, const struct trace_syscall *s)
@@ -274,6 +277,8 @@ static void get_pos_tail(struct dctx *c, struct trace_pos *p)
 		td_varint(&c->d, &p->run_ns);
 	if (td_left(&c->d) >= 8)
 		td_le(&c->d, &p->gprhash, 8);
+	if (td_left(&c->d) >= 8)
+		td_le(&c->d, &p->fastkey, 8);
 }
 
 static void *ensure(void *v, size_t *cap, size_t n, size_t elt)

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cmds.h"
+#include "core/infsym.h"
 #include "replay/recdir.h"
 #include "replay/record.h"
 #include "replay/sched_tasks.h"
@@ -439,6 +440,7 @@ static int autopilot(const char *name)
 	session_init(s);
 	s->ckpts.auto_on = false;
 	quiet_signals(&s->inf);
+	infsym_install(&s->inf);   /* function bounds for in-process position checks */
 	rec_set_emit(s->rec, true);
 	struct rec_loaded L;
 	char *dir = NULL;
