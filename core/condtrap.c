@@ -52,6 +52,7 @@ static const uint32_t kc[K_N] = {
 struct condtrap {
 	bool armed, in;
 	pid_t owner;
+	uint64_t bad_addr;              /* no condtrap can go there (or its check faulted) */
 	uint64_t addr, key, page;
 	unsigned len;                   /* bytes the jump replaces */
 	uint8_t orig[16];
@@ -248,13 +249,13 @@ static int emit_moved(struct cbuf *c, const struct insn *in)
 
 /* ---- placing it ---- */
 
-/* No direct branch of fn_lo..fn_hi lands inside the patch but at its start, and no
- * indirect jump could (a jump table). */
-static int no_entry_inside(struct proc *p, uint64_t addr, unsigned len, uint64_t lo, uint64_t hi)
+/* No direct branch of lo..hi (a part of the function) lands inside the patch but at
+ * its start, and no indirect jump could (a jump table). */
+static int no_entry_from(struct proc *p, uint64_t addr, unsigned len, uint64_t lo, uint64_t hi)
 {
-	if (hi <= lo || hi - lo > CT_MAX_FN || addr < lo || addr + len > hi) {
-		pr_debug(LM_CORE, "condtrap at %#" PRIx64 ": function %#" PRIx64 "..%#" PRIx64
-			 " unknown or too big", addr, lo, hi);
+	if (hi <= lo || hi - lo > CT_MAX_FN) {
+		pr_debug(LM_CORE, "condtrap at %#" PRIx64 ": function part %#" PRIx64 "..%#" PRIx64
+			 " too big", addr, lo, hi);
 		return -ENOTSUP;
 	}
 	uint8_t *code = xmalloc(hi - lo + 16);
@@ -354,14 +355,30 @@ static uint64_t find_page(struct target *tg, struct task *t, uint64_t addr)
 	return 0;
 }
 
-static int build(struct target *tg, struct task *t, struct condtrap *ct, uint64_t fn_lo,
-		 uint64_t fn_hi)
+static int no_entry_inside(struct proc *p, uint64_t addr, unsigned len,
+			   const uint64_t (*parts)[2], int nparts)
+{
+	bool within = false;
+	for (int i = 0; i < nparts; i++)
+		within |= addr >= parts[i][0] && addr + len <= parts[i][1];
+	if (!within) {
+		pr_debug(LM_CORE, "condtrap at %#" PRIx64 ": its function's bounds are unknown", addr);
+		return -ENOTSUP;
+	}
+	int e = 0;
+	for (int i = 0; i < nparts && e == 0; i++)
+		e = no_entry_from(p, addr, len, parts[i][0], parts[i][1]);
+	return e;
+}
+
+static int build(struct target *tg, struct task *t, struct condtrap *ct,
+		 const uint64_t (*parts)[2], int nparts)
 {
 	struct proc *p = t->proc;
 	struct insn ins[CT_MAX_INSN];
 	int e = take_insns(p, ct, ins);
 	if (e == 0 && ct->n > 1)
-		e = no_entry_inside(p, ct->addr, ct->len, fn_lo, fn_hi);
+		e = no_entry_inside(p, ct->addr, ct->len, parts, nparts);
 	if (e < 0)
 		return e;
 	if (!ct->page && !(ct->page = find_page(tg, t, ct->addr)))
@@ -392,7 +409,7 @@ static int build(struct target *tg, struct task *t, struct condtrap *ct, uint64_
 }
 
 int condtrap_arm(struct target *tg, struct task *t, uint64_t addr, uint64_t key,
-		 uint64_t fn_lo, uint64_t fn_hi)
+		 const uint64_t (*parts)[2], int nparts)
 {
 	struct proc *p = t->proc;
 	if (!key)
@@ -401,12 +418,16 @@ int condtrap_arm(struct target *tg, struct task *t, uint64_t addr, uint64_t key,
 	if (!ct)
 		ct = p->ct = xcalloc(1, sizeof *ct);
 	ct->armed = false;
+	if (addr == ct->bad_addr)
+		return -ENOTSUP;
 	int e = 0;
 	if (ct->addr != addr || !ct->len) {
 		ct->addr = addr;
 		ct->len = 0;
-		if ((e = build(tg, t, ct, fn_lo, fn_hi)) < 0) {
+		if ((e = build(tg, t, ct, parts, nparts)) < 0) {
 			ct->len = 0;
+			if (e == -ENOTSUP)
+				ct->bad_addr = addr;
 			pr_debug(LM_CORE, "tid %d: no condtrap at %#" PRIx64 ": %s", t->tid, addr,
 				 strerror(-e));
 			return e;
@@ -509,8 +530,18 @@ bool condtrap_stopped(struct task *t, int status)
 	if (!ct->page || pc < ct->page || pc >= ct->page + CT_PAGE)
 		return false;
 	siginfo_t si;
-	bool hit = pc == ct->page + ct->disp && WSTOPSIG(status) == SIGTRAP && !(status >> 16) &&
+	int sig = status >> 16 ? 0 : WSTOPSIG(status);
+	bool hit = pc == ct->page + ct->disp && sig == SIGTRAP &&
 		   task_get_siginfo(t, &si) == 0 && si.si_code == SI_KERNEL;
+	if ((sig == SIGSEGV || sig == SIGBUS) && pc < ct->page + ct->disp) {
+		/* The check read past the stack's mapping: ours, not the program's. Told
+		 * as a trap (the caller compares there) with the condtrap gone. */
+		pr_debug(LM_CORE, "tid %d: the condtrap's check at %#" PRIx64 " faulted", t->tid,
+			 ct->addr);
+		ct->bad_addr = ct->addr;
+		ct->armed = false;
+		hit = true;
+	}
 	move_out(t, ct, pc - ct->page);
 	return hit;
 }

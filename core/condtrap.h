@@ -41,12 +41,15 @@ struct tev;
 uint64_t condtrap_key(const struct user_regs_struct *r, const uint64_t top[CONDTRAP_TOP]);
 
 /* Arm a condtrap at addr for task t (stopped), trapping when condtrap_key == key.
- * fn_lo..fn_hi is the function holding addr (no instruction displaced may be a
- * branch target in it). Returns 0, or <0 when addr cannot take one (-ENOTSUP: an
- * instruction that cannot move, a branch target inside the patch, a breakpoint
- * there; -ENOMEM: no page within reach): the caller traps at every hit instead. */
+ * parts[0..nparts) are the address ranges of the function holding addr, every one
+ * (a .cold part too): when the jump replaces more than one instruction, no branch
+ * in them may land inside it (nparts 0: unknown, then it may replace only one).
+ * Returns 0, or <0 when addr cannot take one (-ENOTSUP: an instruction that cannot
+ * move, a possible branch target inside the patch, a breakpoint there; -ENOMEM: no
+ * page within reach; -EBUSY: another thread runs): the caller traps at every hit
+ * instead. */
 int condtrap_arm(struct target *tg, struct task *t, uint64_t addr, uint64_t key,
-		 uint64_t fn_lo, uint64_t fn_hi);
+		 const uint64_t (*parts)[2], int nparts);
 
 /* Forget the armed condtrap of p (the jump is out: p's tasks are stopped). */
 void condtrap_disarm(struct proc *p);
@@ -59,7 +62,8 @@ void condtrap_resume(struct task *t, enum resume_mode m);
 
 /* Called at every stop of t (raw wait status), its registers just invalidated:
  * takes the jump out and moves t out of the trampoline. True if the stop is the
- * trampoline's trap (t now stands at the armed address). */
+ * trampoline's trap (t now stands at the armed address; a fault of the check
+ * itself, reading the stack, is told so too, with the condtrap disarmed for good). */
 bool condtrap_stopped(struct task *t, int status);
 
 /* t stands at the armed address after a trap that was not the one wanted: its next

@@ -339,10 +339,10 @@ static bool arm_fast(struct inferior *inf, struct task *t, const struct trace_po
 	if (off || !p->fastkey)
 		return false;
 	struct symtab *st = infsym_symtab(inf, t->proc);
-	uint64_t lo = 0, hi = 0;
-	if (st && symtab_func_range(st, p->pc, &lo, &hi) < 0)
-		lo = hi = 0;
-	return condtrap_arm(&inf->tg, t, p->pc, p->fastkey, lo, hi) == 0;
+	uint64_t parts[4][2];
+	int n = st ? symtab_func_parts(st, p->pc, parts, 4) : 0;
+	return condtrap_arm(&inf->tg, t, p->pc, p->fastkey, (const uint64_t (*)[2])parts,
+			    n < 0 ? 0 : n) == 0;
 }
 
 static void arm(struct rec_engine *e, struct inferior *inf, struct task *t, struct rec_task *rt,
@@ -681,6 +681,10 @@ int rpl_search_hit(struct rec_engine *e, struct inferior *inf, struct task *t, s
 	enum resume_mode m = rt->want == RESUME_STEP ? RESUME_STEP : RESUME_CONT;
 	if (rt->search == SRCH_FAST) {
 		condtrap_pass(t);   /* the key matched, the registers not: past this check */
+		if (p && !condtrap_armed(t->proc, t->tid, p->pc, p->fastkey)) {
+			rt->search = SRCH_NONE;   /* its check faulted: a trap at every hit */
+			arm(e, inf, t, rt, p);
+		}
 		return target_resume(&inf->tg, t, m) < 0 ? 0 : 1;
 	}
 	if (tev->msg & ~(1u << rt->search_slot))

@@ -339,6 +339,26 @@ int symtab_func_range(struct symtab *st, uint64_t addr, uint64_t *lo, uint64_t *
 	return 0;
 }
 
+int symtab_func_parts(struct symtab *st, uint64_t addr, uint64_t (*parts)[2], size_t max)
+{
+	struct sym_mod *m = sym_mod_at(st, addr);
+	const struct sym_func *f = m && sym_mod_dwarf(m) ? sym_func_at(m, addr - m->bias) : NULL;
+	if (!f)
+		return -ENOENT;
+	size_t n = 0;
+	for (size_t i = 0; i < m->funcs.n; i++) {
+		const struct sym_func *g = &m->funcs.v[i];
+		if (g->die != f->die || g->inlined)
+			continue;
+		if (n == max)
+			return -E2BIG;
+		parts[n][0] = g->lo + m->bias;
+		parts[n][1] = g->hi + m->bias;
+		n++;
+	}
+	return n ? (int)n : -ENOENT;
+}
+
 int symtab_addr_symbol(struct symtab *st, uint64_t addr, const char **name, uint64_t *off)
 {
 	struct sym_mod *m = sym_mod_at(st, addr);

@@ -104,6 +104,10 @@ int symtab_describe(struct symtab *st, uint64_t addr, struct sym_addr_info *out)
  * (DWARF, else the ELF symbol), without the line and name lookups. -ENOENT if
  * none or its size is unknown. */
 int symtab_func_range(struct symtab *st, uint64_t addr, uint64_t *lo, uint64_t *hi);
+/* Every part [lo, hi) of the function containing addr by its DWARF (a function split
+ * into a hot and a .cold part has two), up to max. Returns the number, -ENOENT
+ * (no DWARF function there), -E2BIG (more parts). */
+int symtab_func_parts(struct symtab *st, uint64_t addr, uint64_t (*parts)[2], size_t max);
 /* The symbol gdb prints in "<sym+off>": the ELF symbol containing addr (data or
  * code), demangled with parameters. Returns 0 or -ENOENT. */
 int symtab_addr_symbol(struct symtab *st, uint64_t addr, const char **name,
