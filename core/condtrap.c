@@ -303,6 +303,20 @@ static int take_insns(struct proc *p, struct condtrap *ct, struct insn ins[CT_MA
 	return 0;
 }
 
+/* A breakpoint inside addr..addr+len (the jump would cover an int3, or code run from
+ * the trampoline would not meet a debug register). */
+static bool covers_bp(const struct proc *p, uint64_t addr, unsigned len)
+{
+	for (size_t i = 0; i < p->sites.n; i++)
+		if (p->sites.v[i].addr >= addr && p->sites.v[i].addr < addr + len)
+			return true;
+	for (int i = 0; i < 4; i++)
+		if (p->hw[i].used && p->hw[i].kind == HW_EXEC && p->hw[i].addr > addr &&
+		    p->hw[i].addr < addr + len)
+			return true;
+	return false;
+}
+
 /* No other thread of p's runs (it could meet the jump, or share the trampoline's
  * saved registers; one standing inside the patch is fine: the jump is out whenever
  * the owner is stopped) and no breakpoint is inside addr..addr+len. */
@@ -311,14 +325,7 @@ static int patch_free(struct proc *p, struct task *owner, uint64_t addr, unsigne
 	for (struct task *o = p->tasks; o; o = o->next)
 		if (o != owner && o->state == TS_RUNNING)
 			return -EBUSY;
-	for (size_t i = 0; i < p->sites.n; i++)
-		if (p->sites.v[i].addr >= addr && p->sites.v[i].addr < addr + len)
-			return -ENOTSUP;
-	for (int i = 0; i < 4; i++)
-		if (p->hw[i].used && p->hw[i].kind == HW_EXEC && p->hw[i].addr > addr &&
-		    p->hw[i].addr < addr + len)
-			return -ENOTSUP;
-	return 0;
+	return covers_bp(p, addr, len) ? -ENOTSUP : 0;
 }
 
 /* A page for addr's trampoline: one left by an earlier search (this process or the
@@ -456,7 +463,7 @@ void condtrap_disarm(struct proc *p)
 bool condtrap_armed(const struct proc *p, pid_t tid, uint64_t addr, uint64_t key)
 {
 	return p->ct && p->ct->armed && p->ct->owner == tid && p->ct->addr == addr &&
-	       p->ct->key == key;
+	       p->ct->key == key && !covers_bp(p, addr, p->ct->len);
 }
 
 void condtrap_resume(struct task *t, enum resume_mode m)
@@ -467,6 +474,12 @@ void condtrap_resume(struct task *t, enum resume_mode m)
 			t->tid, ct->owner, ct->addr);
 	if (!ct || !ct->armed || ct->owner != t->tid || m == RESUME_STEP || m == RESUME_LISTEN)
 		return;
+	if (covers_bp(t->proc, ct->addr, ct->len)) {
+		/* Inserted since it was armed: the breakpoint wins (condtrap_armed says
+		 * no more, its user arms something else). */
+		ct->armed = false;
+		return;
+	}
 	uint64_t pc = task_pc(t);
 	for (unsigned i = 1; i < ct->n; i++)
 		if (pc == ct->orig_at[i]) {   /* stopped mid-patch: go on in the trampoline */

@@ -137,4 +137,10 @@ void rec_stopped(struct rec_engine *e, struct inferior *inf);
  * the last stop, fork the history at this event and continue live (notice says so). */
 void rec_before_resume(struct rec_engine *e, struct inferior *inf);
 
+/* Taking a snapshot runs a fork inside the program, on its CPU clock: the tasks'
+ * clocks leave out what passes between rec_cpu_hold and rec_cpu_release, so that
+ * a position's run_ns and a replay's approach to it measure the program alone. */
+void rec_cpu_hold(struct rec_engine *e, struct inferior *inf);
+void rec_cpu_release(struct rec_engine *e, struct inferior *inf);
+
 #endif

@@ -114,6 +114,38 @@ static void restore_since(struct rec_engine *e, struct inferior *inf, const stru
 	}
 }
 
+static void each_live_task(struct rec_engine *e, struct inferior *inf, bool release)
+{
+	for (struct proc *p = inf->tg.procs; p; p = p->next) {
+		if (p->dead || p->snapshot)
+			continue;
+		for (struct task *t = p->tasks; t; t = t->next) {
+			if (t->state == TS_DEAD)
+				continue;
+			struct rec_task *rt = rec_task_of(e, t);
+			uint64_t now = rec_task_cpu(rt, t);
+			if (!release)
+				rt->held_at = now;
+			else if (rt->held_at && now > rt->held_at)
+				rt->cpu_bias -= now - rt->held_at;
+			if (release)
+				rt->held_at = 0;
+		}
+	}
+}
+
+void rec_cpu_hold(struct rec_engine *e, struct inferior *inf)
+{
+	if (e && e->mode != REC_OFF)
+		each_live_task(e, inf, false);
+}
+
+void rec_cpu_release(struct rec_engine *e, struct inferior *inf)
+{
+	if (e && e->mode != REC_OFF)
+		each_live_task(e, inf, true);
+}
+
 int64_t rec_checkpoint_event(const struct rec_engine *e, int id)
 {
 	for (size_t i = 0; i < e->ckpts.n; i++)

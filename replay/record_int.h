@@ -82,6 +82,7 @@ struct rec_task {
 	int statfd;
 	uint64_t last_cpu;
 	uint64_t cpu_bias;
+	uint64_t held_at;           /* its CPU time when rec_cpu_hold was called */
 	/* replay: running untrapped towards a position until this much CPU time */
 	bool ff;
 	bool ff_stopping;           /* interrupted at the end of the run */
@@ -195,6 +196,12 @@ struct rec_engine {
 	pid_t preempting;           /* interrupted at the end of its slice */
 	pid_t ff_tid;               /* replay: the task running untrapped towards a position */
 	uint64_t ff_check;          /* ms: when to look at its CPU time */
+	/* replay: CPU time the replayed threads took beyond the recording's to reach
+	 * their positions (searches cost CPU), summed at each position found; the
+	 * timeline's coordinates leave it out. */
+	int64_t cpu_drift;
+	pid_t drift_tid;            /* a task looking for its position now, and the CPU */
+	uint64_t drift_due;         /* clock value the recording reached it at */
 	bool have_exit_sum;         /* the initial process's memory checksum at exit_group */
 	uint64_t exit_sum;
 	bool have_target;           /* pos_run_to(): stop at this point */
@@ -339,6 +346,9 @@ int rec_image_save(struct rec_engine *e, struct inferior *inf, struct sbuf *err)
 bool rec_image_exists(struct rec_engine *e);
 /* FNV-1a over every writable mapping of p (not [vvar]), in address order. */
 uint64_t rec_mem_sum(struct proc *p);
+/* CPU the replay took beyond the recording's so far: e->cpu_drift, plus what the
+ * task looking for its position has run past the recorded point. */
+int64_t rec_cpu_drift_now(struct rec_engine *e, struct inferior *inf);
 /* At exit_group of t: note the checksum if t belongs to the initial process. */
 void rec_note_exit(struct rec_engine *e, struct inferior *inf, struct task *t);
 int rec_image_restore(struct rec_engine *e, struct inferior *inf, struct sbuf *err);

@@ -439,6 +439,13 @@ static int arrive(struct rec_engine *e, struct inferior *inf, struct task *t,
 		  const struct trace_ev *ev)
 {
 	struct rec_task *rt = rec_task_of(e, t);
+	const struct trace_pos *p = !ev ? NULL : ev->type == TR_SIGNAL ? &ev->sig.pos : &ev->sched.pos;
+	if (p && p->run_ns && rt->last_cpu && e->mode == REC_REPLAYING) {
+		uint64_t cpu = rec_task_cpu(rt, t);
+		if (cpu > rt->last_cpu)
+			e->cpu_drift += (int64_t)(cpu - rt->last_cpu) - (int64_t)p->run_ns;
+	}
+	e->drift_tid = 0;
 	if (rt->ff_event == e->cursor + 1 && rt->ff_pos_cpu > rt->last_cpu)
 		pr_debug(LM_REPLAY, "tid %d: position found at cpu %" PRIu64 ", recorded at %" PRIu64
 			 " (%+.2f%% of the way)", t->tid, rec_task_cpu(rt, t), rt->ff_pos_cpu,
@@ -528,6 +535,10 @@ int rpl_prepare(struct rec_engine *e, struct inferior *inf, struct task *t)
 		if (rpl_yield_due(e, t))
 			return sched_replay_switch(e, inf, t, rpl_peek(e));   /* waits here */
 		return 0;
+	}
+	if (ev && p->run_ns && rt->last_cpu) {
+		e->drift_tid = t->tid;
+		e->drift_due = rt->last_cpu + p->run_ns;
 	}
 	if (ev && ev->type == TR_SIGNAL && ev->sig.pos.k != rec_thread_events(e, ev->tid))
 		return rpl_diverge(e, inf, t, "signal %d is due after %" PRIu64 " events of "
@@ -696,6 +707,15 @@ int rpl_search_hit(struct rec_engine *e, struct inferior *inf, struct task *t, s
 		t->regs_dirty = true;
 	}
 	return target_resume(&inf->tg, t, m) < 0 ? 0 : 1;
+}
+
+int64_t rec_cpu_drift_now(struct rec_engine *e, struct inferior *inf)
+{
+	struct task *t = e->drift_tid ? target_find_task(&inf->tg, e->drift_tid) : NULL;
+	if (!t || t->state == TS_DEAD)
+		return e->cpu_drift;
+	uint64_t cpu = rec_task_cpu(rec_task_of(e, t), t);
+	return e->cpu_drift + (cpu > e->drift_due ? (int64_t)(cpu - e->drift_due) : 0);
 }
 
 int rpl_ff_timeout_ms(struct rec_engine *e)

@@ -55,7 +55,9 @@ static void auto_checkpoint(struct session *s, const struct stop *st)
 	struct sbuf where = { 0 }, msg = { 0 };
 	session_describe_pc(s, inf->cur, &where);
 	struct checkpoint *c;
+	rec_cpu_hold(s->rec, inf);
 	int e = ckpt_take(&s->ckpts, inf, NULL, true, false, sbuf_str(&where), &c, &msg);
+	rec_cpu_release(s->rec, inf);
 	if (e == 0)
 		rec_checkpoint_taken(s->rec, &s->ckpts, c);   /* record/replay: its event */
 	if (e == 0)
@@ -75,7 +77,9 @@ int session_checkpoint(struct session *s, const char *name, bool force, struct c
 {
 	struct sbuf where = { 0 };
 	session_describe_pc(s, s->inf.cur, &where);
+	rec_cpu_hold(s->rec, &s->inf);
 	int e = ckpt_take(&s->ckpts, &s->inf, name, false, force, sbuf_str(&where), out, msg);
+	rec_cpu_release(s->rec, &s->inf);
 	sbuf_free(&where);
 	if (e == 0)
 		rec_checkpoint_taken(s->rec, &s->ckpts, *out);   /* record/replay: its event */

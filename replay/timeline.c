@@ -295,6 +295,7 @@ static void rebase(struct session *s, struct tl_node *n)
 {
 	s->tl->base = n;
 	s->tl->base_clock = tl_cpu_clock(s);
+	s->tl->base_drift = rec_cpu_drift_now(s->rec, &s->inf);
 }
 
 void tl_mark_restored(struct session *s, struct tl_node *n)
@@ -307,8 +308,9 @@ uint64_t tl_cpu_now(struct session *s)
 	struct timeline *tl = s->tl;
 	if (!tl->base)
 		return 0;
-	uint64_t c = tl_cpu_clock(s);
-	return tl->base->cpu + (c > tl->base_clock ? c - tl->base_clock : 0);
+	int64_t ran = (int64_t)(tl_cpu_clock(s) - tl->base_clock) -
+		      (rec_cpu_drift_now(s->rec, &s->inf) - tl->base_drift);
+	return tl->base->cpu + (ran > 0 ? (uint64_t)ran : 0);
 }
 
 /* ---- nodes at the current point ---- */
@@ -320,7 +322,9 @@ static struct checkpoint *snapshot_here(struct session *s, const char *what)
 	sbuf_printf(&where, " [%s]", what);
 	struct checkpoint *c = NULL;
 	uint64_t t0 = now_ns();
+	rec_cpu_hold(s->rec, &s->inf);
 	int e = ckpt_take_hidden(&s->ckpts, &s->inf, sbuf_str(&where), &c, &msg);
+	rec_cpu_release(s->rec, &s->inf);
 	if (e == 0) {
 		rec_checkpoint_taken(s->rec, &s->ckpts, c);
 		uint64_t cost = now_ns() - t0;
@@ -391,6 +395,7 @@ void tl_history_start(struct session *s)
 	if (tl_branch(s) == 0 || s->rec->disk)
 		return;
 	tl->base_clock = tl_cpu_clock(s);
+	tl->base_drift = rec_cpu_drift_now(s->rec, &s->inf);
 	struct tl_node *n = tl_add_here(s, TLK_START, NULL, 0, true);
 	if (n) {
 		n->kind = TLK_START;

@@ -18,6 +18,7 @@ struct timeline {
 	 * current incarnation of the program (since launch or the last restore). */
 	struct tl_node *base;
 	uint64_t base_clock;
+	int64_t base_drift;           /* the engine's cpu_drift then */
 	clockid_t clock;              /* process CPU clock of clock_pid */
 	pid_t clock_pid;
 	/* the forward command under way */
