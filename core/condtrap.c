@@ -317,15 +317,42 @@ static bool covers_bp(const struct proc *p, uint64_t addr, unsigned len)
 	return false;
 }
 
+/* A signal handler of t's would return inside the patch: its frame, on the stack
+ * above rsp, holds one of the displaced instructions' addresses but the first (a
+ * return address cannot: no call is displaced). Read up to CT_FRAMES bytes. A
+ * handler on an alternate stack is not seen. */
+#define CT_FRAMES (64u << 10)
+static bool frame_returns_inside(struct task *t, const struct condtrap *ct)
+{
+	if (ct->n < 2)
+		return false;
+	struct user_regs_struct *r;
+	if (task_get_regs(t, &r) < 0)
+		return true;
+	uint64_t buf[512], at = r->rsp & ~(uint64_t)7, end = at + CT_FRAMES;
+	for (size_t n; at < end; at += n) {
+		n = 4096 - (at & 4095);   /* page by page: the stack's end is a page's */
+		if (proc_read_raw(t->proc, RADDR(at), buf, n) < 0)
+			return false;
+		for (size_t k = 0; k < n / 8; k++)
+			for (unsigned i = 1; i < ct->n; i++)
+				if (buf[k] == ct->orig_at[i])
+					return true;
+	}
+	return false;
+}
+
 /* No other thread of p's runs (it could meet the jump, or share the trampoline's
  * saved registers; one standing inside the patch is fine: the jump is out whenever
- * the owner is stopped) and no breakpoint is inside addr..addr+len. */
-static int patch_free(struct proc *p, struct task *owner, uint64_t addr, unsigned len)
+ * the owner is stopped), no breakpoint is inside addr..addr+len, no handler of the
+ * owner's returns inside. */
+static int patch_free(struct task *owner, const struct condtrap *ct)
 {
+	struct proc *p = owner->proc;
 	for (struct task *o = p->tasks; o; o = o->next)
 		if (o != owner && o->state == TS_RUNNING)
 			return -EBUSY;
-	return covers_bp(p, addr, len) ? -ENOTSUP : 0;
+	return covers_bp(p, ct->addr, ct->len) || frame_returns_inside(owner, ct) ? -ENOTSUP : 0;
 }
 
 /* A page for addr's trampoline: one left by an earlier search (this process or the
@@ -440,7 +467,7 @@ int condtrap_arm(struct target *tg, struct task *t, uint64_t addr, uint64_t key,
 			return e;
 		}
 	}
-	if ((e = patch_free(p, t, addr, ct->len)) < 0 ||
+	if ((e = patch_free(t, ct)) < 0 ||
 	    (e = proc_write_raw(p, RADDR(ct->page + CT_PAGE + D_KEY), &key, 8)) < 0) {
 		pr_debug(LM_CORE, "tid %d: no condtrap at %#" PRIx64 " now: %s", t->tid, addr,
 			 strerror(-e));
@@ -460,10 +487,11 @@ void condtrap_disarm(struct proc *p)
 		p->ct->armed = false;
 }
 
-bool condtrap_armed(const struct proc *p, pid_t tid, uint64_t addr, uint64_t key)
+bool condtrap_armed(struct task *t, uint64_t addr, uint64_t key)
 {
-	return p->ct && p->ct->armed && p->ct->owner == tid && p->ct->addr == addr &&
-	       p->ct->key == key && !covers_bp(p, addr, p->ct->len);
+	const struct condtrap *ct = t->proc->ct;
+	return ct && ct->armed && ct->owner == t->tid && ct->addr == addr && ct->key == key &&
+	       patch_free(t, ct) == 0;
 }
 
 void condtrap_resume(struct task *t, enum resume_mode m)
@@ -474,9 +502,10 @@ void condtrap_resume(struct task *t, enum resume_mode m)
 			t->tid, ct->owner, ct->addr);
 	if (!ct || !ct->armed || ct->owner != t->tid || m == RESUME_STEP || m == RESUME_LISTEN)
 		return;
-	if (covers_bp(t->proc, ct->addr, ct->len)) {
-		/* Inserted since it was armed: the breakpoint wins (condtrap_armed says
-		 * no more, its user arms something else). */
+	if (covers_bp(t->proc, ct->addr, ct->len) || frame_returns_inside(t, ct)) {
+		/* A breakpoint inserted, or a handler entered, since it was armed: no
+		 * jump (condtrap_armed says no more; its user arms something else). */
+		pr_debug(LM_CORE, "tid %d: condtrap at %#" PRIx64 " withdrawn", t->tid, ct->addr);
 		ct->armed = false;
 		return;
 	}

@@ -54,8 +54,9 @@ int condtrap_arm(struct target *tg, struct task *t, uint64_t addr, uint64_t key,
 /* Forget the armed condtrap of p (the jump is out: p's tasks are stopped). */
 void condtrap_disarm(struct proc *p);
 
-/* Whether p has a condtrap armed at addr for task tid, with that key. */
-bool condtrap_armed(const struct proc *p, pid_t tid, uint64_t addr, uint64_t key);
+/* Whether t's process has a condtrap armed at addr for t, with that key, that can go
+ * in now (no breakpoint under it, no handler of t's returning inside it since). */
+bool condtrap_armed(struct task *t, uint64_t addr, uint64_t key);
 
 /* Called by task_resume before t runs in mode m: puts the jump in for the owner. */
 void condtrap_resume(struct task *t, enum resume_mode m);

@@ -351,7 +351,7 @@ static void arm(struct rec_engine *e, struct inferior *inf, struct task *t, stru
 	uint64_t pc = p->pc;
 	if (rt->search != SRCH_NONE) {
 		if (rt->search_pc == pc && (rt->search != SRCH_FAST ||
-					    condtrap_armed(t->proc, t->tid, pc, p->fastkey)))
+					    condtrap_armed(t, pc, p->fastkey)))
 			return;
 		rpl_search_cancel(e, t, rt);
 	}
@@ -692,7 +692,7 @@ int rpl_search_hit(struct rec_engine *e, struct inferior *inf, struct task *t, s
 	enum resume_mode m = rt->want == RESUME_STEP ? RESUME_STEP : RESUME_CONT;
 	if (rt->search == SRCH_FAST) {
 		condtrap_pass(t);   /* the key matched, the registers not: past this check */
-		if (p && !condtrap_armed(t->proc, t->tid, p->pc, p->fastkey)) {
+		if (p && !condtrap_armed(t, p->pc, p->fastkey)) {
 			rt->search = SRCH_NONE;   /* its check faulted: a trap at every hit */
 			arm(e, inf, t, rt, p);
 		}

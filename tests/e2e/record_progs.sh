@@ -17,7 +17,6 @@ declare -A ARGS=(
 declare -A LEFT_OUT=(
   [spin]="runs until interrupted"
   [nest_ptrace]="traces other processes: rewind record refuses (checked below), rewind run debugs it"
-  [rev_signals]="known limit: a SIGALRM every 2 ms inside a 5 ns loop; without performance counters a replay finds each recorded delivery point hit by hit (~400k breakpoint hits, 5-30 s); record_nondet's alarm test covers signals in loops"
 )
 
 for path in "$PROGS"/*; do
