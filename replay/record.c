@@ -46,6 +46,7 @@ int rec_new(struct rec_engine **out)
 	sched_set_opts(e, &so);
 	e->enabled = true;
 	e->live_at_end = true;
+	e->ff_part = 0.85;
 	e->emit_fd = -1;
 	e->next_branch = 1;
 	*out = e;

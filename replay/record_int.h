@@ -200,6 +200,12 @@ struct rec_engine {
 	 * their positions (searches cost CPU), summed at each position found; the
 	 * timeline's coordinates leave it out. */
 	int64_t cpu_drift;
+	/* replay: the part of a far position's recorded CPU time run untrapped; lowered
+	 * when a replay diverges right after such a run (it overshot), and ff_retry
+	 * then asks the reverse scan to run its window again. */
+	double ff_part;
+	bool ff_retry;
+	bool ff_can_retry;          /* a reverse scan's first run is under way */
 	pid_t drift_tid;            /* a task looking for its position now, and the CPU */
 	uint64_t drift_due;         /* clock value the recording reached it at */
 	bool have_exit_sum;         /* the initial process's memory checksum at exit_group */
@@ -349,6 +355,9 @@ uint64_t rec_mem_sum(struct proc *p);
 /* CPU the replay took beyond the recording's so far: e->cpu_drift, plus what the
  * task looking for its position has run past the recorded point. */
 int64_t rec_cpu_drift_now(struct rec_engine *e, struct inferior *inf);
+/* A divergence of t's: if it came right after an untrapped run towards its next
+ * event's position, approach less far from now on (ff_part, ff_retry). */
+void rpl_ff_overshot(struct rec_engine *e, struct task *t);
 /* At exit_group of t: note the checksum if t belongs to the initial process. */
 void rec_note_exit(struct rec_engine *e, struct inferior *inf, struct task *t);
 int rec_image_restore(struct rec_engine *e, struct inferior *inf, struct sbuf *err);

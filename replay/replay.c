@@ -148,6 +148,7 @@ int rpl_diverge(struct rec_engine *e, struct inferior *inf, struct task *t, cons
 	sbuf_vprintf(&msg, fmt, ap);
 	va_end(ap);
 	uint64_t at = e->cursor;
+	rpl_ff_overshot(e, t);
 	snprintf(e->last_divergence, sizeof e->last_divergence, "replay diverged at event %"
 		 PRIu64 ": %s", at, sbuf_str(&msg));
 	pr_info(LM_REPLAY, "%s", e->last_divergence);
@@ -170,6 +171,9 @@ int rpl_diverge(struct rec_engine *e, struct inferior *inf, struct task *t, cons
 				rt->mmap_file = xstrdup("");
 			}
 		}
+	} else if (e->ff_retry) {
+		inf_notice(inf, "[a position was run past (%s): replaying again, approaching "
+			   "positions more slowly]", e->last_divergence);
 	} else {
 		inf_notice(inf, "[%s]", e->last_divergence);
 	}

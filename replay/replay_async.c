@@ -32,9 +32,11 @@
 #include "core/sym/symtab.h"
 
 /* Positions more than FF_MIN_NS of CPU time after the thread's previous event are
- * approached untrapped for FF_PART of that time (the rest is searched hit by hit). */
+ * approached untrapped for e->ff_part of that time (FF_PART at first; the rest is
+ * searched by condtrap or hit by hit). */
 #define FF_MIN_NS 4000000ull
 #define FF_PART 0.85
+#define FF_PART_MIN 0.2
 #define FF_SLACK_NS 1000000ull   /* the run loop's deadlines are milliseconds */
 
 static bool is_sync(int sig, const siginfo_t *si)
@@ -575,7 +577,7 @@ int rpl_prepare(struct rec_engine *e, struct inferior *inf, struct task *t)
 			rt->ff = true;
 			if (!again) {
 				rt->ff_event = e->cursor + 1;
-				rt->ff_until = rt->last_cpu + (uint64_t)(p->run_ns * FF_PART) -
+				rt->ff_until = rt->last_cpu + (uint64_t)(p->run_ns * e->ff_part) -
 					       FF_SLACK_NS;
 				rt->ff_pos_cpu = rt->last_cpu + p->run_ns;
 			}
@@ -707,6 +709,18 @@ int rpl_search_hit(struct rec_engine *e, struct inferior *inf, struct task *t, s
 		t->regs_dirty = true;
 	}
 	return target_resume(&inf->tg, t, m) < 0 ? 0 : 1;
+}
+
+void rpl_ff_overshot(struct rec_engine *e, struct task *t)
+{
+	struct rec_task *rt = rec_task_of(e, t);
+	if (rt->ff_event != e->cursor + 1 || e->ff_part <= FF_PART_MIN)
+		return;
+	e->ff_part = MAX(e->ff_part * 0.6, FF_PART_MIN);
+	e->ff_retry = e->ff_can_retry;
+	pr_info(LM_REPLAY, "tid %d: its untrapped run may have passed its position (the CPU "
+		"clock is a noisy measure: another load, another CPU); from now on %.0f%% of the "
+		"way is run untrapped", t->tid, 100 * e->ff_part);
 }
 
 int64_t rec_cpu_drift_now(struct rec_engine *e, struct inferior *inf)

@@ -394,8 +394,27 @@ static bool arm_until(struct rv *r, uint64_t until, uint64_t traps)
 	return true;
 }
 
+static int scan_once(struct rv *r, struct tl_node *from, const struct pos_point *end,
+		     struct rv_scan *sc, struct stop *st);
+
 int rv_scan_run(struct rv *r, struct tl_node *from, const struct pos_point *end,
 		struct rv_scan *sc, struct stop *st)
+{
+	r->e->ff_retry = false;
+	r->e->ff_can_retry = true;
+	int e = scan_once(r, from, end, sc, st);
+	r->e->ff_can_retry = false;
+	if (e < 0 && r->e->ff_retry) {
+		/* A position overshot by its untrapped approach: again, approaching less. */
+		r->e->ff_retry = false;
+		memset(st, 0, sizeof *st);
+		e = scan_once(r, from, end, sc, st);
+	}
+	return e;
+}
+
+static int scan_once(struct rv *r, struct tl_node *from, const struct pos_point *end,
+		     struct rv_scan *sc, struct stop *st)
 {
 	struct inferior *inf = r->inf;
 	uint64_t traps = 0;

@@ -257,6 +257,11 @@ void sched_new_task(struct rec_engine *e, struct task *child)
 	struct rec_task *rt = rec_task_of(e, child);
 	rt->sstate = SS_READY;
 	rt->want = RESUME_CONT;
+	/* Its CPU clock starts (about) now: known from here, so that its first position
+	 * has a run_ns (a replay approaches it untrapped, and counts what its search
+	 * costs beyond it). The bias keeps it nonzero: 0 says "unknown". */
+	rt->cpu_bias = 1;
+	rt->last_cpu = rec_task_cpu(rt, child);
 }
 
 void sched_rec_vfork(struct rec_engine *e, struct inferior *inf, struct task *parent,
