@@ -128,6 +128,19 @@ if judge "$out" "threads: reverse-continue and a watch from a later deposit"; th
     '^Hardware watchpoint 2: total$' '^Old value = '
 fi
 
+# Four threads in hot loops (rev_bench's, -O0: the registers repeat at every pass, the
+# counters live on the stack): every preemption point of the window is a position
+# in a loop. Found hit by hit, each took seconds to minutes, and the windows' CPU
+# coordinates ran ahead of the recording's ("lost track of the end of a window", every
+# run); now condtraps (core/condtrap.c) test each pass inside the thread.
+out=$(RW_TIMEOUT=120 rw_shell -ex 'break done' -ex run -ex finish -ex delete -ex 'break tick' \
+  -ex 'reverse-continue' -ex 'print ticks' -- "$PROGS/rev_bench" threads 4 3000000 |
+  grep -v '^\[\(New \|Switching\|Thread .* exited\)')
+if judge "$out" "threads: reverse-continue across four threads' hot loops"; then
+  expect_order "threads: reverse-continue across four threads' hot loops stops at the last tick" \
+    "$out" '^Breakpoint 2, tick \(r=4\)' '^\$1 = 3$'
+fi
+
 # Signals: reverse-step out of a handler returns to the interrupted instruction;
 # reverse-stepi from the handler's entry too; reverse-continue across deliveries.
 out=$(rw_shell -ex 'handle SIGALRM nostop noprint' -ex 'handle SIGUSR1 nostop noprint' -ex 'break on_alarm' -ex run -ex c -ex 'p alarms' \
