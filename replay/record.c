@@ -251,9 +251,11 @@ static void pin_cpu(struct rec_engine *e)
 	}
 	/* On a shared CPU the tracer must run as soon as it wakes (a time slice or a
 	 * replay's untrapped run ends): real-time priority where allowed, not passed
-	 * on to the program. */
+	 * on to the program. Round-robin, not FIFO: another rewind pinned to the same
+	 * CPU at the same priority (parallel tests) would hold it for as long as it
+	 * computes, seconds, with this program stopped; under RR they take turns. */
 	struct sched_param sp = { .sched_priority = 1 };
-	if (sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &sp) < 0)
+	if (sched_setscheduler(0, SCHED_RR | SCHED_RESET_ON_FORK, &sp) < 0)
 		pr_debug(LM_REPLAY, "no real-time priority for rewind: %s", strerror(errno));
 }
 
