@@ -396,7 +396,8 @@ static int no_entry_inside(struct proc *p, uint64_t addr, unsigned len,
 	for (int i = 0; i < nparts; i++)
 		within |= addr >= parts[i][0] && addr + len <= parts[i][1];
 	if (!within) {
-		pr_debug(LM_CORE, "condtrap at %#" PRIx64 ": its function's bounds are unknown", addr);
+		pr_debug(LM_CORE, "condtrap at %#" PRIx64 ": its function's bounds are unknown, or "
+			 "the jump would reach past its end", addr);
 		return -ENOTSUP;
 	}
 	int e = 0;
