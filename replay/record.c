@@ -94,6 +94,7 @@ void rec_task_mark(struct rec_engine *e, struct inferior *inf, pid_t live_tid)
 	if (t && t->state != TS_DEAD && !t->proc->snapshot) {
 		struct rec_task *rt = rec_task_of(e, t);
 		rt->last_cpu = rec_task_cpu(rt, t);
+		rt->young = false;
 	}
 }
 

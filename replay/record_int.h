@@ -82,6 +82,11 @@ struct rec_task {
 	int statfd;
 	uint64_t last_cpu;
 	uint64_t cpu_bias;
+	/* No event since it was created: its first stretch's CPU time counts its start
+	 * (first touches of its stack, TLS), which a replay may run much faster, so no
+	 * untrapped approach then (it overshot: "expected sched, got exit" in an ASan
+	 * build's --chaos race, 3 replays in 9). */
+	bool young;
 	uint64_t held_at;           /* its CPU time when rec_cpu_hold was called */
 	/* replay: running untrapped towards a position until this much CPU time */
 	bool ff;

@@ -568,7 +568,7 @@ int rpl_prepare(struct rec_engine *e, struct inferior *inf, struct task *t)
 			 task_pc(t), p->pc, p->k, rec_thread_events(e, rpl_rec_tid(e, t->tid)),
 			 pos_gprhash(t), p->gprhash);
 		bool again = rt->ff_event == e->cursor + 1;
-		bool far = !rt->ff && p->run_ns >= FF_MIN_NS && rt->last_cpu && ev &&
+		bool far = !rt->ff && !rt->young && p->run_ns >= FF_MIN_NS && rt->last_cpu && ev &&
 			   !getenv("REWIND_REPLAY_EXACT");
 		uint64_t cpu = far ? rec_task_cpu(rt, t) : 0;   /* a /proc read: only then */
 		if (far && (!again || (cpu && cpu + FF_SLACK_NS < rt->ff_until))) {

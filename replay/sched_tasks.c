@@ -262,6 +262,7 @@ void sched_new_task(struct rec_engine *e, struct task *child)
 	 * costs beyond it). The bias keeps it nonzero: 0 says "unknown". */
 	rt->cpu_bias = 1;
 	rt->last_cpu = rec_task_cpu(rt, child);
+	rt->young = true;
 }
 
 void sched_rec_vfork(struct rec_engine *e, struct inferior *inf, struct task *parent,
