@@ -641,7 +641,8 @@ int rec_live_target(struct rec_engine *e, struct inferior *inf, struct task *t)
 }
 
 /* t stands at its search's position: the search ends and the event (or the target)
- * is acted on. hw: the search used a debug register, other_slots: others fired too. */
+ * is acted on. hw: no int3 of the search to step off (a debug register or a
+ * condtrap), other_slots: other debug registers fired too. */
 static int found(struct rec_engine *e, struct inferior *inf, struct task *t, const struct trace_ev *ev,
 		 bool hw, bool other_slots)
 {
